@@ -1,0 +1,180 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createKeyService } from '../deps.js';
+import { OAuthError } from '../errors.js';
+import { KeyDecryptionError } from '../keys/key-crypto.js';
+import { systemClock } from '../lib/clock.js';
+import { parseScope } from '../lib/scope.js';
+import { openConfiguredDatabase } from '../runtime.js';
+import { createClient } from '../services/clients.js';
+import { revokeTarget, type RevocationTarget } from '../services/revocation.js';
+import { createUser } from '../services/users.js';
+import { closeDatabase, DatabaseInUseError, type Database } from '../store/database.js';
+import { migrateToLatest } from '../store/migrate.js';
+import { listSigningKeys } from '../store/signing-keys-repository.js';
+
+/** A failure to show as one line. */
+class CliError extends Error {}
+
+function print(json: boolean | undefined, value: unknown, human: string): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human}\n`);
+}
+
+/** Opens the configured database (migrated), runs `action`, and always closes it. */
+async function withDatabase<T>(action: (db: Database, config: Config) => Promise<T>): Promise<T> {
+  const { db, config } = await openConfiguredDatabase(loadConfig(), { migrate: true });
+  try {
+    return await action(db, config);
+  } finally {
+    await closeDatabase(db);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new CliError('--password-stdin reads the password from standard input; pipe it in');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('gatehouse')
+    .description('Gatehouse OAuth 2 authorization server: administration commands. Uses DATABASE_URL, or the embedded database in DATA_DIR.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('migrate')
+    .description('apply database migrations')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const { db } = await openConfiguredDatabase(loadConfig(), { migrate: false });
+      try {
+        const applied = await migrateToLatest(db);
+        print(options.json, { applied }, applied.length ? `applied ${applied.join(', ')}` : 'already up to date');
+      } finally {
+        await closeDatabase(db);
+      }
+    });
+
+  const client = program.command('client').description('manage OAuth clients');
+  client
+    .command('create')
+    .description('register a client; prints {"client_id","client_secret"} (the secret is shown only once)')
+    .requiredOption('--id <id>', 'client id')
+    .addOption(new Option('--secret <secret>', 'client secret (at least 32 characters; generated when omitted)').conflicts('public'))
+    .option('--public', 'a public client (no secret; authenticates with client_id only)')
+    .requiredOption('--grants <list>', 'grant types: password, refresh_token, client_credentials (commas or spaces)')
+    .requiredOption('--scopes <list>', 'scopes the client may request (commas or spaces)')
+    .option('--audience <aud>', 'aud of its access tokens (default: the issuer)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  gatehouse client create --id app --grants password,refresh_token --scopes "read write"')
+    .action(async (options: { id: string; secret?: string; public?: boolean; grants: string; scopes: string; audience?: string; json?: boolean }) => {
+      const result = await withDatabase((db) =>
+        createClient(db, systemClock, {
+          id: options.id,
+          secret: options.secret,
+          public: options.public,
+          grantTypes: parseScope(options.grants),
+          scopes: parseScope(options.scopes),
+          audience: options.audience,
+        }),
+      );
+      process.stdout.write(`${JSON.stringify({ client_id: result.client.id, client_secret: result.clientSecret })}\n`);
+    });
+
+  const user = program.command('user').description('manage users');
+  user
+    .command('create')
+    .description('create a user; the password is read from standard input')
+    .requiredOption('--username <username>', 'login name')
+    .requiredOption('--password-stdin', 'read the password from standard input')
+    .option('--email <email>', 'email address (an access-token claim)')
+    .option('--name <name>', 'display name (an access-token claim)')
+    .requiredOption('--scopes <list>', 'scopes the user may be granted (commas or spaces)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  printf "%s" "$PASSWORD" | gatehouse user create --username alice --password-stdin --scopes read')
+    .action(async (options: { username: string; email?: string; name?: string; scopes: string; json?: boolean }) => {
+      const password = await readStdin();
+      const created = await withDatabase((db) =>
+        createUser(db, systemClock, { username: options.username, password, email: options.email, name: options.name, scopes: parseScope(options.scopes) }),
+      );
+      print(options.json, { id: created.id, username: created.username }, `created user ${created.username} (id ${created.id})`);
+    });
+
+  const keys = program.command('keys').description('signing keys');
+  keys
+    .command('list')
+    .description('list signing keys and their states (next, current, retired)')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const list = await withDatabase((db) => listSigningKeys(db));
+      const rows = list.map((k) => ({
+        kid: k.kid,
+        state: k.state,
+        created_at: k.createdAt.toISOString(),
+        activated_at: k.activatedAt?.toISOString() ?? null,
+        retired_at: k.retiredAt?.toISOString() ?? null,
+        remove_after: k.removeAfter?.toISOString() ?? null,
+      }));
+      print(options.json, rows, rows.map((r) => `${r.kid}  ${r.state.padEnd(7)}  created ${r.created_at}`).join('\n') || 'no keys yet');
+    });
+  keys
+    .command('rotate')
+    .description('promote the next key to current at once and publish a new next key')
+    .option('--revoke-old', 'remove the old current key from the JWKS at once (key compromise)')
+    .option('--json', 'print JSON')
+    .action(async (options: { revokeOld?: boolean; json?: boolean }) => {
+      const result = await withDatabase((db, config) => createKeyService(config, db, systemClock).rotateNow({ revokeOld: options.revokeOld === true }));
+      print(options.json, { current: result.current, next: result.next }, `current ${result.current}\nnext    ${result.next}`);
+    });
+
+  program
+    .command('revoke')
+    .description('revoke grants (sessions) by user, client or grant, or one access token by jti')
+    .option('--username <username>')
+    .option('--user-id <id>')
+    .option('--client-id <id>')
+    .option('--grant-id <id>')
+    .option('--jti <jti>')
+    .option('--json', 'print JSON')
+    .action(async (options: { username?: string; userId?: string; clientId?: string; grantId?: string; jti?: string; json?: boolean }) => {
+      const targets: RevocationTarget[] = [];
+      if (options.username !== undefined) targets.push({ username: options.username });
+      if (options.userId !== undefined) targets.push({ userId: options.userId });
+      if (options.clientId !== undefined) targets.push({ clientId: options.clientId });
+      if (options.grantId !== undefined) targets.push({ grantId: options.grantId });
+      if (options.jti !== undefined) targets.push({ jti: options.jti });
+      const [target] = targets;
+      if (targets.length !== 1 || !target) throw new CliError('give exactly one of --username, --user-id, --client-id, --grant-id, --jti');
+      const revoked = await withDatabase((db, config) => revokeTarget({ db, clock: systemClock, config }, target, { actor: 'cli', reason: 'cli' }));
+      print(options.json, { revoked }, `revoked ${revoked}`);
+    });
+
+  return program;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof OAuthError) return error.description;
+  if (error instanceof ConfigError || error instanceof DatabaseInUseError || error instanceof KeyDecryptionError || error instanceof CliError) return error.message;
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? 'failed';
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version print and exit 0; usage errors were already printed by commander.
+      return error.exitCode;
+    }
+    process.stderr.write(`gatehouse: ${describe(error)}\n`);
+    return 1;
+  }
+}
+
+// Exit explicitly: a pool or a PGlite worker left open by a failure must not keep the CLI alive.
+void runCli(process.argv).then((code) => process.exit(code));

@@ -1,0 +1,119 @@
+import { Ajv } from 'ajv';
+import { parseDurationSeconds } from './lib/duration.js';
+
+/** Configuration, parsed and validated once at start, then passed explicitly. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly issuer: string;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  /** Seconds. */
+  readonly accessTokenTtl: number;
+  readonly refreshTokenTtl: number;
+  readonly refreshTokenIdleTtl: number;
+  readonly keyRotationInterval: number;
+  readonly keyPublishAhead: number;
+  readonly refreshReuseGrace: number;
+  readonly lockoutDuration: number;
+  /** Unset only for the embedded database, where it is generated into DATA_DIR. */
+  readonly keyEncryptionSecret: string | undefined;
+  readonly lockoutThreshold: number;
+  readonly rateLimitPerIp: number;
+  readonly trustProxy: boolean;
+  readonly webConcurrency: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DURATION = { type: 'string', format: 'duration' } as const;
+const WHOLE_NUMBER = { type: 'string', pattern: '^[0-9]{1,9}$' } as const;
+
+/** The environment variables Gatehouse reads, with their defaults and what each expects. */
+export const CONFIG_VARIABLES = {
+  PORT: { schema: { type: 'string', pattern: '^[0-9]{1,5}$' }, default: '3000', expects: 'a TCP port (0-65535)', meaning: 'port to listen on' },
+  HOST: { schema: { type: 'string', minLength: 1 }, default: '127.0.0.1', expects: 'a host name or address', meaning: 'address to listen on' },
+  ISSUER: { schema: { type: 'string', pattern: '^https?://[^\\s?#]+$' }, default: undefined, expects: 'an http(s) URL without query or fragment', meaning: '`iss` of every token and base of every metadata URL (default http://localhost:$PORT)' },
+  DATABASE_URL: { schema: { type: 'string', pattern: '^postgres(ql)?://' }, default: undefined, expects: 'a postgres:// connection string', meaning: 'PostgreSQL connection string; unset → embedded PGlite in DATA_DIR' },
+  DATA_DIR: { schema: { type: 'string', minLength: 1 }, default: './data', expects: 'a directory path', meaning: 'embedded database directory' },
+  ACCESS_TOKEN_TTL: { schema: DURATION, default: '15m', expects: 'a duration such as 900, 900s, 15m, 1h', meaning: 'access token lifetime' },
+  REFRESH_TOKEN_TTL: { schema: DURATION, default: '30d', expects: 'a duration such as 30d', meaning: 'absolute lifetime of a refresh grant' },
+  REFRESH_TOKEN_IDLE_TTL: { schema: DURATION, default: '14d', expects: 'a duration such as 14d', meaning: 'a refresh token unused this long expires' },
+  KEY_ROTATION_INTERVAL: { schema: DURATION, default: '30d', expects: 'a duration such as 30d', meaning: 'how long a key signs before the next one takes over' },
+  KEY_PUBLISH_AHEAD: { schema: DURATION, default: '1d', expects: 'a duration such as 1d', meaning: 'how long a new key is in the JWKS before it signs anything' },
+  KEY_ENCRYPTION_SECRET: { schema: { type: 'string', minLength: 32 }, default: undefined, expects: 'a string of at least 32 characters', meaning: 'encrypts private keys at rest; generated into DATA_DIR for embedded use, required with DATABASE_URL' },
+  REFRESH_REUSE_GRACE: { schema: { type: 'string', anyOf: [{ const: '0' }, { format: 'duration' }] }, default: '0', expects: 'a duration, or 0 for off', meaning: 'window in which a retried refresh returns the same successor instead of counting as reuse' },
+  LOCKOUT_THRESHOLD: { schema: WHOLE_NUMBER, default: '5', expects: 'a whole number (0 = off)', meaning: 'consecutive failed passwords for one username before its login locks' },
+  LOCKOUT_DURATION: { schema: DURATION, default: '1m', expects: 'a duration such as 1m', meaning: 'first lock; each further lock doubles it, up to 1h' },
+  RATE_LIMIT_PER_IP: { schema: WHOLE_NUMBER, default: '600', expects: 'a whole number (0 = off)', meaning: 'requests per minute per client IP at /token' },
+  TRUST_PROXY: { schema: { type: 'string', enum: ['true', 'false', '1', '0'] }, default: 'false', expects: 'true or false', meaning: 'take the client IP from X-Forwarded-For' },
+  WEB_CONCURRENCY: { schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }, default: '1', expects: 'a whole number from 1', meaning: 'worker processes (node:cluster)' },
+  LOG_LEVEL: { schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', expects: 'one of fatal, error, warn, info, debug, trace, silent', meaning: 'pino log level' },
+} as const;
+
+type VariableName = keyof typeof CONFIG_VARIABLES;
+
+const ajv = new Ajv({ allErrors: false });
+ajv.addFormat('duration', { type: 'string', validate: (text: string) => (parseDurationSeconds(text) ?? 0) > 0 });
+
+const validateEnvironment = ajv.compile({
+  type: 'object',
+  properties: Object.fromEntries(Object.entries(CONFIG_VARIABLES).map(([name, v]) => [name, v.schema])),
+});
+
+/**
+ * Reads the configuration from environment-style strings (process.env, or overrides in tests).
+ * Empty strings count as unset. Throws ConfigError naming the first bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const values: Partial<Record<VariableName, string>> = {};
+  for (const name of Object.keys(CONFIG_VARIABLES) as VariableName[]) {
+    const raw = env[name];
+    const value = raw === undefined || raw === '' ? CONFIG_VARIABLES[name].default : raw;
+    if (value !== undefined) values[name] = value;
+  }
+  if (!validateEnvironment(values)) {
+    const error = validateEnvironment.errors?.[0];
+    const variable = (error?.instancePath.split('/')[1] ?? 'environment') as VariableName;
+    const spec = CONFIG_VARIABLES[variable];
+    throw new ConfigError(variable, `expected ${spec ? spec.expects : 'a valid value'}, got ${JSON.stringify(values[variable])}`);
+  }
+  const get = (name: VariableName): string => values[name] as string;
+  const seconds = (name: VariableName): number => parseDurationSeconds(get(name)) as number;
+  const port = Number(get('PORT'));
+  if (port > 65535) throw new ConfigError('PORT', `expected ${CONFIG_VARIABLES.PORT.expects}, got "${get('PORT')}"`);
+  const databaseUrl = values.DATABASE_URL;
+  if (databaseUrl && !values.KEY_ENCRYPTION_SECRET) {
+    throw new ConfigError('KEY_ENCRYPTION_SECRET', 'required with DATABASE_URL (a string of at least 32 characters)');
+  }
+  const issuer = (values.ISSUER ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  return Object.freeze({
+    port,
+    host: get('HOST'),
+    issuer,
+    databaseUrl,
+    dataDir: get('DATA_DIR'),
+    accessTokenTtl: seconds('ACCESS_TOKEN_TTL'),
+    refreshTokenTtl: seconds('REFRESH_TOKEN_TTL'),
+    refreshTokenIdleTtl: seconds('REFRESH_TOKEN_IDLE_TTL'),
+    keyRotationInterval: seconds('KEY_ROTATION_INTERVAL'),
+    keyPublishAhead: seconds('KEY_PUBLISH_AHEAD'),
+    refreshReuseGrace: get('REFRESH_REUSE_GRACE') === '0' ? 0 : seconds('REFRESH_REUSE_GRACE'),
+    lockoutDuration: seconds('LOCKOUT_DURATION'),
+    keyEncryptionSecret: values.KEY_ENCRYPTION_SECRET,
+    lockoutThreshold: Number(get('LOCKOUT_THRESHOLD')),
+    rateLimitPerIp: Number(get('RATE_LIMIT_PER_IP')),
+    trustProxy: get('TRUST_PROXY') === 'true' || get('TRUST_PROXY') === '1',
+    webConcurrency: Number(get('WEB_CONCURRENCY')),
+    logLevel: get('LOG_LEVEL'),
+  });
+}

@@ -1,0 +1,40 @@
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.js';
+import { KeyService } from './keys/key-service.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import type { Database } from './store/database.js';
+
+/** The composition root: every service the HTTP layer, the grants and the CLI use. */
+export interface Deps {
+  config: Config;
+  db: Database;
+  clock: Clock;
+  keys: KeyService;
+  logger: Logger;
+}
+
+/** Seconds a retired key stays published beyond the access-token lifetime (clock skew, caches). */
+export const KEY_RETENTION_LEEWAY = 300;
+
+export function createKeyService(config: Config, db: Database, clock: Clock): KeyService {
+  if (!config.keyEncryptionSecret) throw new Error('KEY_ENCRYPTION_SECRET is not set');
+  return new KeyService(
+    db,
+    {
+      encryptionSecret: config.keyEncryptionSecret,
+      rotationInterval: config.keyRotationInterval,
+      publishAhead: config.keyPublishAhead,
+      retention: config.accessTokenTtl + KEY_RETENTION_LEEWAY,
+    },
+    clock,
+  );
+}
+
+/** Builds the services and loads (or creates) the signing keys. Migrations must have run. */
+export async function createDeps(config: Config, db: Database, options: { clock?: Clock; logger?: Logger } = {}): Promise<Deps> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const keys = createKeyService(config, db, clock);
+  await keys.initialize();
+  return { config, db, clock, keys, logger };
+}

@@ -1,0 +1,35 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { Middleware } from 'koa';
+import type { Deps } from '../deps.js';
+import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
+import { GRANT_HANDLERS } from '../grants/index.js';
+
+const ajv = new Ajv({ allErrors: false });
+const validators = new Map<string, ValidateFunction>(
+  [...GRANT_HANDLERS.values()].map((handler) => [handler.grantType, ajv.compile(handler.parameters)]),
+);
+
+function describeInvalid(validate: ValidateFunction): string {
+  const error = validate.errors?.[0];
+  if (!error) return 'invalid parameters';
+  if (error.keyword === 'required') return `the parameter "${(error.params as { missingProperty: string }).missingProperty}" is required`;
+  const name = error.instancePath.replace(/^\//, '');
+  return `the parameter "${name}" ${error.message ?? 'is invalid'}`;
+}
+
+/** POST /token (RFC 6749 §3.2): picks the grant module; client auth has already run. */
+export function tokenEndpoint(deps: Deps): Middleware {
+  return async (ctx) => {
+    const form = ctx.state.form ?? {};
+    const client = ctx.state.client;
+    if (!client) throw new Error('tokenEndpoint needs clientAuth first');
+    const grantType = form.grant_type;
+    if (grantType === undefined) throw new InvalidRequest('the parameter "grant_type" is required');
+    const handler = GRANT_HANDLERS.get(grantType);
+    const validate = validators.get(grantType);
+    if (!handler || !validate) throw new UnsupportedGrantType(`grant_type "${grantType.slice(0, 64)}" is not supported`);
+    if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient(`this client may not use grant_type "${grantType}"`);
+    if (!validate(form)) throw new InvalidRequest(describeInvalid(validate));
+    ctx.body = await handler.handle(deps, client, form);
+  };
+}

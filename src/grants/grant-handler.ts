@@ -1,0 +1,26 @@
+import type { Deps } from '../deps.js';
+import type { Client } from '../store/clients-repository.js';
+import type { TokenResponse } from '../tokens/issue.js';
+import type { IssueContext } from '../tokens/issue.js';
+
+/** What every grant module (password, refresh_token, client_credentials) provides. */
+export interface GrantHandler {
+  grantType: string;
+  /** JSON Schema of the grant's own form parameters; checked before handle(). */
+  parameters: {
+    type: 'object';
+    required: readonly string[];
+    properties: Record<string, { type: 'string'; minLength?: number; maxLength?: number }>;
+  };
+  handle(deps: Deps, client: Client, parameters: Record<string, string>): Promise<TokenResponse>;
+}
+
+export function issueContext(deps: Deps): IssueContext {
+  return {
+    issuer: deps.config.issuer,
+    accessTokenTtl: deps.config.accessTokenTtl,
+    refreshTokenIdleTtl: deps.config.refreshTokenIdleTtl,
+    keys: deps.keys,
+    clock: deps.clock,
+  };
+}

@@ -1,0 +1,32 @@
+import { InvalidGrant } from '../errors.js';
+import { authenticateUser } from '../services/users.js';
+import { startGrant } from '../services/grants.js';
+import { issueTokens } from '../tokens/issue.js';
+import { issueContext, type GrantHandler } from './grant-handler.js';
+import { grantScopes, requestedScopes } from './scope.js';
+
+/** RFC 6749 §4.3: resource owner password credentials. */
+export const passwordGrant = {
+  grantType: 'password',
+  parameters: {
+    type: 'object',
+    required: ['username', 'password'],
+    properties: {
+      username: { type: 'string', minLength: 1, maxLength: 255 },
+      password: { type: 'string', minLength: 1, maxLength: 1024 },
+      scope: { type: 'string', maxLength: 2048 },
+    },
+  },
+  async handle(deps, client, parameters) {
+    const requested = requestedScopes(parameters.scope);
+    const user = await authenticateUser(deps.db, parameters.username as string, parameters.password as string);
+    if (!user) throw new InvalidGrant('invalid username or password');
+    // Scopes the client may not have are refused outright; the user's scopes then narrow the rest.
+    const scopes = grantScopes(requested, client.scopes, user.scopes);
+    const now = deps.clock.now();
+    return deps.db.transaction(async (tx) => {
+      const grant = await startGrant(tx, { clientId: client.id, userId: user.id, scopes, now, lifetimeSeconds: deps.config.refreshTokenTtl });
+      return issueTokens(issueContext(deps), tx, { client, user, grant, scopes });
+    });
+  },
+} satisfies GrantHandler;

@@ -1,0 +1,76 @@
+import type { Middleware } from 'koa';
+import { InvalidClient, InvalidRequest } from '../errors.js';
+import type { Queryable } from '../store/database.js';
+import type { Client } from '../store/clients-repository.js';
+import { verifyClientCredentials, type PresentedCredentials } from '../services/clients.js';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+declare module 'koa' {
+  interface DefaultState {
+    client?: Client;
+    clientAuthMethod?: ClientAuthMethod;
+  }
+}
+
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded before they go into Basic. */
+function formDecode(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+export function parseBasicCredentials(header: string): PresentedCredentials {
+  const match = /^Basic[ ]+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
+  if (!match?.[1]) throw new InvalidClient('malformed Basic authorization header', true);
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 1) throw new InvalidClient('malformed Basic authorization header', true);
+  try {
+    return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    throw new InvalidClient('malformed Basic authorization header', true);
+  }
+}
+
+/** Which method the request uses, and the credentials it presents; no database access. */
+export function presentedClientCredentials(
+  authorization: string | undefined,
+  form: Record<string, string>,
+): { method: ClientAuthMethod; credentials: PresentedCredentials } | undefined {
+  const usesBasic = authorization !== undefined && /^basic\b/i.test(authorization.trim());
+  const postedId = form.client_id;
+  const postedSecret = form.client_secret;
+  if (usesBasic) {
+    if (postedSecret !== undefined) throw new InvalidRequest('use one client authentication method, not Basic and client_secret together');
+    const credentials = parseBasicCredentials(authorization.trim());
+    if (postedId !== undefined && postedId !== credentials.clientId) {
+      throw new InvalidRequest('client_id in the body differs from the one in the Authorization header');
+    }
+    return { method: 'client_secret_basic', credentials };
+  }
+  if (postedId === undefined) {
+    if (postedSecret !== undefined) throw new InvalidRequest('client_secret without client_id');
+    return undefined;
+  }
+  if (postedSecret !== undefined) return { method: 'client_secret_post', credentials: { clientId: postedId, secret: postedSecret } };
+  return { method: 'none', credentials: { clientId: postedId } };
+}
+
+/**
+ * Authenticates the client of /token, /introspect and /revoke (client_secret_basic,
+ * client_secret_post, or none for public clients). Needs ctx.state.form. Sets ctx.state.client.
+ */
+export function clientAuth(db: Queryable, options: { allowPublic: boolean }): Middleware {
+  return async (ctx, next) => {
+    const presented = presentedClientCredentials(ctx.get('Authorization') || undefined, ctx.state.form ?? {});
+    if (!presented) throw new InvalidClient('client authentication is required');
+    const basicTried = presented.method === 'client_secret_basic';
+    const client = await verifyClientCredentials(db, presented.credentials);
+    if (!client) throw new InvalidClient('client authentication failed', basicTried);
+    if (client.secretHash === null && !options.allowPublic) {
+      throw new InvalidClient('public clients may not use this endpoint', basicTried);
+    }
+    ctx.state.client = client;
+    ctx.state.clientAuthMethod = presented.method;
+    await next();
+  };
+}

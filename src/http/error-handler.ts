@@ -1,0 +1,52 @@
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import { OAuthError, TemporarilyUnavailable } from '../errors.js';
+
+/** Database faults a request cannot fix: answered 503 + Retry-After, not 500. */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; name?: string; message?: string } | undefined;
+  if (!e) return false;
+  return (
+    e.name === 'KnexTimeoutError' ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57014', '57P01', '57P03', '53300', '08006', '08001', '08003'].includes(e.code ?? '') ||
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(e.message ?? '')
+  );
+}
+
+/**
+ * Outermost middleware: every failure becomes an RFC 6749 §5.2-shaped JSON body. OAuth errors
+ * show their description; anything else is logged with its stack and answered 500 server_error.
+ */
+export function errorHandler(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { error: 'not_found', error_description: `no route for ${ctx.method} ${ctx.path}` };
+      }
+    } catch (caught) {
+      let error: OAuthError;
+      if (caught instanceof OAuthError) {
+        error = caught;
+        if (caught.cause) logger.debug({ err: caught.cause, error: caught.error }, 'request refused');
+      } else if (isDatabaseUnavailable(caught)) {
+        logger.warn({ err: caught }, 'database unavailable');
+        error = new TemporarilyUnavailable();
+      } else {
+        const status = (caught as { status?: number; expose?: boolean })?.status;
+        if (typeof status === 'number' && status >= 400 && status < 500) {
+          // Koa and router errors (405, 501, malformed URLs): safe, client-caused.
+          error = new OAuthError(status, status === 405 ? 'method_not_allowed' : 'invalid_request', (caught as Error).message || 'bad request');
+        } else {
+          logger.error({ err: caught, method: ctx.method, path: ctx.path }, 'unhandled error');
+          error = new OAuthError(500, 'server_error', 'the server could not complete the request');
+        }
+      }
+      ctx.status = error.status;
+      ctx.set(error.headers);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = error.toJSON();
+    }
+  };
+}

@@ -1,0 +1,45 @@
+import { bodyParser } from '@koa/bodyparser';
+import type { Middleware } from 'koa';
+import { InvalidRequest, PayloadTooLarge } from '../errors.js';
+
+export const FORM_BODY_LIMIT = '16kb';
+
+const parse = bodyParser({ enableTypes: ['form'], formLimit: FORM_BODY_LIMIT, encoding: 'utf-8' });
+
+declare module 'koa' {
+  interface DefaultState {
+    form?: Record<string, string>;
+  }
+}
+
+/**
+ * application/x-www-form-urlencoded only (RFC 6749 §3.2). The raw body is read by the body parser
+ * (limit, charset) and decoded here with URLSearchParams, so every parameter is a plain string and
+ * a repeated parameter is refused (RFC 6749 §3.1). Result in ctx.state.form.
+ */
+export const formBody: Middleware = async (ctx, next) => {
+  if (!ctx.is('application/x-www-form-urlencoded')) {
+    throw new InvalidRequest('the request body must be application/x-www-form-urlencoded');
+  }
+  try {
+    await parse(ctx, async () => undefined);
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status === 413) throw new PayloadTooLarge();
+    throw new InvalidRequest('the request body could not be read as UTF-8 form data');
+  }
+  const raw = (ctx.request as unknown as { rawBody?: string }).rawBody ?? '';
+  const form: Record<string, string> = Object.create(null);
+  const seen = new Set<string>();
+  for (const [name, value] of new URLSearchParams(raw)) {
+    if (seen.has(name)) throw new InvalidRequest(`the parameter "${name}" is repeated`);
+    if (/[\u0000\uFFFD]/.test(name) || /[\u0000\uFFFD]/.test(value)) {
+      throw new InvalidRequest(`the parameter "${name.replace(/[^\x20-\x7E]/g, '?')}" contains invalid characters`);
+    }
+    seen.add(name);
+    // RFC 6749 §3.1: parameters sent without a value are treated as omitted.
+    if (value !== '') form[name] = value;
+  }
+  ctx.state.form = form;
+  await next();
+};

@@ -1,0 +1,39 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+/**
+ * Private keys at rest: AES-256-GCM under a key derived (HKDF-SHA-256, fresh salt per key) from
+ * KEY_ENCRYPTION_SECRET. Envelope: v1.<salt>.<iv>.<tag>.<ciphertext>, each part base64url.
+ */
+const VERSION = 'v1';
+const INFO = Buffer.from('gatehouse signing key encryption');
+
+export class KeyDecryptionError extends Error {
+  constructor() {
+    super('KEY_ENCRYPTION_SECRET does not decrypt the stored signing keys (was the secret changed?)');
+    this.name = 'KeyDecryptionError';
+  }
+}
+
+function deriveKey(secret: string, salt: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), salt, INFO, 32));
+}
+
+export function encryptPrivateKey(secret: string, plaintext: string): string {
+  const salt = randomBytes(16);
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', deriveKey(secret, salt), iv);
+  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return [VERSION, salt, iv, cipher.getAuthTag(), ciphertext].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
+}
+
+export function decryptPrivateKey(secret: string, envelope: string): string {
+  const [version, salt, iv, tag, ciphertext] = envelope.split('.');
+  if (version !== VERSION || !salt || !iv || !tag || ciphertext === undefined) throw new KeyDecryptionError();
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', deriveKey(secret, Buffer.from(salt, 'base64url')), Buffer.from(iv, 'base64url'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+  } catch {
+    throw new KeyDecryptionError();
+  }
+}

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { createLocalJWKSet, importPKCS8, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { Clock } from '../lib/clock.js';
+import type { Database } from '../store/database.js';
+import { listSigningKeys, type SigningKey } from '../store/signing-keys-repository.js';
+import { decryptPrivateKey } from './key-crypto.js';
+import { rotateKeys, type RotationResult, type RotationSettings } from './rotation.js';
+
+export interface ActiveSigningKey {
+  kid: string;
+  privateKey: CryptoKey;
+}
+
+export interface JwksDocument {
+  body: string;
+  etag: string;
+}
+
+/**
+ * Holds the keys in memory: the current signing key (decrypted once), the JWKS body and its ETag,
+ * and a local key set for verifying our own tokens. Nothing here queries the database per request;
+ * `refresh()` re-reads the table on a short timer so every instance follows a rotation.
+ */
+export class KeyService {
+  private signing: ActiveSigningKey | undefined;
+  private document: JwksDocument | undefined;
+  private verifier: JWTVerifyGetKey | undefined;
+  private keys: SigningKey[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly settings: RotationSettings,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates the first keys if there are none, applies any due rotation, and loads the result. */
+  async initialize(): Promise<void> {
+    await rotateKeys(this.db, this.settings, this.clock.now());
+    await this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    const keys = await listSigningKeys(this.db);
+    const current = keys.find((k) => k.state === 'current');
+    if (!current) throw new Error('no current signing key in the database');
+    if (this.signing?.kid !== current.kid) {
+      const pkcs8 = decryptPrivateKey(this.settings.encryptionSecret, current.privateKeyEncrypted);
+      this.signing = { kid: current.kid, privateKey: await importPKCS8(pkcs8, 'RS256') };
+    }
+    const published = keys.filter((k) => k.removeAfter === null || k.removeAfter > this.clock.now());
+    const jwks = { keys: published.map((k) => k.publicJwk) } as unknown as JSONWebKeySet;
+    const body = JSON.stringify(jwks);
+    if (body !== this.document?.body) {
+      this.document = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+      this.verifier = createLocalJWKSet(jwks);
+    }
+    this.keys = keys;
+  }
+
+  /** Applies scheduled rotation and removal (only one instance acts), then reloads. */
+  async tick(): Promise<void> {
+    await rotateKeys(this.db, this.settings, this.clock.now());
+    await this.refresh();
+  }
+
+  async rotateNow(options: { revokeOld?: boolean } = {}): Promise<RotationResult> {
+    const result = await rotateKeys(this.db, this.settings, this.clock.now(), { force: true, ...options });
+    await this.refresh();
+    return result;
+  }
+
+  /** Re-reads the keys every `intervalMs` (and rotates when due) until stop(). */
+  start(intervalMs: number, onError: (error: unknown) => void): void {
+    this.stop();
+    this.timer = setInterval(() => {
+      this.tick().catch(onError);
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  signingKey(): ActiveSigningKey {
+    if (!this.signing) throw new Error('KeyService used before initialize()');
+    return this.signing;
+  }
+
+  jwks(): JwksDocument {
+    if (!this.document) throw new Error('KeyService used before initialize()');
+    return this.document;
+  }
+
+  /** For verifying our own tokens (introspection, admin API). */
+  verificationKeys(): JWTVerifyGetKey {
+    if (!this.verifier) throw new Error('KeyService used before initialize()');
+    return this.verifier;
+  }
+
+  list(): readonly SigningKey[] {
+    return this.keys;
+  }
+}

@@ -1,0 +1,93 @@
+import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair } from 'jose';
+import type { Database } from '../store/database.js';
+import {
+  deleteSigningKey,
+  insertSigningKey,
+  listSigningKeys,
+  lockKeyRotation,
+  updateSigningKey,
+  type SigningKey,
+} from '../store/signing-keys-repository.js';
+import { encryptPrivateKey } from './key-crypto.js';
+import { planKeyChanges, type KeyTimings } from './lifecycle.js';
+
+export interface RotationSettings extends KeyTimings {
+  encryptionSecret: string;
+}
+
+export interface RotationResult {
+  current: string;
+  next: string;
+  rotated: boolean;
+}
+
+/** A fresh RSA 2048 key pair, kid = RFC 7638 thumbprint, private half encrypted. */
+export async function createSigningKey(encryptionSecret: string, state: SigningKey['state'], now: Date): Promise<SigningKey> {
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+  const jwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  const publicJwk = { kty: jwk.kty, n: jwk.n, e: jwk.e, kid, alg: 'RS256', use: 'sig' };
+  return {
+    kid,
+    state,
+    publicJwk,
+    privateKeyEncrypted: encryptPrivateKey(encryptionSecret, await exportPKCS8(privateKey)),
+    createdAt: now,
+    activatedAt: state === 'current' ? now : null,
+    retiredAt: null,
+    removeAfter: null,
+  };
+}
+
+/**
+ * Brings the stored keys up to date with the lifecycle (first key, scheduled rotation, removal),
+ * or rotates at once when `force` is set. Runs under the rotation lock row, so with several
+ * instances on one database exactly one makes each change and the others see it done.
+ */
+export async function rotateKeys(
+  db: Database,
+  settings: RotationSettings,
+  now: Date,
+  options: { force?: boolean; revokeOld?: boolean } = {},
+): Promise<RotationResult> {
+  return db.transaction(async (tx) => {
+    await lockKeyRotation(tx);
+    const keys = await listSigningKeys(tx);
+    const plan = planKeyChanges(keys, now, settings);
+    const current = keys.find((k) => k.state === 'current');
+    let next = keys.find((k) => k.state === 'next');
+    const rotate = plan.rotate || (options.force === true && current !== undefined);
+
+    for (const kid of plan.remove) await deleteSigningKey(tx, kid);
+    let currentKid = current?.kid;
+    if (plan.createCurrent) {
+      const created = await createSigningKey(settings.encryptionSecret, 'current', now);
+      await insertSigningKey(tx, created);
+      currentKid = created.kid;
+    }
+    if (rotate) {
+      if (!next) {
+        // On-demand rotation before any next key exists: make one and promote it.
+        next = await createSigningKey(settings.encryptionSecret, 'next', now);
+        await insertSigningKey(tx, next);
+      }
+      if (current) {
+        if (options.revokeOld) await deleteSigningKey(tx, current.kid);
+        else
+          await updateSigningKey(tx, current.kid, {
+            state: 'retired',
+            retiredAt: now,
+            removeAfter: new Date(now.getTime() + settings.retention * 1000),
+          });
+      }
+      await updateSigningKey(tx, next.kid, { state: 'current', activatedAt: now });
+      currentKid = next.kid;
+      next = undefined;
+    }
+    if (!next) {
+      next = await createSigningKey(settings.encryptionSecret, 'next', now);
+      await insertSigningKey(tx, next);
+    }
+    return { current: currentKid as string, next: next.kid, rotated: rotate };
+  });
+}

@@ -1,0 +1,87 @@
+import cluster from 'node:cluster';
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createDeps } from './deps.js';
+import { KeyDecryptionError } from './keys/key-crypto.js';
+import { openConfiguredDatabase } from './runtime.js';
+import { closeDatabase, DatabaseInUseError } from './store/database.js';
+
+/** How often each instance re-reads the key table (and rotates when due). */
+const KEY_REFRESH_MS = 5_000;
+/** In-flight requests get this long after SIGTERM before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function serve(config: Config): Promise<void> {
+  const logger = pino({ level: config.logLevel });
+  const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true });
+  const deps = await createDeps(complete, db, { logger });
+  deps.keys.start(KEY_REFRESH_MS, (error) => logger.error({ err: error }, 'key refresh failed'));
+  const app = createApp(deps);
+  const server: Server = app.listen(config.port, config.host);
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('listening', resolveListen);
+    server.once('error', reject);
+  });
+  logger.info({ issuer: config.issuer, port: config.port, host: config.host, database: config.databaseUrl ? 'postgresql' : 'embedded' }, 'gatehouse listening');
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    deps.keys.stop();
+    const force = setTimeout(() => {
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close(() => {
+      closeDatabase(db)
+        .catch((error: unknown) => logger.error({ err: error }, 'closing the database failed'))
+        .finally(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function fail(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof DatabaseInUseError || error instanceof KeyDecryptionError) {
+    process.stderr.write(`gatehouse: ${error.message}\n`);
+  } else {
+    process.stderr.write(`gatehouse: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  // The embedded database lives in one process, so it runs a single worker.
+  const workers = config.databaseUrl ? config.webConcurrency : 1;
+  if (workers > 1 && cluster.isPrimary) {
+    // Migrate and create keys once, in the primary, before the workers race to do it.
+    const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true });
+    await createDeps(complete, db, { logger: pino({ level: 'silent' }) });
+    await closeDatabase(db);
+    for (let i = 0; i < workers; i++) cluster.fork();
+    cluster.on('exit', (worker, code, signal) => {
+      if (!stopping) {
+        process.stderr.write(`gatehouse: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+        cluster.fork();
+      }
+    });
+    let stopping = false;
+    const stopAll = (): void => {
+      stopping = true;
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+    };
+    process.on('SIGTERM', stopAll);
+    process.on('SIGINT', stopAll);
+    return;
+  }
+  await serve(config);
+}
+
+main().catch(fail);

@@ -1,0 +1,91 @@
+import { digestsEqual, sha256Hex } from '../lib/hash.js';
+import { randomToken } from '../lib/random.js';
+import { isValidScopeToken } from '../lib/scope.js';
+import type { Clock } from '../lib/clock.js';
+import { Conflict, ValidationError } from '../errors.js';
+import type { Queryable } from '../store/database.js';
+import { findClientById, insertClient, type Client } from '../store/clients-repository.js';
+
+export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+const CLIENT_ID = /^[\x21-\x7E]{1,255}$/;
+export const MIN_SECRET_LENGTH = 32;
+
+export interface ClientInput {
+  id: string;
+  /** Omitted for a confidential client: one is generated (256 random bits). */
+  secret?: string | undefined;
+  public?: boolean | undefined;
+  grantTypes: string[];
+  scopes: string[];
+  audience?: string | null | undefined;
+}
+
+export function validateGrantTypes(grantTypes: string[], isPublic: boolean): GrantType[] {
+  if (grantTypes.length === 0) throw new ValidationError('at least one grant type is required');
+  for (const grantType of grantTypes) {
+    if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
+      throw new ValidationError(`unknown grant type "${grantType}" (expected ${GRANT_TYPES.join(', ')})`);
+    }
+  }
+  if (isPublic && grantTypes.includes('client_credentials')) {
+    throw new ValidationError('a public client cannot use client_credentials');
+  }
+  return [...new Set(grantTypes)] as GrantType[];
+}
+
+export function validateScopes(scopes: string[]): string[] {
+  for (const scope of scopes) {
+    if (!isValidScopeToken(scope)) throw new ValidationError(`invalid scope "${scope}"`);
+  }
+  return [...new Set(scopes)];
+}
+
+export function validateClientSecret(secret: string): void {
+  if (secret.length < MIN_SECRET_LENGTH) throw new ValidationError(`a client secret must be at least ${MIN_SECRET_LENGTH} characters`);
+  if (secret.length > 1024) throw new ValidationError('a client secret must be at most 1024 characters');
+}
+
+/** Registers a client; returns the secret once (it is stored only as SHA-256). */
+export async function createClient(db: Queryable, clock: Clock, input: ClientInput): Promise<{ client: Client; clientSecret: string | null }> {
+  if (!CLIENT_ID.test(input.id)) throw new ValidationError('a client id is 1 to 255 printable characters without spaces');
+  const isPublic = input.public === true;
+  if (isPublic && input.secret !== undefined) throw new ValidationError('a public client has no secret');
+  const grantTypes = validateGrantTypes(input.grantTypes, isPublic);
+  const scopes = validateScopes(input.scopes);
+  if (input.audience !== undefined && input.audience !== null && input.audience.trim() === '') throw new ValidationError('audience must not be empty');
+  let clientSecret: string | null = null;
+  if (!isPublic) {
+    if (input.secret !== undefined) validateClientSecret(input.secret);
+    clientSecret = input.secret ?? randomToken(32);
+  }
+  const now = clock.now();
+  const client: Client = {
+    id: input.id,
+    secretHash: clientSecret === null ? null : sha256Hex(clientSecret),
+    grantTypes,
+    scopes,
+    audience: input.audience ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (!(await insertClient(db, client))) throw new Conflict(`a client with id "${input.id}" already exists`);
+  return { client, clientSecret };
+}
+
+export interface PresentedCredentials {
+  clientId: string;
+  /** Absent for the `none` method (public clients). */
+  secret?: string | undefined;
+}
+
+/** The client when the credentials are right, otherwise undefined. Constant-time on the secret. */
+export async function verifyClientCredentials(db: Queryable, credentials: PresentedCredentials): Promise<Client | undefined> {
+  const client = await findClientById(db, credentials.clientId);
+  const presentedHash = sha256Hex(credentials.secret ?? '');
+  if (!client) return undefined;
+  if (client.secretHash === null) return credentials.secret === undefined ? client : undefined;
+  if (credentials.secret === undefined) return undefined;
+  return digestsEqual(presentedHash, client.secretHash) ? client : undefined;
+}

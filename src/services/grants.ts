@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { Database, Queryable } from '../store/database.js';
+import { insertAuditEntry } from '../store/audit-repository.js';
+import { insertGrant, revokeGrants, type Grant, type GrantSelector } from '../store/grants-repository.js';
+
+/** Opens a token family for a user's password grant. */
+export async function startGrant(
+  db: Queryable,
+  input: { clientId: string; userId: string; scopes: string[]; now: Date; lifetimeSeconds: number },
+): Promise<Grant> {
+  const grant: Grant = {
+    id: randomUUID(),
+    clientId: input.clientId,
+    userId: input.userId,
+    scopes: input.scopes,
+    createdAt: input.now,
+    expiresAt: new Date(input.now.getTime() + input.lifetimeSeconds * 1000),
+    revokedAt: null,
+    revokedReason: null,
+  };
+  await insertGrant(db, grant);
+  return grant;
+}
+
+export type RevocationReason = 'refresh_token_reuse' | 'rfc7009' | 'admin' | 'cli' | 'user_disabled' | 'password_changed' | 'user_deleted';
+
+/**
+ * Ends grants (every refresh token of the family, and every access token carrying its `sid`) and
+ * records who did it. Runs in its own transaction so a failing caller cannot roll it back.
+ */
+export async function revokeGrantsAndAudit(
+  db: Database,
+  selector: GrantSelector,
+  audit: { actor: string; reason: RevocationReason; now: Date },
+): Promise<number> {
+  return db.transaction(async (tx) => {
+    const revoked = await revokeGrants(tx, selector, audit.now, audit.reason);
+    await insertAuditEntry(tx, {
+      at: audit.now,
+      actor: audit.actor,
+      action: 'grants.revoke',
+      details: { ...selector, reason: audit.reason },
+      count: revoked,
+    });
+    return revoked;
+  });
+}

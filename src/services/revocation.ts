@@ -1,0 +1,44 @@
+import type { Config } from '../config.js';
+import type { Clock } from '../lib/clock.js';
+import type { Database } from '../store/database.js';
+import { insertAuditEntry } from '../store/audit-repository.js';
+import { revokeAccessToken } from '../store/revoked-access-tokens-repository.js';
+import { findUserByUsername } from '../store/users-repository.js';
+import { revokeGrantsAndAudit, type RevocationReason } from './grants.js';
+
+/** Exactly one of these names what to revoke (admin API and CLI). */
+export type RevocationTarget =
+  | { username: string }
+  | { userId: string }
+  | { clientId: string }
+  | { grantId: string }
+  | { jti: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Revokes grants (sessions) by user, client or grant id, or one access token by jti. Returns how
+ * many grants were newly revoked; for a jti, 1 if it was newly put on the deny list, else 0.
+ */
+export async function revokeTarget(
+  deps: { db: Database; clock: Clock; config: Pick<Config, 'accessTokenTtl'> },
+  target: RevocationTarget,
+  audit: { actor: string; reason: RevocationReason },
+): Promise<number> {
+  const now = deps.clock.now();
+  if ('jti' in target) {
+    if (!UUID.test(target.jti)) return 0;
+    return deps.db.transaction(async (tx) => {
+      // Access tokens are not stored; the deny-list entry lives as long as any token could.
+      const revoked = await revokeAccessToken(tx, target.jti, new Date(now.getTime() + deps.config.accessTokenTtl * 1000));
+      await insertAuditEntry(tx, { at: now, actor: audit.actor, action: 'access_token.revoke', details: { jti: target.jti, reason: audit.reason }, count: revoked ? 1 : 0 });
+      return revoked ? 1 : 0;
+    });
+  }
+  if ('username' in target) {
+    const user = await findUserByUsername(deps.db, target.username);
+    if (!user) return 0;
+    return revokeGrantsAndAudit(deps.db, { userId: user.id }, { ...audit, now });
+  }
+  return revokeGrantsAndAudit(deps.db, target, { ...audit, now });
+}

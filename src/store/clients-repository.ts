@@ -1,0 +1,87 @@
+import type { Queryable } from './database.js';
+
+export interface ClientRow {
+  id: string;
+  secret_hash: string | null;
+  grant_types: string[];
+  scopes: string[];
+  audience: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface Client {
+  id: string;
+  secretHash: string | null;
+  grantTypes: string[];
+  scopes: string[];
+  audience: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function toClient(row: ClientRow): Client {
+  return {
+    id: row.id,
+    secretHash: row.secret_hash,
+    grantTypes: row.grant_types,
+    scopes: row.scopes,
+    audience: row.audience,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export async function findClientById(db: Queryable, id: string): Promise<Client | undefined> {
+  const row = await db<ClientRow>('clients').where({ id }).first();
+  return row ? toClient(row) : undefined;
+}
+
+/** Returns false when the id is taken. */
+export async function insertClient(db: Queryable, client: Client): Promise<boolean> {
+  const rows = await db('clients')
+    .insert({
+      id: client.id,
+      secret_hash: client.secretHash,
+      grant_types: client.grantTypes,
+      scopes: client.scopes,
+      audience: client.audience,
+      created_at: client.createdAt,
+      updated_at: client.updatedAt,
+    })
+    .onConflict('id')
+    .ignore()
+    .returning('id');
+  return rows.length === 1;
+}
+
+export async function updateClient(
+  db: Queryable,
+  id: string,
+  changes: Partial<Pick<Client, 'secretHash' | 'grantTypes' | 'scopes' | 'audience'>> & { updatedAt: Date },
+): Promise<Client | undefined> {
+  const patch: Partial<ClientRow> = { updated_at: changes.updatedAt };
+  if (changes.secretHash !== undefined) patch.secret_hash = changes.secretHash;
+  if (changes.grantTypes !== undefined) patch.grant_types = changes.grantTypes;
+  if (changes.scopes !== undefined) patch.scopes = changes.scopes;
+  if (changes.audience !== undefined) patch.audience = changes.audience;
+  const [row] = await db<ClientRow>('clients').where({ id }).update(patch).returning('*');
+  return row ? toClient(row as ClientRow) : undefined;
+}
+
+export async function deleteClient(db: Queryable, id: string): Promise<boolean> {
+  return (await db('clients').where({ id }).delete()) > 0;
+}
+
+/** Keyset pagination by id. */
+export async function listClients(db: Queryable, options: { after?: string | undefined; limit: number }): Promise<Client[]> {
+  const query = db<ClientRow>('clients').orderBy('id').limit(options.limit);
+  if (options.after !== undefined) query.where('id', '>', options.after);
+  return (await query).map((row) => toClient(row as ClientRow));
+}
+
+/** Every scope some client may request (RFC 8414 scopes_supported). */
+export async function listAllClientScopes(db: Queryable): Promise<string[]> {
+  const rows = await db.raw<{ rows: { scope: string }[] }>('SELECT DISTINCT unnest(scopes) AS scope FROM clients ORDER BY 1');
+  return rows.rows.map((r) => r.scope);
+}

@@ -1,0 +1,105 @@
+import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+
+export type Database = Knex;
+/** Anything a repository function can run a query on: the database or an open transaction. */
+export type Queryable = Knex | Knex.Transaction;
+
+export class DatabaseInUseError extends Error {
+  constructor(dataDir: string, pid: number) {
+    super(`the embedded database in ${dataDir} is held by another Gatehouse process (pid ${pid}): stop the server, or use the admin API`);
+    this.name = 'DatabaseInUseError';
+  }
+}
+
+export interface DatabaseOptions {
+  /** postgres:// URL; when absent the embedded PGlite database is used. */
+  databaseUrl?: string | undefined;
+  /** Directory of the embedded database; absent means in memory (tests). */
+  dataDir?: string | undefined;
+  /** Upper bound for every statement, so a slow database fails a request rather than hangs it. */
+  statementTimeoutMs?: number;
+  poolMax?: number;
+}
+
+const locks = new WeakMap<Database, () => void>();
+
+/** Closes the pool (or PGlite) and releases DATA_DIR. */
+export async function closeDatabase(db: Database): Promise<void> {
+  try {
+    await db.destroy();
+  } finally {
+    locks.get(db)?.();
+    locks.delete(db);
+  }
+}
+
+export function openDatabase(options: DatabaseOptions): Database {
+  if (options.databaseUrl) {
+    const statementTimeout = options.statementTimeoutMs ?? 5000;
+    return knexFactory({
+      client: 'pg',
+      connection: {
+        connectionString: options.databaseUrl,
+        statement_timeout: statementTimeout,
+        connectionTimeoutMillis: 3000,
+      } as Knex.PgConnectionConfig,
+      pool: { min: 0, max: options.poolMax ?? 10 },
+      acquireConnectionTimeout: 5000,
+    });
+  }
+  if (!options.dataDir) {
+    return knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: 'postgres', connection: {} });
+  }
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const releaseLock = lockDataDir(dataDir);
+  const db = knexFactory({
+    client: ClientPgLite as unknown as typeof Knex.Client,
+    dialect: 'postgres',
+    connection: { filename: join(dataDir, 'pgdata') },
+  });
+  locks.set(db, releaseLock);
+  return db;
+}
+
+/** PGlite is single-process: a lock file in DATA_DIR keeps a second process out. */
+function lockDataDir(dataDir: string): () => void {
+  const lockPath = join(dataDir, 'gatehouse.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        rmSync(lockPath, { force: true });
+        process.off('exit', release);
+      };
+      process.on('exit', release);
+      return release;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(lockPath, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new DatabaseInUseError(dataDir, holder);
+      }
+      // The holder is gone (it crashed): the lock is stale.
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new Error(`could not lock ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

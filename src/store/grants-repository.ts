@@ -1,0 +1,101 @@
+import type { Queryable } from './database.js';
+
+export interface GrantRow {
+  id: string;
+  client_id: string;
+  user_id: string | null;
+  scopes: string[];
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+/** A token family: what a chain of refresh tokens may grant, and whether it still may. */
+export interface Grant {
+  id: string;
+  clientId: string;
+  userId: string | null;
+  scopes: string[];
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  revokedReason: string | null;
+}
+
+export function toGrant(row: GrantRow): Grant {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    scopes: row.scopes,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    revokedReason: row.revoked_reason,
+  };
+}
+
+export async function insertGrant(db: Queryable, grant: Grant): Promise<void> {
+  await db('grants').insert({
+    id: grant.id,
+    client_id: grant.clientId,
+    user_id: grant.userId,
+    scopes: grant.scopes,
+    created_at: grant.createdAt,
+    expires_at: grant.expiresAt,
+    revoked_at: grant.revokedAt,
+    revoked_reason: grant.revokedReason,
+  });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function findGrantById(db: Queryable, id: string): Promise<Grant | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const row = await db<GrantRow>('grants').where({ id }).first();
+  return row ? toGrant(row) : undefined;
+}
+
+export type GrantSelector = { grantId: string } | { userId: string } | { clientId: string };
+
+/** Revokes the live grants the selector names; returns how many were newly revoked. */
+export async function revokeGrants(db: Queryable, selector: GrantSelector, at: Date, reason: string): Promise<number> {
+  const query = db('grants').whereNull('revoked_at');
+  if ('grantId' in selector) {
+    if (!UUID.test(selector.grantId)) return 0;
+    query.where({ id: selector.grantId });
+  } else if ('userId' in selector) {
+    if (!UUID.test(selector.userId)) return 0;
+    query.where({ user_id: selector.userId });
+  } else {
+    query.where({ client_id: selector.clientId });
+  }
+  return query.update({ revoked_at: at, revoked_reason: reason });
+}
+
+export interface ActiveGrant extends Grant {
+  username: string | null;
+}
+
+/** Live (unrevoked, unexpired) grants, newest first, keyset-paginated by (created_at, id). */
+export async function listActiveGrants(
+  db: Queryable,
+  filter: { username?: string | undefined; clientId?: string | undefined; now: Date; before?: { createdAt: Date; id: string } | undefined; limit: number },
+): Promise<ActiveGrant[]> {
+  const query = db('grants as g')
+    .leftJoin('users as u', 'u.id', 'g.user_id')
+    .select('g.*', 'u.username')
+    .whereNull('g.revoked_at')
+    .where('g.expires_at', '>', filter.now)
+    .orderBy([{ column: 'g.created_at', order: 'desc' }, { column: 'g.id', order: 'desc' }])
+    .limit(filter.limit);
+  if (filter.username !== undefined) query.where('u.username', filter.username);
+  if (filter.clientId !== undefined) query.where('g.client_id', filter.clientId);
+  if (filter.before) {
+    const { createdAt, id } = filter.before;
+    query.whereRaw('(g.created_at, g.id) < (?, ?)', [createdAt, id]);
+  }
+  const rows = (await query) as (GrantRow & { username: string | null })[];
+  return rows.map((row) => ({ ...toGrant(row), username: row.username }));
+}

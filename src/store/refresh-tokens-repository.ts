@@ -1,0 +1,73 @@
+import type { Queryable } from './database.js';
+import { toGrant, type Grant, type GrantRow } from './grants-repository.js';
+
+export interface RefreshTokenRow {
+  token_hash: string;
+  grant_id: string;
+  parent_hash: string | null;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface RefreshToken {
+  tokenHash: string;
+  grantId: string;
+  parentHash: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+}
+
+export function toRefreshToken(row: RefreshTokenRow): RefreshToken {
+  return {
+    tokenHash: row.token_hash,
+    grantId: row.grant_id,
+    parentHash: row.parent_hash,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    usedAt: row.used_at,
+  };
+}
+
+export async function insertRefreshToken(db: Queryable, token: RefreshToken): Promise<void> {
+  await db('refresh_tokens').insert({
+    token_hash: token.tokenHash,
+    grant_id: token.grantId,
+    parent_hash: token.parentHash,
+    created_at: token.createdAt,
+    expires_at: token.expiresAt,
+    used_at: token.usedAt,
+  });
+}
+
+/** The token and its grant in one query: the refresh grant's hot path. */
+export async function findRefreshTokenWithGrant(db: Queryable, tokenHash: string): Promise<{ token: RefreshToken; grant: Grant } | undefined> {
+  const row = await db('refresh_tokens as r')
+    .join('grants as g', 'g.id', 'r.grant_id')
+    .select(
+      'r.token_hash', 'r.grant_id', 'r.parent_hash', 'r.created_at as token_created_at', 'r.expires_at as token_expires_at', 'r.used_at',
+      'g.id', 'g.client_id', 'g.user_id', 'g.scopes', 'g.created_at', 'g.expires_at', 'g.revoked_at', 'g.revoked_reason',
+    )
+    .where('r.token_hash', tokenHash)
+    .first();
+  if (!row) return undefined;
+  return {
+    token: toRefreshToken({ ...row, created_at: row.token_created_at, expires_at: row.token_expires_at } as RefreshTokenRow),
+    grant: toGrant(row as GrantRow),
+  };
+}
+
+/**
+ * Marks a token used if nobody has: the one statement that settles a refresh race.
+ * Returns false when it was already used (reuse, or a concurrent refresh won).
+ */
+export async function markRefreshTokenUsed(db: Queryable, tokenHash: string, at: Date): Promise<boolean> {
+  const updated = await db('refresh_tokens').where({ token_hash: tokenHash }).whereNull('used_at').update({ used_at: at });
+  return updated === 1;
+}
+
+export async function findSuccessorHash(db: Queryable, parentHash: string): Promise<string | undefined> {
+  const row = await db<RefreshTokenRow>('refresh_tokens').where({ parent_hash: parentHash }).select('token_hash').first();
+  return row?.token_hash;
+}

@@ -1,0 +1,74 @@
+import type { KeyService } from '../keys/key-service.js';
+import type { Clock } from '../lib/clock.js';
+import { formatScope } from '../lib/scope.js';
+import type { Queryable } from '../store/database.js';
+import type { Client } from '../store/clients-repository.js';
+import type { Grant } from '../store/grants-repository.js';
+import { insertRefreshToken } from '../store/refresh-tokens-repository.js';
+import type { User } from '../store/users-repository.js';
+import { signAccessToken } from './access-token.js';
+import { generateRefreshToken, hashRefreshToken } from './refresh-token.js';
+
+/** The RFC 6749 §5.1 token response. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token?: string;
+  scope: string;
+}
+
+export interface IssueContext {
+  issuer: string;
+  accessTokenTtl: number;
+  refreshTokenIdleTtl: number;
+  keys: KeyService;
+  clock: Clock;
+}
+
+export interface IssueRequest {
+  client: Client;
+  user?: User | undefined;
+  /** Present for user grants: a refresh token is issued when the client may refresh. */
+  grant?: Grant | undefined;
+  /** The scope of this access token (may be narrower than the grant's). */
+  scopes: string[];
+  /** The refresh token this one replaces (rotation). */
+  parentHash?: string | undefined;
+}
+
+/**
+ * Signs the access token and, for a grant, stores the next refresh token in `db` — the caller's
+ * transaction, so nothing is returned that was not committed with it.
+ */
+export async function issueTokens(context: IssueContext, db: Queryable, request: IssueRequest): Promise<TokenResponse> {
+  const now = context.clock.now();
+  const { client, user, grant } = request;
+  const scope = formatScope(request.scopes);
+  const { token } = await signAccessToken(context.keys.signingKey(), {
+    issuer: context.issuer,
+    subject: user ? user.id : client.id,
+    audience: client.audience ?? context.issuer,
+    clientId: client.id,
+    scope,
+    grantId: grant?.id,
+    user,
+    now,
+    ttlSeconds: context.accessTokenTtl,
+  });
+  const response: TokenResponse = { access_token: token, token_type: 'Bearer', expires_in: context.accessTokenTtl, scope };
+  if (grant && client.grantTypes.includes('refresh_token')) {
+    const refreshToken = generateRefreshToken();
+    const idleExpiry = now.getTime() + context.refreshTokenIdleTtl * 1000;
+    await insertRefreshToken(db, {
+      tokenHash: hashRefreshToken(refreshToken),
+      grantId: grant.id,
+      parentHash: request.parentHash ?? null,
+      createdAt: now,
+      expiresAt: new Date(Math.min(idleExpiry, grant.expiresAt.getTime())),
+      usedAt: null,
+    });
+    response.refresh_token = refreshToken;
+  }
+  return response;
+}
