@@ -8,8 +8,10 @@ const VERSION = 'v1';
 const INFO = Buffer.from('gatehouse signing key encryption');
 
 export class KeyDecryptionError extends Error {
-  constructor() {
-    super('KEY_ENCRYPTION_SECRET does not decrypt the stored signing keys (was the secret changed?)');
+  constructor(
+    message = 'KEY_ENCRYPTION_SECRET does not decrypt the stored signing keys (was the secret changed? `gatehouse keys reencrypt --old-secret-stdin` re-encrypts them under a new one)',
+  ) {
+    super(message);
     this.name = 'KeyDecryptionError';
   }
 }
@@ -24,6 +26,16 @@ export function encryptPrivateKey(secret: string, plaintext: string): string {
   const cipher = createCipheriv('aes-256-gcm', deriveKey(secret, salt), iv);
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return [VERSION, salt, iv, cipher.getAuthTag(), ciphertext].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
+}
+
+/** True when `secret` opens `envelope` (the GCM tag authenticates the secret as well as the data). */
+export function canDecryptPrivateKey(secret: string, envelope: string): boolean {
+  try {
+    decryptPrivateKey(secret, envelope);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function decryptPrivateKey(secret: string, envelope: string): string {

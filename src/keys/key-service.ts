@@ -27,6 +27,7 @@ export class KeyService {
   private verifier: JWTVerifyGetKey | undefined;
   private keys: SigningKey[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly db: Database,
@@ -58,10 +59,20 @@ export class KeyService {
     this.keys = keys;
   }
 
-  /** Applies scheduled rotation and removal (only one instance acts), then reloads. */
+  /**
+   * Applies scheduled rotation and removal (only one instance acts), then reloads. The reload runs
+   * even when the rotation step fails (a lock timeout, say), so this instance still follows a
+   * rotation another instance made.
+   */
   async tick(): Promise<void> {
-    await rotateKeys(this.db, this.settings, this.clock.now());
+    let rotationError: unknown;
+    try {
+      await rotateKeys(this.db, this.settings, this.clock.now());
+    } catch (error) {
+      rotationError = error;
+    }
     await this.refresh();
+    if (rotationError !== undefined) throw rotationError;
   }
 
   async rotateNow(options: { revokeOld?: boolean } = {}): Promise<RotationResult> {
@@ -72,16 +83,24 @@ export class KeyService {
 
   /** Re-reads the keys every `intervalMs` (and rotates when due) until stop(). */
   start(intervalMs: number, onError: (error: unknown) => void): void {
-    this.stop();
+    void this.stop();
     this.timer = setInterval(() => {
-      this.tick().catch(onError);
+      // A slow database must not pile ticks up behind the rotation lock.
+      if (this.running) return;
+      this.running = this.tick()
+        .catch(onError)
+        .finally(() => {
+          this.running = undefined;
+        });
     }, intervalMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer; the promise settles when a tick already under way has finished. */
+  stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    return this.running ?? Promise.resolve();
   }
 
   signingKey(): ActiveSigningKey {

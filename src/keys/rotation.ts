@@ -8,7 +8,7 @@ import {
   updateSigningKey,
   type SigningKey,
 } from '../store/signing-keys-repository.js';
-import { encryptPrivateKey } from './key-crypto.js';
+import { canDecryptPrivateKey, encryptPrivateKey, KeyDecryptionError } from './key-crypto.js';
 import { planKeyChanges, type KeyTimings } from './lifecycle.js';
 
 export interface RotationSettings extends KeyTimings {
@@ -57,6 +57,9 @@ export async function rotateKeys(
     const current = keys.find((k) => k.state === 'current');
     let next = keys.find((k) => k.state === 'next');
     const rotate = plan.rotate || (options.force === true && current !== undefined);
+    // Never add a key under a secret that cannot open the ones already there: an instance started
+    // with a wrong KEY_ENCRYPTION_SECRET must fail without leaving keys under two secrets behind.
+    if (plan.createCurrent || plan.createNext || rotate) assertSecretOpensSigningKeys(settings.encryptionSecret, keys);
 
     for (const kid of plan.remove) await deleteSigningKey(tx, kid);
     let currentKid = current?.kid;
@@ -90,4 +93,11 @@ export async function rotateKeys(
     }
     return { current: currentKid as string, next: next.kid, rotated: rotate };
   });
+}
+
+/** Throws KeyDecryptionError unless `secret` decrypts the keys that sign or will sign (current, next). */
+export function assertSecretOpensSigningKeys(secret: string, keys: readonly SigningKey[]): void {
+  for (const key of keys) {
+    if (key.state !== 'retired' && !canDecryptPrivateKey(secret, key.privateKeyEncrypted)) throw new KeyDecryptionError();
+  }
 }

@@ -44,7 +44,9 @@ export async function listSigningKeys(db: Queryable): Promise<SigningKey[]> {
 
 /** Takes the rotation lock row for the rest of the transaction: one instance decides at a time. */
 export async function lockKeyRotation(tx: Queryable): Promise<void> {
-  await tx('key_rotation_lock').where({ id: 1 }).forUpdate().select('id');
+  const rows = await tx('key_rotation_lock').where({ id: 1 }).forUpdate().select('id');
+  // Without the row nothing would be locked and two instances could rotate at once.
+  if (rows.length !== 1) throw new Error('key_rotation_lock has no row 1: run the migrations, or insert it (INSERT INTO key_rotation_lock (id) VALUES (1))');
 }
 
 export async function insertSigningKey(db: Queryable, key: SigningKey): Promise<void> {
