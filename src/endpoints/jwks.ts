@@ -1,6 +1,15 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
 
+/** RFC 9110 §13.1.2: `*`, or any listed tag equal under weak comparison (W/ ignored). */
+function matchesIfNoneMatch(header: string, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
+  });
+}
+
 /**
  * GET /.well-known/jwks.json from memory. Caches may keep it for half the publish-ahead time, so a
  * resource server always learns a new key before it signs anything (capped at one hour).
@@ -12,7 +21,7 @@ export function jwksEndpoint(deps: Deps): Middleware {
     ctx.set('Cache-Control', `public, max-age=${maxAge}`);
     ctx.set('ETag', etag);
     ctx.type = 'application/jwk-set+json';
-    if (ctx.get('If-None-Match').split(/\s*,\s*/).includes(etag)) {
+    if (matchesIfNoneMatch(ctx.get('If-None-Match'), etag)) {
       ctx.status = 304;
       return;
     }
