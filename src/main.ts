@@ -3,13 +3,11 @@ import type { Server } from 'node:http';
 import pino from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createDeps } from './deps.js';
+import { createDeps, keyRefreshIntervalMs } from './deps.js';
 import { KeyDecryptionError } from './keys/key-crypto.js';
 import { openConfiguredDatabase } from './runtime.js';
 import { closeDatabase, DatabaseInUseError } from './store/database.js';
 
-/** How often each instance re-reads the key table (and rotates when due). */
-const KEY_REFRESH_MS = 5_000;
 /** In-flight requests get this long after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -17,7 +15,7 @@ async function serve(config: Config): Promise<void> {
   const logger = pino({ level: config.logLevel });
   const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true });
   const deps = await createDeps(complete, db, { logger });
-  deps.keys.start(KEY_REFRESH_MS, (error) => logger.error({ err: error }, 'key refresh failed'));
+  deps.keys.start(keyRefreshIntervalMs(complete), (error) => logger.error({ err: error }, 'key refresh failed'));
   const app = createApp(deps);
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((resolveListen, reject) => {
@@ -51,7 +49,9 @@ function fail(error: unknown): never {
   if (error instanceof ConfigError || error instanceof DatabaseInUseError || error instanceof KeyDecryptionError) {
     process.stderr.write(`gatehouse: ${error.message}\n`);
   } else {
-    process.stderr.write(`gatehouse: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    // One line, never a stack trace: a driver error can span several lines.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`gatehouse: could not start: ${message.split('\n')[0] ?? 'failed'}\n`);
   }
   process.exit(1);
 }
