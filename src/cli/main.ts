@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createKeyService } from '../deps.js';
 import { OAuthError } from '../errors.js';
 import { KeyDecryptionError } from '../keys/key-crypto.js';
+import { reencryptSigningKeys } from '../keys/reencrypt.js';
 import { systemClock } from '../lib/clock.js';
 import { parseScope } from '../lib/scope.js';
 import { openConfiguredDatabase } from '../runtime.js';
@@ -30,8 +31,8 @@ async function withDatabase<T>(action: (db: Database, config: Config) => Promise
   }
 }
 
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new CliError('--password-stdin reads the password from standard input; pipe it in');
+async function readStdin(flag = '--password-stdin', what = 'the password'): Promise<string> {
+  if (process.stdin.isTTY) throw new CliError(`${flag} reads ${what} from standard input; pipe it in`);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
@@ -127,6 +128,19 @@ export function buildProgram(): Command {
     .action(async (options: { revokeOld?: boolean; json?: boolean }) => {
       const result = await withDatabase((db, config) => createKeyService(config, db, systemClock).rotateNow({ revokeOld: options.revokeOld === true }));
       print(options.json, { current: result.current, next: result.next }, `current ${result.current}\nnext    ${result.next}`);
+    });
+
+  keys
+    .command('reencrypt')
+    .description('re-encrypt every private key under the current KEY_ENCRYPTION_SECRET; the old secret is read from standard input')
+    .requiredOption('--old-secret-stdin', 'read the previous KEY_ENCRYPTION_SECRET from standard input')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nStop every server first, then start them with the new secret.\nExample:\n  printf "%s" "$OLD_SECRET" | KEY_ENCRYPTION_SECRET="$NEW_SECRET" gatehouse keys reencrypt --old-secret-stdin')
+    .action(async (options: { json?: boolean }) => {
+      const oldSecret = await readStdin('--old-secret-stdin', 'the old KEY_ENCRYPTION_SECRET');
+      if (!oldSecret) throw new CliError('--old-secret-stdin: standard input was empty');
+      const result = await withDatabase((db, config) => reencryptSigningKeys(db, oldSecret, config.keyEncryptionSecret as string));
+      print(options.json, result, `re-encrypted ${result.reencrypted} key(s)${result.unchanged ? `, ${result.unchanged} already under the new secret` : ''}`);
     });
 
   program
