@@ -1,13 +1,22 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Deps } from './deps.js';
+import { listAudit } from './endpoints/admin/audit.js';
+import { getClient, listClients, registerClient, removeClient, updateClient } from './endpoints/admin/clients.js';
+import { listKeys, rotateKeysNow } from './endpoints/admin/keys.js';
+import { createRevocation, listGrants } from './endpoints/admin/revocations.js';
+import { getUser, listUsers, registerUser, removeUser, updateUser } from './endpoints/admin/users.js';
 import { livenessEndpoint, readinessEndpoint } from './endpoints/health.js';
+import { introspectEndpoint } from './endpoints/introspect.js';
 import { jwksEndpoint } from './endpoints/jwks.js';
 import { metadataEndpoint } from './endpoints/metadata.js';
+import { revokeEndpoint } from './endpoints/revoke.js';
 import { tokenEndpoint } from './endpoints/token.js';
+import { bearerAuth } from './http/bearer-auth.js';
 import { clientAuth } from './http/client-auth.js';
 import { errorHandler } from './http/error-handler.js';
 import { formBody } from './http/form-body.js';
+import { jsonBody } from './http/json-body.js';
 import { noStore } from './http/no-store.js';
 
 /** The Koa app and the whole route table. */
@@ -15,10 +24,37 @@ export function createApp(deps: Deps): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy });
   app.silent = true;
   const router = new Router();
+  const anyClient = clientAuth(deps.db, { allowPublic: true });
+  const confidentialClient = clientAuth(deps.db, { allowPublic: false });
 
+  // Discovery
   router.get('/.well-known/oauth-authorization-server', metadataEndpoint(deps));
   router.get('/.well-known/jwks.json', jwksEndpoint(deps));
-  router.post('/token', noStore, formBody, clientAuth(deps.db, { allowPublic: true }), tokenEndpoint(deps));
+
+  // OAuth endpoints: form bodies, client authentication
+  router.post('/token', noStore, formBody, anyClient, tokenEndpoint(deps));
+  router.post('/introspect', noStore, formBody, confidentialClient, introspectEndpoint(deps));
+  router.post('/revoke', noStore, formBody, anyClient, revokeEndpoint(deps));
+
+  // Admin API: JSON, bearer tokens carrying an admin scope
+  const admin = (scope: string) => [noStore, bearerAuth(deps, scope), jsonBody] as const;
+  router.post('/admin/revocations', ...admin('admin:tokens'), createRevocation(deps));
+  router.get('/admin/grants', ...admin('admin:tokens'), listGrants(deps));
+  router.get('/admin/audit', ...admin('admin:tokens'), listAudit(deps));
+  router.get('/admin/keys', ...admin('admin:keys'), listKeys(deps));
+  router.post('/admin/keys/rotate', ...admin('admin:keys'), rotateKeysNow(deps));
+  router.get('/admin/clients', ...admin('admin:clients'), listClients(deps));
+  router.post('/admin/clients', ...admin('admin:clients'), registerClient(deps));
+  router.get('/admin/clients/:id', ...admin('admin:clients'), getClient(deps));
+  router.patch('/admin/clients/:id', ...admin('admin:clients'), updateClient(deps));
+  router.delete('/admin/clients/:id', ...admin('admin:clients'), removeClient(deps));
+  router.get('/admin/users', ...admin('admin:users'), listUsers(deps));
+  router.post('/admin/users', ...admin('admin:users'), registerUser(deps));
+  router.get('/admin/users/:id', ...admin('admin:users'), getUser(deps));
+  router.patch('/admin/users/:id', ...admin('admin:users'), updateUser(deps));
+  router.delete('/admin/users/:id', ...admin('admin:users'), removeUser(deps));
+
+  // Operations
   router.get('/healthz', livenessEndpoint);
   router.get('/readyz', readinessEndpoint(deps));
 

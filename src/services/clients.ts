@@ -2,9 +2,9 @@ import { digestsEqual, sha256Hex } from '../lib/hash.js';
 import { randomToken } from '../lib/random.js';
 import { isValidScopeToken } from '../lib/scope.js';
 import type { Clock } from '../lib/clock.js';
-import { Conflict, ValidationError } from '../errors.js';
+import { Conflict, NotFound, ValidationError } from '../errors.js';
 import type { Queryable } from '../store/database.js';
-import { findClientById, insertClient, type Client } from '../store/clients-repository.js';
+import { findClientById, insertClient, updateClient, type Client } from '../store/clients-repository.js';
 
 export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -88,4 +88,34 @@ export async function verifyClientCredentials(db: Queryable, credentials: Presen
   if (client.secretHash === null) return credentials.secret === undefined ? client : undefined;
   if (credentials.secret === undefined) return undefined;
   return digestsEqual(presentedHash, client.secretHash) ? client : undefined;
+}
+
+export interface ClientChanges {
+  grantTypes?: string[] | undefined;
+  scopes?: string[] | undefined;
+  audience?: string | null | undefined;
+  /** A new secret to set (at least 32 characters). */
+  secret?: string | undefined;
+  /** Generate a new secret and return it once. */
+  rotateSecret?: boolean | undefined;
+}
+
+export async function changeClient(db: Queryable, clock: Clock, id: string, changes: ClientChanges): Promise<{ client: Client; clientSecret: string | null }> {
+  const existing = await findClientById(db, id);
+  if (!existing) throw new NotFound(`no client with id "${id}"`);
+  const isPublic = existing.secretHash === null;
+  if (isPublic && (changes.secret !== undefined || changes.rotateSecret)) throw new ValidationError('a public client has no secret');
+  if (changes.secret !== undefined && changes.rotateSecret) throw new ValidationError('give client_secret or rotate_secret, not both');
+  if (changes.secret !== undefined) validateClientSecret(changes.secret);
+  if (changes.audience !== undefined && changes.audience !== null && changes.audience.trim() === '') throw new ValidationError('audience must not be empty');
+  const clientSecret = changes.rotateSecret ? randomToken(32) : (changes.secret ?? null);
+  const updated = await updateClient(db, id, {
+    grantTypes: changes.grantTypes === undefined ? undefined : validateGrantTypes(changes.grantTypes, isPublic),
+    scopes: changes.scopes === undefined ? undefined : validateScopes(changes.scopes),
+    audience: changes.audience,
+    secretHash: clientSecret === null ? undefined : sha256Hex(clientSecret),
+    updatedAt: clock.now(),
+  });
+  if (!updated) throw new NotFound(`no client with id "${id}"`);
+  return { client: updated, clientSecret };
 }

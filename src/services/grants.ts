@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database, Queryable } from '../store/database.js';
+import type { Queryable } from '../store/database.js';
 import { insertAuditEntry } from '../store/audit-repository.js';
 import { insertGrant, revokeGrants, type Grant, type GrantSelector } from '../store/grants-repository.js';
 
@@ -26,10 +26,11 @@ export type RevocationReason = 'refresh_token_reuse' | 'rfc7009' | 'admin' | 'cl
 
 /**
  * Ends grants (every refresh token of the family, and every access token carrying its `sid`) and
- * records who did it. Runs in its own transaction so a failing caller cannot roll it back.
+ * records who did it, atomically. Given the database (not a caller's transaction) it commits on its
+ * own, so a caller that fails afterwards cannot roll it back.
  */
 export async function revokeGrantsAndAudit(
-  db: Database,
+  db: Queryable,
   selector: GrantSelector,
   audit: { actor: string; reason: RevocationReason; now: Date },
 ): Promise<number> {

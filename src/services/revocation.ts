@@ -5,6 +5,7 @@ import { insertAuditEntry } from '../store/audit-repository.js';
 import { revokeAccessToken } from '../store/revoked-access-tokens-repository.js';
 import { findUserByUsername } from '../store/users-repository.js';
 import { revokeGrantsAndAudit, type RevocationReason } from './grants.js';
+import { isUuid } from '../lib/uuid.js';
 
 /** Exactly one of these names what to revoke (admin API and CLI). */
 export type RevocationTarget =
@@ -14,7 +15,6 @@ export type RevocationTarget =
   | { grantId: string }
   | { jti: string };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Revokes grants (sessions) by user, client or grant id, or one access token by jti. Returns how
@@ -27,7 +27,7 @@ export async function revokeTarget(
 ): Promise<number> {
   const now = deps.clock.now();
   if ('jti' in target) {
-    if (!UUID.test(target.jti)) return 0;
+    if (!isUuid(target.jti)) return 0;
     return deps.db.transaction(async (tx) => {
       // Access tokens are not stored; the deny-list entry lives as long as any token could.
       const revoked = await revokeAccessToken(tx, target.jti, new Date(now.getTime() + deps.config.accessTokenTtl * 1000));

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../lib/password.js';
-import { Conflict, ValidationError } from '../errors.js';
-import type { Queryable } from '../store/database.js';
-import { findUserByUsername, insertUser, type User } from '../store/users-repository.js';
+import { Conflict, NotFound, ValidationError } from '../errors.js';
+import type { Database, Queryable } from '../store/database.js';
+import { findUserByUsername, insertUser, updateUser, type User } from '../store/users-repository.js';
+import { revokeGrantsAndAudit } from './grants.js';
 import { validateScopes } from './clients.js';
 
 export interface UserInput {
@@ -60,4 +61,40 @@ export async function authenticateUser(db: Queryable, username: string, password
   if (!user) return verifyAgainstDummy(password).then(() => undefined);
   const passwordMatches = await verifyPassword(user.passwordHash, password);
   return passwordMatches && !user.disabled ? user : undefined;
+}
+
+export interface UserChanges {
+  password?: string | undefined;
+  disabled?: boolean | undefined;
+  email?: string | null | undefined;
+  name?: string | null | undefined;
+  scopes?: string[] | undefined;
+}
+
+/**
+ * Changes an account. A new password or disabling the user ends every grant the user holds, in the
+ * same transaction. Returns the user and how many grants were revoked.
+ */
+export async function changeUser(db: Database, clock: Clock, id: string, changes: UserChanges, actor: string): Promise<{ user: User; revoked: number }> {
+  if (changes.password !== undefined) validatePassword(changes.password);
+  if (changes.email) validateEmail(changes.email);
+  const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    const user = await updateUser(tx, id, {
+      passwordHash,
+      disabled: changes.disabled,
+      email: changes.email === undefined ? undefined : changes.email || null,
+      name: changes.name === undefined ? undefined : changes.name || null,
+      scopes: changes.scopes === undefined ? undefined : validateScopes(changes.scopes),
+      updatedAt: now,
+    });
+    if (!user) throw new NotFound(`no user with id "${id}"`);
+    let revoked = 0;
+    if (changes.disabled === true || passwordHash !== undefined) {
+      const reason = changes.disabled === true ? 'user_disabled' : 'password_changed';
+      revoked = await revokeGrantsAndAudit(tx, { userId: id }, { actor, reason, now });
+    }
+    return { user, revoked };
+  });
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { isUuid } from '../lib/uuid.js';
 
 export interface GrantRow {
   id: string;
@@ -49,10 +50,9 @@ export async function insertGrant(db: Queryable, grant: Grant): Promise<void> {
   });
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function findGrantById(db: Queryable, id: string): Promise<Grant | undefined> {
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const row = await db<GrantRow>('grants').where({ id }).first();
   return row ? toGrant(row) : undefined;
 }
@@ -63,10 +63,10 @@ export type GrantSelector = { grantId: string } | { userId: string } | { clientI
 export async function revokeGrants(db: Queryable, selector: GrantSelector, at: Date, reason: string): Promise<number> {
   const query = db('grants').whereNull('revoked_at');
   if ('grantId' in selector) {
-    if (!UUID.test(selector.grantId)) return 0;
+    if (!isUuid(selector.grantId)) return 0;
     query.where({ id: selector.grantId });
   } else if ('userId' in selector) {
-    if (!UUID.test(selector.userId)) return 0;
+    if (!isUuid(selector.userId)) return 0;
     query.where({ user_id: selector.userId });
   } else {
     query.where({ client_id: selector.clientId });

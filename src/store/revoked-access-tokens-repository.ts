@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { isUuid } from '../lib/uuid.js';
 
 /** Puts a jti on the deny list; false when it was there already. */
 export async function revokeAccessToken(db: Queryable, jti: string, expiresAt: Date): Promise<boolean> {
@@ -14,4 +15,24 @@ export async function isAccessTokenRevoked(db: Queryable, jti: string): Promise<
 /** Entries whose tokens have expired anyway are no longer needed. */
 export async function deleteExpiredRevocations(db: Queryable, now: Date): Promise<number> {
   return db('revoked_access_tokens').where('expires_at', '<=', now).delete();
+}
+
+/**
+ * One round trip for everything that can end an access token before its exp: its jti on the deny
+ * list, its grant revoked, expired or gone, or (tokens without a grant) its client deleted.
+ */
+export async function findAccessTokenStanding(
+  db: Queryable,
+  token: { jti: string; grantId: string | undefined; clientId: string; now: Date },
+): Promise<{ live: boolean }> {
+  if (!isUuid(token.jti) || (token.grantId !== undefined && !isUuid(token.grantId))) return { live: false };
+  const result = await db.raw<{ rows: { live: boolean }[] }>(
+    `SELECT NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?)
+        AND CASE WHEN ?::uuid IS NULL
+              THEN EXISTS (SELECT 1 FROM clients WHERE id = ?)
+              ELSE EXISTS (SELECT 1 FROM grants WHERE id = ?::uuid AND revoked_at IS NULL AND expires_at > ?)
+            END AS live`,
+    [token.jti, token.grantId ?? null, token.clientId, token.grantId ?? null, token.now],
+  );
+  return { live: result.rows[0]?.live === true };
 }

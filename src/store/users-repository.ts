@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { isUuid } from '../lib/uuid.js';
 
 export interface UserRow {
   id: string;
@@ -43,10 +44,9 @@ export async function findUserByUsername(db: Queryable, username: string): Promi
   return row ? toUser(row) : undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function findUserById(db: Queryable, id: string): Promise<User | undefined> {
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const row = await db<UserRow>('users').where({ id }).first();
   return row ? toUser(row) : undefined;
 }
@@ -76,7 +76,7 @@ export async function updateUser(
   id: string,
   changes: Partial<Pick<User, 'passwordHash' | 'email' | 'name' | 'scopes' | 'disabled'>> & { updatedAt: Date },
 ): Promise<User | undefined> {
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const patch: Partial<UserRow> = { updated_at: changes.updatedAt };
   if (changes.passwordHash !== undefined) patch.password_hash = changes.passwordHash;
   if (changes.email !== undefined) patch.email = changes.email;
@@ -88,7 +88,7 @@ export async function updateUser(
 }
 
 export async function deleteUser(db: Queryable, id: string): Promise<boolean> {
-  if (!UUID.test(id)) return false;
+  if (!isUuid(id)) return false;
   return (await db('users').where({ id }).delete()) > 0;
 }
 

@@ -1,0 +1,125 @@
+import type { Middleware } from 'koa';
+import type { Deps } from '../../deps.js';
+import { NotFound } from '../../errors.js';
+import { schemaValidator } from '../../http/json-body.js';
+import { changeClient, createClient, GRANT_TYPES } from '../../services/clients.js';
+import { deleteClient, findClientById, listClients as listClientRows, type Client } from '../../store/clients-repository.js';
+import { recordAdminAction } from './audit.js';
+import { decodeCursor, isString, page, pageSize, queryParameters } from './pagination.js';
+
+const SCOPES = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 }, maxItems: 200 } as const;
+const GRANTS = { type: 'array', items: { type: 'string', enum: [...GRANT_TYPES] }, minItems: 1, maxItems: 3 } as const;
+const AUDIENCE = { type: ['string', 'null'], minLength: 1, maxLength: 2048 } as const;
+const SECRET = { type: 'string', minLength: 32, maxLength: 1024 } as const;
+
+export const createClientRequestSchema = {
+  type: 'object',
+  required: ['client_id', 'grant_types', 'scopes'],
+  properties: {
+    client_id: { type: 'string', minLength: 1, maxLength: 255 },
+    client_secret: SECRET,
+    public: { type: 'boolean' },
+    grant_types: GRANTS,
+    scopes: SCOPES,
+    audience: AUDIENCE,
+  },
+  additionalProperties: false,
+} as const;
+
+export const updateClientRequestSchema = {
+  type: 'object',
+  properties: { grant_types: GRANTS, scopes: SCOPES, audience: AUDIENCE, client_secret: SECRET, rotate_secret: { type: 'boolean' } },
+  additionalProperties: false,
+} as const;
+
+interface CreateClientRequest {
+  client_id: string;
+  client_secret?: string;
+  public?: boolean;
+  grant_types: string[];
+  scopes: string[];
+  audience?: string | null;
+}
+interface UpdateClientRequest {
+  grant_types?: string[];
+  scopes?: string[];
+  audience?: string | null;
+  client_secret?: string;
+  rotate_secret?: boolean;
+}
+
+const validateCreate = schemaValidator<CreateClientRequest>(createClientRequestSchema);
+const validateUpdate = schemaValidator<UpdateClientRequest>(updateClientRequestSchema);
+
+/** The public view of a client: never its secret or the secret's hash. */
+export function presentClient(client: Client): Record<string, unknown> {
+  return {
+    client_id: client.id,
+    public: client.secretHash === null,
+    grant_types: client.grantTypes,
+    scopes: client.scopes,
+    audience: client.audience,
+    created_at: client.createdAt.toISOString(),
+    updated_at: client.updatedAt.toISOString(),
+  };
+}
+
+export function listClients(deps: Deps): Middleware {
+  return async (ctx) => {
+    const query = queryParameters(ctx, ['limit', 'cursor'] as const);
+    const limit = pageSize(query.limit);
+    const rows = await listClientRows(deps.db, { after: decodeCursor(query.cursor, isString), limit: limit + 1 });
+    ctx.body = page(rows, limit, presentClient, (last) => last.id);
+  };
+}
+
+export function registerClient(deps: Deps): Middleware {
+  return async (ctx) => {
+    const body = validateCreate(ctx.request.body);
+    const { client, clientSecret } = await createClient(deps.db, deps.clock, {
+      id: body.client_id,
+      secret: body.client_secret,
+      public: body.public,
+      grantTypes: body.grant_types,
+      scopes: body.scopes,
+      audience: body.audience,
+    });
+    await recordAdminAction(deps, ctx, 'client.create', { client_id: client.id });
+    ctx.status = 201;
+    ctx.set('Location', `/admin/clients/${encodeURIComponent(client.id)}`);
+    // The secret is shown this once; only its hash is stored.
+    ctx.body = { ...presentClient(client), client_secret: clientSecret };
+  };
+}
+
+export function getClient(deps: Deps): Middleware {
+  return async (ctx) => {
+    const client = await findClientById(deps.db, ctx.params.id as string);
+    if (!client) throw new NotFound(`no client with id "${ctx.params.id}"`);
+    ctx.body = presentClient(client);
+  };
+}
+
+export function updateClient(deps: Deps): Middleware {
+  return async (ctx) => {
+    const body = validateUpdate(ctx.request.body);
+    const { client, clientSecret } = await changeClient(deps.db, deps.clock, ctx.params.id as string, {
+      grantTypes: body.grant_types,
+      scopes: body.scopes,
+      audience: body.audience,
+      secret: body.client_secret,
+      rotateSecret: body.rotate_secret,
+    });
+    await recordAdminAction(deps, ctx, 'client.update', { client_id: client.id, fields: Object.keys(body) });
+    ctx.body = clientSecret === null || body.client_secret !== undefined ? presentClient(client) : { ...presentClient(client), client_secret: clientSecret };
+  };
+}
+
+/** Deleting a client deletes its grants and refresh tokens; its access tokens turn inactive. */
+export function removeClient(deps: Deps): Middleware {
+  return async (ctx) => {
+    if (!(await deleteClient(deps.db, ctx.params.id as string))) throw new NotFound(`no client with id "${ctx.params.id}"`);
+    await recordAdminAction(deps, ctx, 'client.delete', { client_id: ctx.params.id });
+    ctx.status = 204;
+  };
+}

@@ -1,0 +1,52 @@
+import type { Context } from 'koa';
+import { InvalidRequest } from '../../errors.js';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+/** The query string as single strings; unknown or repeated parameters are refused. */
+export function queryParameters<K extends string>(ctx: Context, allowed: readonly K[]): Partial<Record<K, string>> {
+  const result: Partial<Record<K, string>> = {};
+  for (const [name, value] of Object.entries(ctx.query)) {
+    if (!(allowed as readonly string[]).includes(name)) throw new InvalidRequest(`unknown query parameter "${name.slice(0, 64)}"`);
+    if (typeof value !== 'string') throw new InvalidRequest(`the query parameter "${name}" is repeated`);
+    if (value.length > 1024) throw new InvalidRequest(`the query parameter "${name}" is too long`);
+    result[name as K] = value;
+  }
+  return result;
+}
+
+/** Opaque keyset cursors: base64url JSON of the last item's sort key. */
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function decodeCursor<T>(cursor: string | undefined, isValid: (value: unknown) => value is T): T | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (isValid(value)) return value;
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidRequest('the cursor is invalid');
+}
+
+export function pageSize(limit: string | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  if (!/^[0-9]{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_PAGE_SIZE) {
+    throw new InvalidRequest(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  return Number(limit);
+}
+
+/** Callers fetch one row more than the page, to learn whether another page exists. */
+export function page<T, R>(rows: T[], limit: number, present: (row: T) => R, cursorOf: (last: T) => unknown): { items: R[]; next_cursor: string | null } {
+  const kept = rows.slice(0, limit);
+  const last = kept[kept.length - 1];
+  return { items: kept.map(present), next_cursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null };
+}
+
+export const isString = (value: unknown): value is string => typeof value === 'string';
+export const isPair = (value: unknown): value is [string, string] =>
+  Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string';

@@ -1,0 +1,105 @@
+import type { Middleware } from 'koa';
+import type { Deps } from '../../deps.js';
+import { NotFound } from '../../errors.js';
+import { schemaValidator } from '../../http/json-body.js';
+import { changeUser, createUser } from '../../services/users.js';
+import { deleteUser, findUserById, listUsers as listUserRows, type User } from '../../store/users-repository.js';
+import { recordAdminAction } from './audit.js';
+import { decodeCursor, isString, page, pageSize, queryParameters } from './pagination.js';
+
+const SCOPES = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 }, maxItems: 200 } as const;
+const OPTIONAL_TEXT = { type: ['string', 'null'], maxLength: 320 } as const;
+const PASSWORD = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+
+export const createUserRequestSchema = {
+  type: 'object',
+  required: ['username', 'password', 'scopes'],
+  properties: { username: { type: 'string', minLength: 1, maxLength: 255 }, password: PASSWORD, email: OPTIONAL_TEXT, name: OPTIONAL_TEXT, scopes: SCOPES },
+  additionalProperties: false,
+} as const;
+
+export const updateUserRequestSchema = {
+  type: 'object',
+  properties: { password: PASSWORD, disabled: { type: 'boolean' }, email: OPTIONAL_TEXT, name: OPTIONAL_TEXT, scopes: SCOPES },
+  additionalProperties: false,
+} as const;
+
+interface CreateUserRequest {
+  username: string;
+  password: string;
+  email?: string | null;
+  name?: string | null;
+  scopes: string[];
+}
+interface UpdateUserRequest {
+  password?: string;
+  disabled?: boolean;
+  email?: string | null;
+  name?: string | null;
+  scopes?: string[];
+}
+
+const validateCreate = schemaValidator<CreateUserRequest>(createUserRequestSchema);
+const validateUpdate = schemaValidator<UpdateUserRequest>(updateUserRequestSchema);
+
+/** The public view of a user: never the password hash. */
+export function presentUser(user: User): Record<string, unknown> {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    name: user.name,
+    scopes: user.scopes,
+    disabled: user.disabled,
+    created_at: user.createdAt.toISOString(),
+    updated_at: user.updatedAt.toISOString(),
+  };
+}
+
+export function listUsers(deps: Deps): Middleware {
+  return async (ctx) => {
+    const query = queryParameters(ctx, ['limit', 'cursor'] as const);
+    const limit = pageSize(query.limit);
+    const rows = await listUserRows(deps.db, { after: decodeCursor(query.cursor, isString), limit: limit + 1 });
+    ctx.body = page(rows, limit, presentUser, (last) => last.username);
+  };
+}
+
+export function registerUser(deps: Deps): Middleware {
+  return async (ctx) => {
+    const body = validateCreate(ctx.request.body);
+    const user = await createUser(deps.db, deps.clock, body);
+    await recordAdminAction(deps, ctx, 'user.create', { user_id: user.id, username: user.username });
+    ctx.status = 201;
+    ctx.set('Location', `/admin/users/${user.id}`);
+    ctx.body = presentUser(user);
+  };
+}
+
+export function getUser(deps: Deps): Middleware {
+  return async (ctx) => {
+    const user = await findUserById(deps.db, ctx.params.id as string);
+    if (!user) throw new NotFound(`no user with id "${ctx.params.id}"`);
+    ctx.body = presentUser(user);
+  };
+}
+
+/** PATCH {"disabled": true} or {"password": …} also ends every grant of the user. */
+export function updateUser(deps: Deps): Middleware {
+  return async (ctx) => {
+    const body = validateUpdate(ctx.request.body);
+    const actor = ctx.state.admin?.actor ?? 'admin';
+    const { user, revoked } = await changeUser(deps.db, deps.clock, ctx.params.id as string, body, actor);
+    await recordAdminAction(deps, ctx, 'user.update', { user_id: user.id, fields: Object.keys(body) }, revoked);
+    ctx.body = { ...presentUser(user), revoked_grants: revoked };
+  };
+}
+
+/** Deleting a user deletes its grants (cascade); its tokens turn inactive at once. */
+export function removeUser(deps: Deps): Middleware {
+  return async (ctx) => {
+    if (!(await deleteUser(deps.db, ctx.params.id as string))) throw new NotFound(`no user with id "${ctx.params.id}"`);
+    await recordAdminAction(deps, ctx, 'user.delete', { user_id: ctx.params.id });
+    ctx.status = 204;
+  };
+}

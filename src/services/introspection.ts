@@ -1,0 +1,105 @@
+import { jwtVerify } from 'jose';
+import type { Deps } from '../deps.js';
+import { epochSeconds } from '../lib/clock.js';
+import { formatScope } from '../lib/scope.js';
+import type { AccessTokenClaims } from '../tokens/access-token.js';
+import { hashRefreshToken } from '../tokens/refresh-token.js';
+import { findRefreshTokenWithGrant } from '../store/refresh-tokens-repository.js';
+import { findAccessTokenStanding } from '../store/revoked-access-tokens-repository.js';
+import { findUserById } from '../store/users-repository.js';
+
+export type IntrospectionResponse =
+  | { active: false }
+  | {
+      active: true;
+      token_type: 'Bearer' | 'refresh_token';
+      scope: string;
+      client_id: string;
+      sub: string;
+      aud: string;
+      iss: string;
+      exp: number;
+      iat: number;
+      jti?: string;
+      username?: string;
+    };
+
+const INACTIVE = { active: false } as const;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * An access token is live when its signature verifies with one of our published keys, it has not
+ * expired, its jti is not on the deny list, and its grant (sid) — or, for client_credentials, its
+ * client — still exists unrevoked. Returns its claims, or undefined.
+ */
+export async function verifyAccessToken(deps: Deps, token: string): Promise<AccessTokenClaims | undefined> {
+  if (token.length > 8192 || !JWT_SHAPE.test(token)) return undefined;
+  let claims: AccessTokenClaims;
+  try {
+    const { payload } = await jwtVerify(token, deps.keys.verificationKeys(), {
+      issuer: deps.config.issuer,
+      typ: 'at+jwt',
+      algorithms: ['RS256'],
+      currentDate: deps.clock.now(),
+      requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id', 'scope'],
+    });
+    claims = payload as unknown as AccessTokenClaims;
+  } catch {
+    return undefined;
+  }
+  const standing = await findAccessTokenStanding(deps.db, { jti: claims.jti, grantId: claims.sid, clientId: claims.client_id, now: deps.clock.now() });
+  return standing.live ? claims : undefined;
+}
+
+/** What a live refresh token says about its grant; undefined when it is not live. */
+async function describeRefreshToken(deps: Deps, token: string): Promise<IntrospectionResponse | undefined> {
+  if (token.length > 512) return undefined;
+  const found = await findRefreshTokenWithGrant(deps.db, hashRefreshToken(token));
+  if (!found) return undefined;
+  const { token: refresh, grant } = found;
+  const now = deps.clock.now();
+  if (refresh.usedAt || grant.revokedAt || refresh.expiresAt <= now || grant.expiresAt <= now || !grant.userId) return undefined;
+  const user = await findUserById(deps.db, grant.userId);
+  if (!user || user.disabled) return undefined;
+  return {
+    active: true,
+    token_type: 'refresh_token',
+    scope: formatScope(grant.scopes),
+    client_id: grant.clientId,
+    sub: user.id,
+    username: user.username,
+    aud: deps.config.issuer,
+    iss: deps.config.issuer,
+    exp: epochSeconds(refresh.expiresAt),
+    iat: epochSeconds(refresh.createdAt),
+  };
+}
+
+async function describeAccessToken(deps: Deps, token: string): Promise<IntrospectionResponse | undefined> {
+  const claims = await verifyAccessToken(deps, token);
+  if (!claims) return undefined;
+  const response: IntrospectionResponse = {
+    active: true,
+    token_type: 'Bearer',
+    scope: claims.scope,
+    client_id: claims.client_id,
+    sub: claims.sub,
+    aud: claims.aud,
+    iss: claims.iss,
+    exp: claims.exp,
+    iat: claims.iat,
+    jti: claims.jti,
+  };
+  if (claims.username) response.username = claims.username;
+  return response;
+}
+
+/** RFC 7662 §2.2. The hint only decides which kind is tried first (§2.1). */
+export async function introspectToken(deps: Deps, token: string, hint?: string): Promise<IntrospectionResponse> {
+  const order = hint === 'refresh_token' ? [describeRefreshToken, describeAccessToken] : [describeAccessToken, describeRefreshToken];
+  for (const describe of order) {
+    const result = await describe(deps, token);
+    if (result) return result;
+  }
+  return INACTIVE;
+}
