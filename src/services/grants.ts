@@ -22,6 +22,13 @@ export async function startGrant(
   return grant;
 }
 
+/** The audit log speaks the API's snake_case names. */
+function auditDetails(selector: GrantSelector): Record<string, string> {
+  if ('grantId' in selector) return { grant_id: selector.grantId };
+  if ('userId' in selector) return { user_id: selector.userId };
+  return { client_id: selector.clientId };
+}
+
 export type RevocationReason = 'refresh_token_reuse' | 'rfc7009' | 'admin' | 'cli' | 'user_disabled' | 'password_changed' | 'user_deleted';
 
 /**
@@ -40,7 +47,7 @@ export async function revokeGrantsAndAudit(
       at: audit.now,
       actor: audit.actor,
       action: 'grants.revoke',
-      details: { ...selector, reason: audit.reason },
+      details: { ...auditDetails(selector), reason: audit.reason },
       count: revoked,
     });
     return revoked;

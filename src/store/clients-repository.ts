@@ -70,7 +70,8 @@ export async function updateClient(
 }
 
 export async function deleteClient(db: Queryable, id: string): Promise<boolean> {
-  return (await db('clients').where({ id }).delete()) > 0;
+  // RETURNING rather than the affected-row count: knex-pglite does not report counts for DELETE.
+  return (await db('clients').where({ id }).delete().returning('id')).length > 0;
 }
 
 /** Keyset pagination by id. */

@@ -14,7 +14,7 @@ export async function isAccessTokenRevoked(db: Queryable, jti: string): Promise<
 
 /** Entries whose tokens have expired anyway are no longer needed. */
 export async function deleteExpiredRevocations(db: Queryable, now: Date): Promise<number> {
-  return db('revoked_access_tokens').where('expires_at', '<=', now).delete();
+  return (await db('revoked_access_tokens').where('expires_at', '<=', now).delete().returning('jti')).length;
 }
 
 /**

@@ -89,7 +89,7 @@ export async function updateUser(
 
 export async function deleteUser(db: Queryable, id: string): Promise<boolean> {
   if (!isUuid(id)) return false;
-  return (await db('users').where({ id }).delete()) > 0;
+  return (await db('users').where({ id }).delete().returning('id')).length > 0;
 }
 
 /** Keyset pagination by username. */
