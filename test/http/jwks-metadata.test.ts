@@ -1,0 +1,101 @@
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ env: { KEY_PUBLISH_AHEAD: '1h' } });
+  await server.createClient({ id: 'app', grantTypes: ['password', 'refresh_token'], scopes: ['read', 'write'] });
+  await server.createClient({ id: 'service', grantTypes: ['client_credentials'], scopes: ['reports:read'] });
+});
+afterAll(() => server.close());
+
+describe('the JWKS publishes only public RSA keys', () => {
+  it('lists RS256 signing keys with kid and no private members', async () => {
+    const response = await server.http.get('/.well-known/jwks.json');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^application\/(jwk-set\+)?json/);
+    const { keys } = JSON.parse(response.text) as { keys: Record<string, unknown>[] };
+    expect(keys.length).toBeGreaterThanOrEqual(1);
+    for (const key of keys) {
+      expect(key).toMatchObject({ kty: 'RSA', kid: expect.any(String), n: expect.any(String), e: expect.any(String) });
+      for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']) expect(key).not.toHaveProperty(member);
+      if ('alg' in key) expect(key.alg).toBe('RS256');
+      if ('use' in key) expect(key.use).toBe('sig');
+    }
+    expect(new Set(keys.map((k) => k.kid)).size).toBe(keys.length);
+  });
+});
+
+describe('the JWKS is cacheable, but no longer than KEY_PUBLISH_AHEAD', () => {
+  it('sends Cache-Control with a max-age within the publish-ahead time, and an ETag', async () => {
+    const response = await server.http.get('/.well-known/jwks.json');
+    const maxAge = /max-age=(\d+)/.exec(response.headers['cache-control'] ?? '');
+    expect(maxAge).not.toBeNull();
+    expect(Number(maxAge?.[1])).toBeGreaterThan(0);
+    expect(Number(maxAge?.[1])).toBeLessThanOrEqual(3600);
+    expect(response.headers.etag).toMatch(/^(W\/)?"[^"]+"$/);
+  });
+
+  it('answers 304 without a body to a matching If-None-Match', async () => {
+    const first = await server.http.get('/.well-known/jwks.json');
+    const etag = first.headers.etag as string;
+    const second = await server.http.get('/.well-known/jwks.json').set('If-None-Match', etag);
+    expect(second.status).toBe(304);
+    expect(second.text).toBe('');
+    const listed = await server.http.get('/.well-known/jwks.json').set('If-None-Match', `"other", ${etag}`);
+    expect(listed.status).toBe(304);
+  });
+
+  it('answers 200 with the document to a stale If-None-Match', async () => {
+    const response = await server.http.get('/.well-known/jwks.json').set('If-None-Match', '"stale"');
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.text).keys.length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('RFC 8414 metadata describes this server', () => {
+  it('names the issuer and the endpoints under it', async () => {
+    const response = await server.http.get('/.well-known/oauth-authorization-server');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    const metadata = response.body;
+    expect(metadata.issuer).toBe(server.baseUrl);
+    expect(metadata).toMatchObject({
+      token_endpoint: `${server.baseUrl}/token`,
+      jwks_uri: `${server.baseUrl}/.well-known/jwks.json`,
+      introspection_endpoint: `${server.baseUrl}/introspect`,
+      revocation_endpoint: `${server.baseUrl}/revoke`,
+      response_types_supported: [],
+    });
+  });
+
+  it('lists the supported grant types, client authentication methods and scopes', async () => {
+    const metadata = (await server.http.get('/.well-known/oauth-authorization-server')).body;
+    expect([...metadata.grant_types_supported].sort()).toEqual(['client_credentials', 'password', 'refresh_token']);
+    expect([...metadata.token_endpoint_auth_methods_supported].sort()).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
+    expect(metadata.introspection_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
+    expect(metadata.introspection_endpoint_auth_methods_supported).not.toContain('none');
+    expect(metadata.revocation_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
+    expect(metadata.scopes_supported).toEqual(expect.arrayContaining(['read', 'write', 'reports:read']));
+  });
+
+  it('serves the JWKS at the advertised jwks_uri', async () => {
+    const metadata = (await server.http.get('/.well-known/oauth-authorization-server')).body;
+    const response = await fetch(metadata.jwks_uri);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { keys: unknown[] }).keys.length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('the issuer is the configured ISSUER without a trailing slash', () => {
+  it('strips a trailing slash from ISSUER in metadata and tokens', async () => {
+    const other = await startTestServer({ env: { ISSUER: 'https://auth.example.com/' } });
+    try {
+      const metadata = (await other.http.get('/.well-known/oauth-authorization-server')).body;
+      expect(metadata.issuer).toBe('https://auth.example.com');
+      expect(metadata.token_endpoint).toBe('https://auth.example.com/token');
+    } finally {
+      await other.close();
+    }
+  });
+});
