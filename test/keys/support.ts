@@ -36,12 +36,13 @@ export function kidsOf(jwks: JSONWebKeySet): string[] {
   return jwks.keys.map((k) => k.kid as string).sort();
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
+/** `count` distinct free loopback ports (held open together, so they cannot coincide). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  await Promise.all(servers.map((server) => new Promise<void>((done) => server.listen(0, '127.0.0.1', done))));
+  const ports = servers.map((server) => (server.address() as { port: number }).port);
+  await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))));
+  return ports;
 }
 
 /** Environment for a child process: the parent's, minus anything that would pick another database. */
@@ -83,8 +84,9 @@ export interface ServerProcess {
 }
 
 /** Starts `node dist/src/main.js` on a free port and waits (bounded) until /healthz answers. */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ServerProcess> {
-  const port = await freePort();
+export async function startServerProcess(env: Record<string, string>, options: { port?: number; timeoutMs?: number } = {}): Promise<ServerProcess> {
+  const port = options.port ?? (await freePorts(1))[0]!;
+  const timeoutMs = options.timeoutMs ?? 20_000;
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [resolve(ROOT, 'dist/src/main.js')], {
     cwd: ROOT,
