@@ -23,6 +23,11 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly webConcurrency: number;
   readonly logLevel: string;
+  /** Origins allowed by CORS; empty means no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+  readonly passwordMinLength: number;
+  /** Seconds. */
+  readonly auditRetention: number;
 }
 
 export class ConfigError extends Error {
@@ -57,10 +62,15 @@ export const CONFIG_VARIABLES = {
   RATE_LIMIT_PER_IP: { schema: WHOLE_NUMBER, default: '600', expects: 'a whole number (0 = off)', meaning: 'requests per minute per client IP at /token' },
   TRUST_PROXY: { schema: { type: 'string', enum: ['true', 'false', '1', '0'] }, default: 'false', expects: 'true or false', meaning: 'take the client IP from X-Forwarded-For' },
   WEB_CONCURRENCY: { schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }, default: '1', expects: 'a whole number from 1', meaning: 'worker processes (node:cluster)' },
+  CORS_ORIGINS: { schema: { type: 'string', pattern: '^\\s*(https?://[^\\s,/]+[\\s,]*)*$' }, default: '', expects: 'origins such as https://app.example, separated by commas or spaces', meaning: 'browser origins allowed to call /token, /introspect and /revoke (CORS); empty = CORS off' },
+  PASSWORD_MIN_LENGTH: { schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }, default: '8', expects: 'a whole number from 1', meaning: 'shortest password accepted when a user is created or changes password' },
+  AUDIT_RETENTION: { schema: DURATION, default: '90d', expects: 'a duration such as 90d', meaning: 'audit log entries older than this are deleted' },
   LOG_LEVEL: { schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', expects: 'one of fatal, error, warn, info, debug, trace, silent', meaning: 'pino log level' },
 } as const;
 
 type VariableName = keyof typeof CONFIG_VARIABLES;
+
+const SECRET_VARIABLES = new Set<string>(['KEY_ENCRYPTION_SECRET', 'DATABASE_URL']);
 
 const ajv = new Ajv({ allErrors: false });
 ajv.addFormat('duration', { type: 'string', validate: (text: string) => (parseDurationSeconds(text) ?? 0) > 0 });
@@ -85,7 +95,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const error = validateEnvironment.errors?.[0];
     const variable = (error?.instancePath.split('/')[1] ?? 'environment') as VariableName;
     const spec = CONFIG_VARIABLES[variable];
-    throw new ConfigError(variable, `expected ${spec ? spec.expects : 'a valid value'}, got ${JSON.stringify(values[variable])}`);
+    // Never echo a secret (or a URL that may carry a password) back into logs.
+    const shown = SECRET_VARIABLES.has(variable) ? '' : `, got ${JSON.stringify(values[variable])}`;
+    throw new ConfigError(variable, `expected ${spec ? spec.expects : 'a valid value'}${shown}`);
   }
   const get = (name: VariableName): string => values[name] as string;
   const seconds = (name: VariableName): number => parseDurationSeconds(get(name)) as number;
@@ -115,5 +127,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: get('TRUST_PROXY') === 'true' || get('TRUST_PROXY') === '1',
     webConcurrency: Number(get('WEB_CONCURRENCY')),
     logLevel: get('LOG_LEVEL'),
+    corsOrigins: Object.freeze((values.CORS_ORIGINS ?? '').split(/[\s,]+/).filter((origin) => origin !== '')),
+    passwordMinLength: Number(get('PASSWORD_MIN_LENGTH')),
+    auditRetention: seconds('AUDIT_RETENTION'),
   });
 }

@@ -41,7 +41,6 @@ async function readStdin(flag = '--password-stdin', what = 'the password'): Prom
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
     .description('Gatehouse OAuth 2 authorization server: administration commands. Uses DATABASE_URL, or the embedded database in DATA_DIR.')
-    .showHelpAfterError()
     .exitOverride();
 
   program
@@ -97,8 +96,8 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExample:\n  printf "%s" "$PASSWORD" | gatehouse user create --username alice --password-stdin --scopes read')
     .action(async (options: { username: string; email?: string; name?: string; scopes: string; json?: boolean }) => {
       const password = await readStdin();
-      const created = await withDatabase((db) =>
-        createUser(db, systemClock, { username: options.username, password, email: options.email, name: options.name, scopes: parseScope(options.scopes) }),
+      const created = await withDatabase((db, config) =>
+        createUser(db, systemClock, { username: options.username, password, email: options.email, name: options.name, scopes: parseScope(options.scopes) }, config),
       );
       print(options.json, { id: created.id, username: created.username }, `created user ${created.username} (id ${created.id})`);
     });

@@ -15,6 +15,15 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
   }
 }
 
+/** True when the hash was made with other parameters than OPTIONS (or another algorithm). */
+export function passwordNeedsRehash(hash: string): boolean {
+  try {
+    return argon2.needsRehash(hash, OPTIONS);
+  } catch {
+    return true;
+  }
+}
+
 let dummyHash: Promise<string> | undefined;
 
 /** Verifying against a throwaway hash makes "no such user" cost what "wrong password" costs. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
-import { hashPassword, verifyAgainstDummy, verifyPassword } from '../lib/password.js';
+import { hashPassword, passwordNeedsRehash, verifyAgainstDummy, verifyPassword } from '../lib/password.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
 import type { Database, Queryable } from '../store/database.js';
 import { findUserByUsername, insertUser, updateUser, type User } from '../store/users-repository.js';
@@ -23,8 +23,14 @@ export function validateUsername(username: string): void {
   }
 }
 
-export function validatePassword(password: string): void {
+/** From configuration (PASSWORD_MIN_LENGTH). */
+export interface PasswordPolicy {
+  passwordMinLength: number;
+}
+
+export function validatePassword(password: string, policy: PasswordPolicy): void {
   if (password.length === 0) throw new ValidationError('the password must not be empty');
+  if ([...password].length < policy.passwordMinLength) throw new ValidationError(`the password must be at least ${policy.passwordMinLength} characters`);
   if (password.length > 1024) throw new ValidationError('the password must be at most 1024 characters');
 }
 
@@ -32,9 +38,9 @@ export function validateEmail(email: string): void {
   if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 320) throw new ValidationError(`invalid email address "${email}"`);
 }
 
-export async function createUser(db: Queryable, clock: Clock, input: UserInput): Promise<User> {
+export async function createUser(db: Queryable, clock: Clock, input: UserInput, policy: PasswordPolicy): Promise<User> {
   validateUsername(input.username);
-  validatePassword(input.password);
+  validatePassword(input.password, policy);
   if (input.email) validateEmail(input.email);
   const now = clock.now();
   const user: User = {
@@ -60,7 +66,12 @@ export async function authenticateUser(db: Queryable, username: string, password
   const user = await findUserByUsername(db, username);
   if (!user) return verifyAgainstDummy(password).then(() => undefined);
   const passwordMatches = await verifyPassword(user.passwordHash, password);
-  return passwordMatches && !user.disabled ? user : undefined;
+  if (!passwordMatches || user.disabled) return undefined;
+  // Hashes made under older argon2 parameters are upgraded while the password is at hand.
+  if (passwordNeedsRehash(user.passwordHash)) {
+    await updateUser(db, user.id, { passwordHash: await hashPassword(password), updatedAt: user.updatedAt });
+  }
+  return user;
 }
 
 export interface UserChanges {
@@ -75,8 +86,15 @@ export interface UserChanges {
  * Changes an account. A new password or disabling the user ends every grant the user holds, in the
  * same transaction. Returns the user and how many grants were revoked.
  */
-export async function changeUser(db: Database, clock: Clock, id: string, changes: UserChanges, actor: string): Promise<{ user: User; revoked: number }> {
-  if (changes.password !== undefined) validatePassword(changes.password);
+export async function changeUser(
+  db: Database,
+  clock: Clock,
+  id: string,
+  changes: UserChanges,
+  context: { actor: string; policy: PasswordPolicy },
+): Promise<{ user: User; revoked: number }> {
+  const { actor } = context;
+  if (changes.password !== undefined) validatePassword(changes.password, context.policy);
   if (changes.email) validateEmail(changes.email);
   const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
   const now = clock.now();

@@ -63,7 +63,7 @@ export async function startTestServer(options: { env?: Record<string, string>; c
     },
     async createUser(input) {
       const password = input.password ?? `pw-${input.username}-secret`;
-      const user = await createUser(database.db, clock, { scopes: ['read', 'write'], ...input, password });
+      const user = await createUser(database.db, clock, { scopes: ['read', 'write'], ...input, password }, config);
       return { id: user.id, username: user.username, password };
     },
     async close() {

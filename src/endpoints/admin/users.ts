@@ -68,7 +68,7 @@ export function listUsers(deps: Deps): Middleware {
 export function registerUser(deps: Deps): Middleware {
   return async (ctx) => {
     const body = validateCreate(ctx.request.body);
-    const user = await createUser(deps.db, deps.clock, body);
+    const user = await createUser(deps.db, deps.clock, body, deps.config);
     await recordAdminAction(deps, ctx, 'user.create', { user_id: user.id, username: user.username });
     ctx.status = 201;
     ctx.set('Location', `/admin/users/${user.id}`);
@@ -89,7 +89,7 @@ export function updateUser(deps: Deps): Middleware {
   return async (ctx) => {
     const body = validateUpdate(ctx.request.body);
     const actor = ctx.state.admin?.actor ?? 'admin';
-    const { user, revoked } = await changeUser(deps.db, deps.clock, ctx.params.id as string, body, actor);
+    const { user, revoked } = await changeUser(deps.db, deps.clock, ctx.params.id as string, body, { actor, policy: deps.config });
     await recordAdminAction(deps, ctx, 'user.update', { user_id: user.id, fields: Object.keys(body) }, revoked);
     ctx.body = { ...presentUser(user), revoked_grants: revoked };
   };
