@@ -7,9 +7,9 @@ import { reencryptSigningKeys } from '../keys/reencrypt.js';
 import { systemClock } from '../lib/clock.js';
 import { parseScope } from '../lib/scope.js';
 import { openConfiguredDatabase } from '../runtime.js';
-import { createClient } from '../services/clients.js';
+import { createClient, validateClientInput, validateScopes } from '../services/clients.js';
 import { revokeTarget, type RevocationTarget } from '../services/revocation.js';
-import { createUser } from '../services/users.js';
+import { createUser, validateEmail, validatePassword, validateUsername } from '../services/users.js';
 import { closeDatabase, DatabaseInUseError, type Database } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { listSigningKeys } from '../store/signing-keys-repository.js';
@@ -41,7 +41,9 @@ async function readStdin(flag = '--password-stdin', what = 'the password'): Prom
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
     .description('Gatehouse OAuth 2 authorization server: administration commands. Uses DATABASE_URL, or the embedded database in DATA_DIR.')
-    .exitOverride();
+    .exitOverride()
+    // One line per failure, also for usage errors that come with a suggestion ("Did you mean …?").
+    .configureOutput({ outputError: (message, write) => write(`${message.trim().replace(/\s*\n\s*/g, ' ')}\n`) });
 
   program
     .command('migrate')
@@ -70,16 +72,17 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  gatehouse client create --id app --grants password,refresh_token --scopes "read write"')
     .action(async (options: { id: string; secret?: string; public?: boolean; grants: string; scopes: string; audience?: string; json?: boolean }) => {
-      const result = await withDatabase((db) =>
-        createClient(db, systemClock, {
-          id: options.id,
-          secret: options.secret,
-          public: options.public,
-          grantTypes: parseScope(options.grants),
-          scopes: parseScope(options.scopes),
-          audience: options.audience,
-        }),
-      );
+      const input = {
+        id: options.id,
+        secret: options.secret,
+        public: options.public,
+        grantTypes: parseScope(options.grants),
+        scopes: parseScope(options.scopes),
+        audience: options.audience,
+      };
+      // Bad arguments are refused before the database is opened (or, embedded, created).
+      validateClientInput(input);
+      const result = await withDatabase((db) => createClient(db, systemClock, input));
       process.stdout.write(`${JSON.stringify({ client_id: result.client.id, client_secret: result.clientSecret })}\n`);
     });
 
@@ -96,9 +99,13 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nExample:\n  printf "%s" "$PASSWORD" | gatehouse user create --username alice --password-stdin --scopes read')
     .action(async (options: { username: string; email?: string; name?: string; scopes: string; json?: boolean }) => {
       const password = await readStdin();
-      const created = await withDatabase((db, config) =>
-        createUser(db, systemClock, { username: options.username, password, email: options.email, name: options.name, scopes: parseScope(options.scopes) }, config),
-      );
+      const input = { username: options.username, password, email: options.email, name: options.name, scopes: parseScope(options.scopes) };
+      // Bad arguments are refused before the database is opened (or, embedded, created).
+      validateUsername(input.username);
+      validatePassword(password, loadConfig());
+      if (input.email) validateEmail(input.email);
+      validateScopes(input.scopes);
+      const created = await withDatabase((db, config) => createUser(db, systemClock, input, config));
       print(options.json, { id: created.id, username: created.username }, `created user ${created.username} (id ${created.id})`);
     });
 

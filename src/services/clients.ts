@@ -47,19 +47,22 @@ export function validateClientSecret(secret: string): void {
   if (secret.length > 1024) throw new ValidationError('a client secret must be at most 1024 characters');
 }
 
-/** Registers a client; returns the secret once (it is stored only as SHA-256). */
-export async function createClient(db: Queryable, clock: Clock, input: ClientInput): Promise<{ client: Client; clientSecret: string | null }> {
+/** Checks a registration without touching the database (the CLI refuses bad arguments before opening it). */
+export function validateClientInput(input: ClientInput): { isPublic: boolean; grantTypes: GrantType[]; scopes: string[] } {
   if (!CLIENT_ID.test(input.id)) throw new ValidationError('a client id is 1 to 255 printable characters without spaces');
   const isPublic = input.public === true;
   if (isPublic && input.secret !== undefined) throw new ValidationError('a public client has no secret');
   const grantTypes = validateGrantTypes(input.grantTypes, isPublic);
   const scopes = validateScopes(input.scopes);
   if (input.audience !== undefined && input.audience !== null && input.audience.trim() === '') throw new ValidationError('audience must not be empty');
-  let clientSecret: string | null = null;
-  if (!isPublic) {
-    if (input.secret !== undefined) validateClientSecret(input.secret);
-    clientSecret = input.secret ?? randomToken(32);
-  }
+  if (!isPublic && input.secret !== undefined) validateClientSecret(input.secret);
+  return { isPublic, grantTypes, scopes };
+}
+
+/** Registers a client; returns the secret once (it is stored only as SHA-256). */
+export async function createClient(db: Queryable, clock: Clock, input: ClientInput): Promise<{ client: Client; clientSecret: string | null }> {
+  const { isPublic, grantTypes, scopes } = validateClientInput(input);
+  const clientSecret: string | null = isPublic ? null : (input.secret ?? randomToken(32));
   const now = clock.now();
   const client: Client = {
     id: input.id,
