@@ -8,6 +8,14 @@ import { basicAuth, type TestServer } from '../helpers/server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
+/**
+ * Bound on one spawned CLI or server run. A first start on a fresh embedded DATA_DIR initialises
+ * PGlite, which takes seconds on an idle machine and far longer on a loaded one.
+ */
+export const PROCESS_TIMEOUT_MS = 45_000;
+/** Jest timeout for a test that spawns a few such processes. */
+export const PROCESS_TEST_TIMEOUT_MS = 90_000;
+
 export function kidOf(token: string): string {
   return decodeProtectedHeader(token).kid as string;
 }
@@ -63,17 +71,28 @@ export function runCli(args: string[], env: Record<string, string>, stdin?: stri
   return runProcess([resolve(ROOT, 'bin/gatehouse.js'), ...args], env, stdin);
 }
 
-export function runProcess(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
+/** Runs `node …args` to completion; killed (and reported with code null) after `timeoutMs`. */
+export function runProcess(args: string[], env: Record<string, string>, stdin?: string, timeoutMs = PROCESS_TIMEOUT_MS): Promise<CliResult> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, env: childEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
     child.stdin.end(stdin ?? '');
   });
+}
+
+/** The compiled server, run until it exits by itself (a start that must fail). */
+export async function runServerToExit(env: Record<string, string>, timeoutMs = PROCESS_TIMEOUT_MS): Promise<CliResult> {
+  const [port] = await freePorts(1);
+  return runProcess([resolve(ROOT, 'dist/src/main.js')], { PORT: String(port), HOST: '127.0.0.1', ...env }, undefined, timeoutMs);
 }
 
 export interface ServerProcess {
@@ -86,7 +105,7 @@ export interface ServerProcess {
 /** Starts `node dist/src/main.js` on a free port and waits (bounded) until /healthz answers. */
 export async function startServerProcess(env: Record<string, string>, options: { port?: number; timeoutMs?: number } = {}): Promise<ServerProcess> {
   const port = options.port ?? (await freePorts(1))[0]!;
-  const timeoutMs = options.timeoutMs ?? 20_000;
+  const timeoutMs = options.timeoutMs ?? PROCESS_TIMEOUT_MS;
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [resolve(ROOT, 'dist/src/main.js')], {
     cwd: ROOT,
