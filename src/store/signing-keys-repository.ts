@@ -38,7 +38,12 @@ export function toSigningKey(row: SigningKeyRow): SigningKey {
 }
 
 export async function listSigningKeys(db: Queryable): Promise<SigningKey[]> {
-  const rows = await db<SigningKeyRow>('signing_keys').orderBy('created_at', 'asc');
+  // A total order (kid breaks ties: the first two keys share created_at), so every instance builds
+  // the same JWKS body and therefore the same ETag.
+  const rows = await db<SigningKeyRow>('signing_keys').orderBy([
+    { column: 'created_at', order: 'asc' },
+    { column: 'kid', order: 'asc' },
+  ]);
   return rows.map((row) => toSigningKey(row as SigningKeyRow));
 }
 
