@@ -56,6 +56,7 @@ describe(
       const keys = await listSigningKeys(database.db);
       expect(keys.map((k) => k.state).sort()).toEqual(['current', 'next']);
       expect(a.signingKey().kid).toBe(b.signingKey().kid);
+      expect(a.jwks()).toEqual(b.jwks());
     });
 
     it('makes exactly one rotation per interval over six simulated hours of concurrent ticks', async () => {
@@ -68,6 +69,8 @@ describe(
         const current = keys.find((k) => k.state === 'current')!;
         expect({ step, a: a.signingKey().kid, b: b.signingKey().kid }).toEqual({ step, a: current.kid, b: current.kid });
         expect(keys.filter((k) => k.state === 'next')).toHaveLength(1);
+        // Same key set, same body, same ETag: conditional requests work behind a load balancer.
+        expect(a.jwks()).toEqual(b.jwks());
       }
       const keys = await listSigningKeys(database.db);
       const times = activations(keys);
