@@ -1,5 +1,7 @@
+import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
+import helmet from 'koa-helmet';
 import type { Deps } from './deps.js';
 import { listAudit } from './endpoints/admin/audit.js';
 import { getClient, listClients, registerClient, removeClient, updateClient } from './endpoints/admin/clients.js';
@@ -10,6 +12,7 @@ import { livenessEndpoint, readinessEndpoint } from './endpoints/health.js';
 import { introspectEndpoint } from './endpoints/introspect.js';
 import { jwksEndpoint } from './endpoints/jwks.js';
 import { metadataEndpoint } from './endpoints/metadata.js';
+import { metricsEndpoint } from './endpoints/metrics.js';
 import { revokeEndpoint } from './endpoints/revoke.js';
 import { tokenEndpoint } from './endpoints/token.js';
 import { bearerAuth } from './http/bearer-auth.js';
@@ -18,21 +21,23 @@ import { errorHandler } from './http/error-handler.js';
 import { formBody } from './http/form-body.js';
 import { jsonBody } from './http/json-body.js';
 import { noStore } from './http/no-store.js';
+import { tokenRateLimit } from './http/rate-limit.js';
+import { requestLog } from './http/request-log.js';
 
 /** The Koa app and the whole route table. */
 export function createApp(deps: Deps): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy });
   app.silent = true;
   const router = new Router();
-  const anyClient = clientAuth(deps.db, { allowPublic: true });
-  const confidentialClient = clientAuth(deps.db, { allowPublic: false });
+  const anyClient = clientAuth(deps, { allowPublic: true });
+  const confidentialClient = clientAuth(deps, { allowPublic: false });
 
   // Discovery
   router.get('/.well-known/oauth-authorization-server', metadataEndpoint(deps));
   router.get('/.well-known/jwks.json', jwksEndpoint(deps));
 
   // OAuth endpoints: form bodies, client authentication
-  router.post('/token', noStore, formBody, anyClient, tokenEndpoint(deps));
+  router.post('/token', noStore, tokenRateLimit(deps.throttle), formBody, anyClient, tokenEndpoint(deps));
   router.post('/introspect', noStore, formBody, confidentialClient, introspectEndpoint(deps));
   router.post('/revoke', noStore, formBody, anyClient, revokeEndpoint(deps));
 
@@ -57,8 +62,14 @@ export function createApp(deps: Deps): Koa {
   // Operations
   router.get('/healthz', livenessEndpoint);
   router.get('/readyz', readinessEndpoint(deps));
+  router.get('/metrics', metricsEndpoint(deps));
 
+  app.use(requestLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));
+  app.use(helmet());
+  // CORS only for the origins CORS_ORIGINS lists; without it no CORS headers are sent.
+  const origins = new Set(deps.config.corsOrigins);
+  if (origins.size > 0) app.use(cors({ origin: (ctx) => (origins.has(ctx.get('Origin')) ? ctx.get('Origin') : ''), allowMethods: ['GET', 'POST'] }));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;

@@ -1,8 +1,12 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { KeyService } from './keys/key-service.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { createLogger } from './logger.js';
+import { createMetrics, type Metrics } from './services/metrics.js';
+import { createThrottle, type Throttle } from './services/throttle.js';
 import type { Database } from './store/database.js';
+import { deriveRefreshTokenSecret } from './tokens/refresh-token.js';
 
 /** The composition root: every service the HTTP layer, the grants and the CLI use. */
 export interface Deps {
@@ -11,6 +15,10 @@ export interface Deps {
   clock: Clock;
   keys: KeyService;
   logger: Logger;
+  metrics: Metrics;
+  throttle: Throttle;
+  /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
+  refreshTokenSecret: Buffer;
 }
 
 /** Seconds a retired key stays published beyond the access-token lifetime (clock skew, caches). */
@@ -43,8 +51,11 @@ export function createKeyService(config: Config, db: Database, clock: Clock): Ke
 /** Builds the services and loads (or creates) the signing keys. Migrations must have run. */
 export async function createDeps(config: Config, db: Database, options: { clock?: Clock; logger?: Logger } = {}): Promise<Deps> {
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? pino({ level: config.logLevel });
+  const logger = options.logger ?? createLogger(config.logLevel);
   const keys = createKeyService(config, db, clock);
   await keys.initialize();
-  return { config, db, clock, keys, logger };
+  const metrics = createMetrics(db, keys, clock);
+  const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
+  const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
+  return { config, db, clock, keys, logger, metrics, throttle, refreshTokenSecret };
 }

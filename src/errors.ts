@@ -110,6 +110,13 @@ export class UnsupportedMediaType extends OAuthError {
   }
 }
 
+/** Rate limit or login lock; the client should wait Retry-After seconds. */
+export class TooManyRequests extends OAuthError {
+  constructor(retryAfterSeconds: number, description = 'too many requests; try again later') {
+    super(429, 'too_many_requests', description, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  }
+}
+
 export class TemporarilyUnavailable extends OAuthError {
   constructor(retryAfterSeconds = 5, options?: { cause?: unknown }) {
     super(503, 'temporarily_unavailable', 'the service is temporarily unavailable; try again shortly', { 'Retry-After': String(retryAfterSeconds) }, options);

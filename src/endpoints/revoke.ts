@@ -16,7 +16,9 @@ export function revokeEndpoint(deps: Deps): Middleware {
     if (hint !== undefined && !(TOKEN_TYPE_HINTS as readonly string[]).includes(hint)) {
       throw new UnsupportedTokenType(`token_type_hint "${hint.slice(0, 64)}" is not supported`);
     }
-    await revokeClientToken(deps, client, form.token, hint as (typeof TOKEN_TYPE_HINTS)[number] | undefined);
+    if (await revokeClientToken(deps, client, form.token, hint as (typeof TOKEN_TYPE_HINTS)[number] | undefined)) {
+      deps.metrics.revocations.inc({ source: 'rfc7009' });
+    }
     ctx.status = 200;
     ctx.body = '';
   };

@@ -31,5 +31,6 @@ export function tokenEndpoint(deps: Deps): Middleware {
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient(`this client may not use grant_type "${grantType}"`);
     if (!validate(form)) throw new InvalidRequest(describeInvalid(validate));
     ctx.body = await handler.handle(deps, client, form);
+    deps.metrics.tokensIssued.inc({ grant_type: grantType });
   };
 }

@@ -20,6 +20,7 @@ export function issueContext(deps: Deps): IssueContext {
     issuer: deps.config.issuer,
     accessTokenTtl: deps.config.accessTokenTtl,
     refreshTokenIdleTtl: deps.config.refreshTokenIdleTtl,
+    refreshTokenSecret: deps.refreshTokenSecret,
     keys: deps.keys,
     clock: deps.clock,
   };

@@ -19,8 +19,16 @@ export const passwordGrant = {
   },
   async handle(deps, client, parameters) {
     const requested = requestedScopes(parameters.scope);
-    const user = await authenticateUser(deps.db, parameters.username as string, parameters.password as string);
-    if (!user) throw new InvalidGrant('invalid username or password');
+    const username = parameters.username as string;
+    // A locked username is refused before the password is even looked at.
+    await deps.throttle.assertLoginAllowed(username);
+    const user = await authenticateUser(deps.db, username, parameters.password as string);
+    if (!user) {
+      deps.metrics.failedLogins.inc();
+      await deps.throttle.loginFailed(username);
+      throw new InvalidGrant('invalid username or password');
+    }
+    await deps.throttle.loginSucceeded(username);
     // Scopes the client may not have are refused outright; the user's scopes then narrow the rest.
     const scopes = grantScopes(requested, client.scopes, user.scopes);
     const now = deps.clock.now();

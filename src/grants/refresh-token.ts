@@ -2,10 +2,42 @@ import { InvalidGrant } from '../errors.js';
 import { revokeGrantsAndAudit } from '../services/grants.js';
 import { findRefreshTokenWithGrant, markRefreshTokenUsed } from '../store/refresh-tokens-repository.js';
 import { findUserById } from '../store/users-repository.js';
-import { hashRefreshToken } from '../tokens/refresh-token.js';
-import { issueTokens } from '../tokens/issue.js';
+import { hashRefreshToken, successorRefreshToken } from '../tokens/refresh-token.js';
+import { issueTokens, type TokenResponse } from '../tokens/issue.js';
+import type { Deps } from '../deps.js';
+import type { Client } from '../store/clients-repository.js';
+import type { Grant } from '../store/grants-repository.js';
+import type { User } from '../store/users-repository.js';
 import { issueContext, type GrantHandler } from './grant-handler.js';
 import { grantScopes, requestedScopes } from './scope.js';
+
+/** Lifetimes, the user, and the scope this refresh may have; throws the OAuth error otherwise. */
+async function checkGrantStillValid(
+  deps: Deps,
+  client: Client,
+  grant: Grant,
+  tokenExpiresAt: Date,
+  requested: string[],
+  now: Date,
+): Promise<{ user: User; scopes: string[] }> {
+  if (tokenExpiresAt <= now || grant.expiresAt <= now) throw new InvalidGrant('the refresh token has expired');
+  const user = grant.userId ? await findUserById(deps.db, grant.userId) : undefined;
+  if (!user || user.disabled) throw new InvalidGrant('the refresh token is no longer valid');
+  // May narrow, never widen, and never exceed what client and user may have now (RFC 6749 §6).
+  return { user, scopes: grantScopes(requested, grant.scopes, client.scopes, user.scopes) };
+}
+
+/**
+ * Reuse grace: the successor of `presented` is derived again (tokens/refresh-token.ts); if it is
+ * still unused, the retry gets it back with a fresh access token. Undefined when it cannot be.
+ */
+async function reissueSuccessor(deps: Deps, client: Client, presented: string, requested: string[], now: Date): Promise<TokenResponse | undefined> {
+  const successor = successorRefreshToken(deps.refreshTokenSecret, presented);
+  const found = await findRefreshTokenWithGrant(deps.db, hashRefreshToken(successor));
+  if (!found || found.token.usedAt || found.grant.revokedAt) return undefined;
+  const { user, scopes } = await checkGrantStillValid(deps, client, found.grant, found.token.expiresAt, requested, now);
+  return issueTokens(issueContext(deps), deps.db, { client, user, grant: found.grant, scopes, existingRefreshToken: successor });
+}
 
 /** Thrown inside the transaction when the conditional UPDATE finds the token already used. */
 class RefreshTokenReused extends Error {}
@@ -26,7 +58,8 @@ export const refreshTokenGrant = {
   },
   async handle(deps, client, parameters) {
     const requested = requestedScopes(parameters.scope);
-    const tokenHash = hashRefreshToken(parameters.refresh_token as string);
+    const presented = parameters.refresh_token as string;
+    const tokenHash = hashRefreshToken(presented);
     const found = await findRefreshTokenWithGrant(deps.db, tokenHash);
     if (!found) throw new InvalidGrant('the refresh token is invalid');
     const { token, grant } = found;
@@ -34,25 +67,33 @@ export const refreshTokenGrant = {
     if (grant.clientId !== client.id) throw new InvalidGrant('the refresh token was not issued to this client');
     if (grant.revokedAt) throw new InvalidGrant('the refresh token has been revoked');
     const now = deps.clock.now();
-    const revokeForReuse = async (): Promise<never> => {
+
+    /** A used token again: within REFRESH_REUSE_GRACE the same successor, otherwise the family ends. */
+    const answerReuse = async (usedAt: Date | null): Promise<TokenResponse> => {
+      const grace = deps.config.refreshReuseGrace;
+      if (grace > 0 && usedAt && now.getTime() - usedAt.getTime() <= grace * 1000) {
+        const retried = await reissueSuccessor(deps, client, presented, requested, now);
+        if (retried) return retried;
+      }
       await revokeGrantsAndAudit(deps.db, { grantId: grant.id }, { actor: `client:${client.id}`, reason: 'refresh_token_reuse', now });
+      deps.metrics.refreshReuseDetected.inc();
+      deps.metrics.revocations.inc({ source: 'reuse' });
       deps.logger.warn({ grantId: grant.id, clientId: client.id }, 'refresh token reuse: grant revoked');
       throw new InvalidGrant('the refresh token was already used; its grant has been revoked');
     };
-    if (token.usedAt) return revokeForReuse();
-    if (token.expiresAt <= now || grant.expiresAt <= now) throw new InvalidGrant('the refresh token has expired');
-    const user = grant.userId ? await findUserById(deps.db, grant.userId) : undefined;
-    if (!user || user.disabled) throw new InvalidGrant('the refresh token is no longer valid');
-    // May narrow, never widen, and never exceed what client and user may have now (RFC 6749 §6).
-    const scopes = grantScopes(requested, grant.scopes, client.scopes, user.scopes);
+
+    if (token.usedAt) return answerReuse(token.usedAt);
+    const { user, scopes } = await checkGrantStillValid(deps, client, grant, token.expiresAt, requested, now);
     try {
       return await deps.db.transaction(async (tx) => {
         if (!(await markRefreshTokenUsed(tx, tokenHash, now))) throw new RefreshTokenReused();
-        return issueTokens(issueContext(deps), tx, { client, user, grant, scopes, parentHash: tokenHash });
+        return issueTokens(issueContext(deps), tx, { client, user, grant, scopes, parentRefreshToken: presented });
       });
     } catch (error) {
-      if (error instanceof RefreshTokenReused) return revokeForReuse();
-      throw error;
+      if (!(error instanceof RefreshTokenReused)) throw error;
+      // Lost a race: the winner has committed by now, so its used_at is visible.
+      const winner = await findRefreshTokenWithGrant(deps.db, tokenHash);
+      return answerReuse(winner?.token.usedAt ?? null);
     }
   },
 } satisfies GrantHandler;

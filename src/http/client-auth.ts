@@ -3,6 +3,7 @@ import { InvalidClient, InvalidRequest } from '../errors.js';
 import type { Queryable } from '../store/database.js';
 import type { Client } from '../store/clients-repository.js';
 import { verifyClientCredentials, type PresentedCredentials } from '../services/clients.js';
+import type { Throttle } from '../services/throttle.js';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
@@ -59,13 +60,18 @@ export function presentedClientCredentials(
  * Authenticates the client of /token, /introspect and /revoke (client_secret_basic,
  * client_secret_post, or none for public clients). Needs ctx.state.form. Sets ctx.state.client.
  */
-export function clientAuth(db: Queryable, options: { allowPublic: boolean }): Middleware {
+export function clientAuth(deps: { db: Queryable; throttle: Throttle }, options: { allowPublic: boolean }): Middleware {
   return async (ctx, next) => {
     const presented = presentedClientCredentials(ctx.get('Authorization') || undefined, ctx.state.form ?? {});
     if (!presented) throw new InvalidClient('client authentication is required');
     const basicTried = presented.method === 'client_secret_basic';
-    const client = await verifyClientCredentials(db, presented.credentials);
-    if (!client) throw new InvalidClient('client authentication failed', basicTried);
+    // Guessing secrets from one address is capped (RATE_LIMIT_PER_IP / 5 failures a minute).
+    await deps.throttle.assertClientAuthenticationAllowed(ctx.ip);
+    const client = await verifyClientCredentials(deps.db, presented.credentials);
+    if (!client) {
+      await deps.throttle.clientAuthenticationFailed(ctx.ip);
+      throw new InvalidClient('client authentication failed', basicTried);
+    }
     if (client.secretHash === null && !options.allowPublic) {
       throw new InvalidClient('public clients may not use this endpoint', basicTried);
     }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as createCoreTables from '../../migrations/20261126000000_create_core_tables.js';
+import * as createRateLimits from '../../migrations/20261126010000_create_rate_limits.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -9,6 +10,7 @@ interface Migration {
 /** Listed here rather than globbed, so the same list works compiled and under ts-jest. */
 const MIGRATIONS: Record<string, Migration> = {
   '20261126000000_create_core_tables': createCoreTables,
+  '20261126010000_create_rate_limits': createRateLimits,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

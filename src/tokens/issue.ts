@@ -7,7 +7,7 @@ import type { Grant } from '../store/grants-repository.js';
 import { insertRefreshToken } from '../store/refresh-tokens-repository.js';
 import type { User } from '../store/users-repository.js';
 import { signAccessToken } from './access-token.js';
-import { generateRefreshToken, hashRefreshToken } from './refresh-token.js';
+import { generateRefreshToken, hashRefreshToken, successorRefreshToken } from './refresh-token.js';
 
 /** The RFC 6749 §5.1 token response. */
 export interface TokenResponse {
@@ -22,6 +22,7 @@ export interface IssueContext {
   issuer: string;
   accessTokenTtl: number;
   refreshTokenIdleTtl: number;
+  refreshTokenSecret: Buffer;
   keys: KeyService;
   clock: Clock;
 }
@@ -33,8 +34,10 @@ export interface IssueRequest {
   grant?: Grant | undefined;
   /** The scope of this access token (may be narrower than the grant's). */
   scopes: string[];
-  /** The refresh token this one replaces (rotation). */
-  parentHash?: string | undefined;
+  /** The refresh token being rotated: its successor is derived from it. */
+  parentRefreshToken?: string | undefined;
+  /** Return this already-stored refresh token again instead of storing a new one (reuse grace). */
+  existingRefreshToken?: string | undefined;
 }
 
 /**
@@ -57,13 +60,16 @@ export async function issueTokens(context: IssueContext, db: Queryable, request:
     ttlSeconds: context.accessTokenTtl,
   });
   const response: TokenResponse = { access_token: token, token_type: 'Bearer', expires_in: context.accessTokenTtl, scope };
-  if (grant && client.grantTypes.includes('refresh_token')) {
-    const refreshToken = generateRefreshToken();
+  if (request.existingRefreshToken) {
+    response.refresh_token = request.existingRefreshToken;
+  } else if (grant && client.grantTypes.includes('refresh_token')) {
+    const parent = request.parentRefreshToken;
+    const refreshToken = parent ? successorRefreshToken(context.refreshTokenSecret, parent) : generateRefreshToken();
     const idleExpiry = now.getTime() + context.refreshTokenIdleTtl * 1000;
     await insertRefreshToken(db, {
       tokenHash: hashRefreshToken(refreshToken),
       grantId: grant.id,
-      parentHash: request.parentHash ?? null,
+      parentHash: parent ? hashRefreshToken(parent) : null,
       createdAt: now,
       expiresAt: new Date(Math.min(idleExpiry, grant.expiresAt.getTime())),
       usedAt: null,

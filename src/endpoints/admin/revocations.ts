@@ -33,6 +33,7 @@ export function createRevocation(deps: Deps): Middleware {
     const [field, value] = entries[0] as [string, string];
     const target = (TARGETS[field] as (value: string) => RevocationTarget)(value);
     const revoked = await revokeTarget(deps, target, { actor: ctx.state.admin?.actor ?? 'admin', reason: 'admin' });
+    deps.metrics.revocations.inc({ source: 'admin' }, revoked);
     ctx.body = { revoked };
   };
 }

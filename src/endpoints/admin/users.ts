@@ -91,6 +91,7 @@ export function updateUser(deps: Deps): Middleware {
     const actor = ctx.state.admin?.actor ?? 'admin';
     const { user, revoked } = await changeUser(deps.db, deps.clock, ctx.params.id as string, body, { actor, policy: deps.config });
     await recordAdminAction(deps, ctx, 'user.update', { user_id: user.id, fields: Object.keys(body) }, revoked);
+    deps.metrics.revocations.inc({ source: 'admin' }, revoked);
     ctx.body = { ...presentUser(user), revoked_grants: revoked };
   };
 }
