@@ -73,7 +73,15 @@ type VariableName = keyof typeof CONFIG_VARIABLES;
 const SECRET_VARIABLES = new Set<string>(['KEY_ENCRYPTION_SECRET', 'DATABASE_URL']);
 
 const ajv = new Ajv({ allErrors: false });
-ajv.addFormat('duration', { type: 'string', validate: (text: string) => (parseDurationSeconds(text) ?? 0) > 0 });
+/** Longer durations cannot be dates (a refresh grant's expiry would be Invalid Date): refused at start. */
+export const MAX_DURATION_SECONDS = 100 * 365 * 86400;
+ajv.addFormat('duration', {
+  type: 'string',
+  validate: (text: string) => {
+    const seconds = parseDurationSeconds(text) ?? 0;
+    return seconds > 0 && seconds <= MAX_DURATION_SECONDS;
+  },
+});
 
 const validateEnvironment = ajv.compile({
   type: 'object',
