@@ -23,6 +23,7 @@ import { jsonBody } from './http/json-body.js';
 import { noStore } from './http/no-store.js';
 import { tokenRateLimit } from './http/rate-limit.js';
 import { requestLog } from './http/request-log.js';
+import { apiReferenceAsset, apiReferencePage, openApiEndpoint } from './openapi/endpoints.js';
 
 /** The Koa app and the whole route table. */
 export function createApp(deps: Deps): Koa {
@@ -63,6 +64,9 @@ export function createApp(deps: Deps): Koa {
   router.get('/healthz', livenessEndpoint);
   router.get('/readyz', readinessEndpoint(deps));
   router.get('/metrics', metricsEndpoint(deps));
+  router.get('/openapi.json', openApiEndpoint(deps));
+  router.get('/docs', apiReferencePage);
+  router.get('/docs/:asset', apiReferenceAsset);
 
   app.use(requestLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));

@@ -1,0 +1,69 @@
+/**
+ * A resource server in Express with Auth0's express-oauth2-jwt-bearer, used as it comes.
+ *
+ *   ISSUER=http://localhost:3000 AUDIENCE=http://localhost:3000 PORT=4001 npx tsx examples/express-resource-server.ts
+ *
+ * The middleware discovers Gatehouse from `issuerBaseURL`: it tries
+ * /.well-known/openid-configuration (Gatehouse answers 404), then the RFC 8414
+ * /.well-known/oauth-authorization-server, and takes `issuer` and `jwks_uri` from it. It then checks
+ * the signature, `alg` (RS256), `iss`, `aud` and `exp`; `strict: true` adds the RFC 9068 checks
+ * (typ at+jwt, and iat, sub, client_id, jti present).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { auth, requiredScopes, UnauthorizedError } from 'express-oauth2-jwt-bearer';
+
+export interface ResourceServerOptions {
+  /** Gatehouse's ISSUER, exactly. */
+  issuer: string;
+  /** The `aud` this API expects: the client's audience, or the issuer for clients without one. */
+  audience: string;
+}
+
+/** Answers the middleware's errors as RFC 6750 does: status, WWW-Authenticate, a JSON body. */
+const oauthErrors: ErrorRequestHandler = (error, _request, response, next) => {
+  if (!(error instanceof UnauthorizedError)) return next(error);
+  for (const [name, value] of Object.entries(error.headers)) response.set(name, value);
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : 'invalid_token';
+  response.status(error.status).json({ error: code, error_description: error.message || 'an access token is required' });
+};
+
+export function createExpressResourceServer(options: ResourceServerOptions): Express {
+  const app = express();
+  app.use(auth({ issuerBaseURL: options.issuer, audience: options.audience, tokenSigningAlg: 'RS256', strict: true }));
+
+  app.get('/documents', requiredScopes('read'), (request, response) => {
+    const payload = request.auth?.payload;
+    response.json({ sub: payload?.sub, username: payload?.username ?? null, scope: payload?.scope, documents: [] });
+  });
+  app.post('/documents', requiredScopes('write'), (_request, response) => {
+    response.status(201).json({ created: true });
+  });
+
+  app.use(oauthErrors);
+  return app;
+}
+
+/** Starts it on `port` (0 = any free port); resolves with its URL and a close function. */
+export async function startExpressResourceServer(options: ResourceServerOptions & { port?: number; host?: string }): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer(createExpressResourceServer(options));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const issuer = process.env.ISSUER ?? 'http://localhost:3000';
+  const { url } = await startExpressResourceServer({ issuer, audience: process.env.AUDIENCE ?? issuer, port: Number(process.env.PORT ?? 4001) });
+  console.log(`Express resource server on ${url}: GET /documents needs scope read, POST /documents needs write`);
+}
