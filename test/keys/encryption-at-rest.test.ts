@@ -27,7 +27,9 @@ beforeAll(async () => {
   database = await createTestDatabase();
   await createKeyService(testConfig({ KEY_ROTATION_INTERVAL: '1h', KEY_PUBLISH_AHEAD: '10m' }), database.db, clock).initialize();
 });
-afterAll(() => database.close());
+afterAll(async () => {
+  await database?.close();
+});
 
 describe('the signing_keys table holds no plaintext private key', () => {
   it('stores an AES-256-GCM envelope that contains neither the PEM, nor the DER, nor any private JWK parameter', async () => {

@@ -20,8 +20,8 @@ describe('a resource server caching the JWKS (jose createRemoteJWKSet, cache age
     server.deps.keys.start(keyRefreshIntervalMs(server.deps.config), (error) => timerErrors.push(error));
   });
   afterAll(async () => {
-    await server.deps.keys.stop();
-    await server.close();
+    await server?.deps.keys.stop();
+    await server?.close();
   });
 
   it('has zero verification failures', async () => {

@@ -26,7 +26,9 @@ beforeAll(async () => {
   server = await startTestServer({ clock, env });
   issue = await tokenIssuer(server);
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server?.close();
+});
 
 /** Moves the clock to the moment the current key has signed for the rotation interval. */
 function advanceToRotation(): void {

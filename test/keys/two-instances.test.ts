@@ -47,8 +47,8 @@ describe(
       b = createKeyService(config, secondDb, clock);
     });
     afterAll(async () => {
-      if (secondDb !== database.db) await closeDatabase(secondDb);
-      await database.close();
+      if (secondDb && secondDb !== database.db) await closeDatabase(secondDb);
+      await database?.close();
     });
 
     it('creates the first keys once when both start together on an empty table', async () => {
@@ -126,7 +126,7 @@ if (testDatabaseUrl) {
 
     afterAll(async () => {
       await Promise.all(instances.map((instance) => instance.stop()));
-      await database.close();
+      await database?.close();
     });
 
     async function issue(instance: ServerProcess): Promise<string> {
