@@ -7,5 +7,5 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // Each test file gets its own database; two workers fit the 2-core machine.
   maxWorkers: 2,
-  testTimeout: 30000,
+  testTimeout: 60000,
 };

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -35,7 +35,9 @@ export interface TestServer {
  * A Gatehouse on a fresh database, listening on a random loopback port whose URL is the issuer.
  * `env` overrides configuration variables (as strings, like the environment).
  */
-export async function startTestServer(options: { env?: Record<string, string>; clock?: Clock; database?: TestDatabase } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { env?: Record<string, string>; clock?: Clock; database?: TestDatabase; logger?: Logger } = {},
+): Promise<TestServer> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -43,7 +45,7 @@ export async function startTestServer(options: { env?: Record<string, string>; c
   const database = options.database ?? (await createTestDatabase());
   const clock = options.clock ?? systemClock;
   const config = testConfig({ ISSUER: baseUrl, ...options.env });
-  const deps = await createDeps(config, database.db, { clock, logger: pino({ level: 'silent' }) });
+  const deps = await createDeps(config, database.db, { clock, logger: options.logger ?? pino({ level: 'silent' }) });
   const app = createApp(deps);
   server.on('request', app.callback());
   return {
