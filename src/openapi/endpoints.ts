@@ -39,9 +39,27 @@ const PAGE = `<!doctype html>
 `;
 
 const START_SCRIPT = `window.addEventListener('load', function () {
-  window.ui = SwaggerUIBundle({ url: new URL('openapi.json', document.baseURI).href, dom_id: '#api-reference', deepLinking: true });
+  window.ui = SwaggerUIBundle({ url: new URL('openapi.json', document.baseURI).href, dom_id: '#api-reference', deepLinking: true, validatorUrl: null });
 });
 `;
+
+/**
+ * The page loads nothing from elsewhere (validatorUrl: null turns off Swagger UI's remote badge).
+ * No upgrade-insecure-requests here: some browsers would then ask for the assets over https even
+ * on a plain-http local server, and the page would stay blank.
+ */
+const PAGE_CSP = [
+  "default-src 'self'",
+  "base-uri 'self'",
+  "connect-src 'self'",
+  "font-src 'self' data:",
+  "form-action 'self'",
+  "frame-ancestors 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+].join('; ');
 
 /** The files of swagger-ui-dist the page uses, and their media types. */
 const ASSETS: Record<string, string> = {
@@ -68,6 +86,7 @@ export const apiReferencePage: Middleware = async (ctx) => {
   // From /docs/ the relative asset paths would miss; send the browser to /docs.
   if (ctx.path.endsWith('/')) return ctx.redirect('../docs');
   ctx.set('Cache-Control', 'public, max-age=300');
+  ctx.set('Content-Security-Policy', PAGE_CSP);
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = PAGE;
 };

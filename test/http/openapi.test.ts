@@ -222,6 +222,9 @@ describe('the API reference page at /docs', () => {
     }
     const start = await server.http.get('/docs/start.js');
     expect(start.text).toContain('openapi.json');
+    expect(start.text).toContain('validatorUrl: null');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['content-security-policy']).not.toMatch(/unsafe-eval|https?:\/\//);
   });
 
   it('serves only the listed files', async () => {
