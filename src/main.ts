@@ -1,21 +1,30 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
-import pino from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDeps, keyRefreshIntervalMs } from './deps.js';
 import { KeyDecryptionError } from './keys/key-crypto.js';
+import { createLogger } from './logger.js';
 import { openConfiguredDatabase } from './runtime.js';
+import { cleanUpExpiredRows } from './services/housekeeping.js';
 import { closeDatabase, DatabaseInUseError } from './store/database.js';
 
 /** In-flight requests get this long after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How often each instance deletes expired rows (safe to overlap across instances). */
+const CLEANUP_INTERVAL_MS = 10 * 60_000;
 
 async function serve(config: Config): Promise<void> {
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel);
   const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true });
   const deps = await createDeps(complete, db, { logger });
   deps.keys.start(keyRefreshIntervalMs(complete), (error) => logger.error({ err: error }, 'key refresh failed'));
+  const cleanup = setInterval(() => {
+    cleanUpExpiredRows(db, deps.clock.now(), { auditRetention: complete.auditRetention })
+      .then((deleted) => logger.debug({ deleted }, 'clean-up done'))
+      .catch((error: unknown) => logger.warn({ err: error }, 'clean-up failed'));
+  }, CLEANUP_INTERVAL_MS);
+  cleanup.unref();
   const app = createApp(deps);
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((resolveListen, reject) => {
@@ -30,6 +39,7 @@ async function serve(config: Config): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     deps.keys.stop();
+    clearInterval(cleanup);
     const force = setTimeout(() => {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
@@ -63,7 +73,7 @@ async function main(): Promise<void> {
   if (workers > 1 && cluster.isPrimary) {
     // Migrate and create keys once, in the primary, before the workers race to do it.
     const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true });
-    await createDeps(complete, db, { logger: pino({ level: 'silent' }) });
+    await createDeps(complete, db, { logger: createLogger('silent') });
     await closeDatabase(db);
     for (let i = 0; i < workers; i++) cluster.fork();
     cluster.on('exit', (worker, code, signal) => {
