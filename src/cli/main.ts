@@ -13,6 +13,9 @@ import { createUser, validateEmail, validatePassword, validateUsername } from '.
 import { closeDatabase, DatabaseInUseError, type Database } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { listSigningKeys } from '../store/signing-keys-repository.js';
+import { presentKey } from '../services/presenters.js';
+import { allActiveGrants, allClients, allUsers, table } from './listing.js';
+import { importUsers } from './user-import.js';
 
 /** A failure to show as one line. */
 class CliError extends Error {}
@@ -86,7 +89,35 @@ export function buildProgram(): Command {
       process.stdout.write(`${JSON.stringify({ client_id: result.client.id, client_secret: result.clientSecret })}\n`);
     });
 
+  client
+    .command('list')
+    .description('list clients (never their secrets)')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const rows = await withDatabase((db) => allClients(db));
+      print(options.json, rows, table(rows, ['client_id', 'public', 'grant_types', 'scopes', 'audience']));
+    });
+
   const user = program.command('user').description('manage users');
+  user
+    .command('list')
+    .description('list users')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const rows = await withDatabase((db) => allUsers(db));
+      print(options.json, rows, table(rows, ['id', 'username', 'email', 'scopes', 'disabled']));
+    });
+  user
+    .command('import <file>')
+    .description('create users from a CSV file with a header row: username,password[,email][,name][,scopes]')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nScopes are space-separated. A bad row is reported and skipped; the exit code is 1 if any row failed.\nExample:\n  gatehouse user import users.csv')
+    .action(async (file: string, options: { json?: boolean }) => {
+      const result = await withDatabase((db, config) => importUsers(db, systemClock, config, file));
+      const failures = result.failed.map((f) => `line ${f.line} (${f.username}): ${f.error}`);
+      print(options.json, result, [`created ${result.created} user(s)`, ...failures].join('\n'));
+      if (result.failed.length > 0) process.exitCode = 1;
+    });
   user
     .command('create')
     .description('create a user; the password is read from standard input')
@@ -116,15 +147,8 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const list = await withDatabase((db) => listSigningKeys(db));
-      const rows = list.map((k) => ({
-        kid: k.kid,
-        state: k.state,
-        created_at: k.createdAt.toISOString(),
-        activated_at: k.activatedAt?.toISOString() ?? null,
-        retired_at: k.retiredAt?.toISOString() ?? null,
-        remove_after: k.removeAfter?.toISOString() ?? null,
-      }));
-      print(options.json, rows, rows.map((r) => `${r.kid}  ${r.state.padEnd(7)}  created ${r.created_at}`).join('\n') || 'no keys yet');
+      const rows = list.map(presentKey);
+      print(options.json, rows, list.length ? table(rows, ['kid', 'state', 'created_at', 'activated_at', 'remove_after']) : 'no keys yet (the server creates the first one when it starts)');
     });
   keys
     .command('rotate')
@@ -147,6 +171,19 @@ export function buildProgram(): Command {
       if (!oldSecret) throw new CliError('--old-secret-stdin: standard input was empty');
       const result = await withDatabase((db, config) => reencryptSigningKeys(db, oldSecret, config.keyEncryptionSecret as string));
       print(options.json, result, `re-encrypted ${result.reencrypted} key(s)${result.unchanged ? `, ${result.unchanged} already under the new secret` : ''}`);
+    });
+
+  program
+    .command('grants')
+    .description('active grants (sessions)')
+    .command('list')
+    .description('list active grants, newest first')
+    .option('--username <username>')
+    .option('--client-id <id>')
+    .option('--json', 'print JSON')
+    .action(async (options: { username?: string; clientId?: string; json?: boolean }) => {
+      const rows = await withDatabase((db) => allActiveGrants(db, { username: options.username, clientId: options.clientId, now: systemClock.now() }));
+      print(options.json, rows, table(rows, ['grant_id', 'username', 'client_id', 'scope', 'created_at']));
     });
 
   program

@@ -3,7 +3,8 @@ import type { Deps } from '../../deps.js';
 import { NotFound } from '../../errors.js';
 import { schemaValidator } from '../../http/json-body.js';
 import { changeClient, createClient, GRANT_TYPES } from '../../services/clients.js';
-import { deleteClient, findClientById, listClients as listClientRows, type Client } from '../../store/clients-repository.js';
+import { deleteClient, findClientById, listClients as listClientRows } from '../../store/clients-repository.js';
+import { presentClient } from '../../services/presenters.js';
 import { recordAdminAction } from './audit.js';
 import { decodeCursor, isString, page, pageSize, queryParameters } from './pagination.js';
 
@@ -51,18 +52,6 @@ interface UpdateClientRequest {
 const validateCreate = schemaValidator<CreateClientRequest>(createClientRequestSchema);
 const validateUpdate = schemaValidator<UpdateClientRequest>(updateClientRequestSchema);
 
-/** The public view of a client: never its secret or the secret's hash. */
-export function presentClient(client: Client): Record<string, unknown> {
-  return {
-    client_id: client.id,
-    public: client.secretHash === null,
-    grant_types: client.grantTypes,
-    scopes: client.scopes,
-    audience: client.audience,
-    created_at: client.createdAt.toISOString(),
-    updated_at: client.updatedAt.toISOString(),
-  };
-}
 
 export function listClients(deps: Deps): Middleware {
   return async (ctx) => {

@@ -1,19 +1,10 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
 import { schemaValidator } from '../../http/json-body.js';
-import { listSigningKeys, type SigningKey } from '../../store/signing-keys-repository.js';
+import { listSigningKeys } from '../../store/signing-keys-repository.js';
+import { presentKey } from '../../services/presenters.js';
 import { recordAdminAction } from './audit.js';
 
-export function presentKey(key: SigningKey): Record<string, unknown> {
-  return {
-    kid: key.kid,
-    state: key.state,
-    created_at: key.createdAt.toISOString(),
-    activated_at: key.activatedAt?.toISOString() ?? null,
-    retired_at: key.retiredAt?.toISOString() ?? null,
-    remove_after: key.removeAfter?.toISOString() ?? null,
-  };
-}
 
 /** GET /admin/keys */
 export function listKeys(deps: Deps): Middleware {

@@ -4,8 +4,8 @@ import { schemaValidator } from '../../http/json-body.js';
 import { revokeTarget, type RevocationTarget } from '../../services/revocation.js';
 import { InvalidRequest } from '../../errors.js';
 import { isUuid } from '../../lib/uuid.js';
-import { listActiveGrants, type ActiveGrant } from '../../store/grants-repository.js';
-import { formatScope } from '../../lib/scope.js';
+import { listActiveGrants } from '../../store/grants-repository.js';
+import { presentGrant } from '../../services/presenters.js';
 import { decodeCursor, isPair, page, pageSize, queryParameters } from './pagination.js';
 
 const IDENTIFIER = { type: 'string', minLength: 1, maxLength: 255 } as const;
@@ -41,17 +41,6 @@ export function createRevocation(deps: Deps): Middleware {
 const isGrantCursor = (value: unknown): value is [string, string] =>
   isPair(value) && !Number.isNaN(Date.parse(value[0])) && isUuid(value[1]);
 
-function presentGrant(grant: ActiveGrant): Record<string, unknown> {
-  return {
-    grant_id: grant.id,
-    client_id: grant.clientId,
-    user_id: grant.userId,
-    username: grant.username,
-    scope: formatScope(grant.scopes),
-    created_at: grant.createdAt.toISOString(),
-    expires_at: grant.expiresAt.toISOString(),
-  };
-}
 
 /** GET /admin/grants?username=&client_id=&limit=&cursor= — active grants (sessions), newest first. */
 export function listGrants(deps: Deps): Middleware {

@@ -3,7 +3,8 @@ import type { Deps } from '../../deps.js';
 import { NotFound } from '../../errors.js';
 import { schemaValidator } from '../../http/json-body.js';
 import { changeUser, createUser } from '../../services/users.js';
-import { deleteUser, findUserById, listUsers as listUserRows, type User } from '../../store/users-repository.js';
+import { deleteUser, findUserById, listUsers as listUserRows } from '../../store/users-repository.js';
+import { presentUser } from '../../services/presenters.js';
 import { recordAdminAction } from './audit.js';
 import { decodeCursor, isString, page, pageSize, queryParameters } from './pagination.js';
 
@@ -42,19 +43,6 @@ interface UpdateUserRequest {
 const validateCreate = schemaValidator<CreateUserRequest>(createUserRequestSchema);
 const validateUpdate = schemaValidator<UpdateUserRequest>(updateUserRequestSchema);
 
-/** The public view of a user: never the password hash. */
-export function presentUser(user: User): Record<string, unknown> {
-  return {
-    id: user.id,
-    username: user.username,
-    email: user.email,
-    name: user.name,
-    scopes: user.scopes,
-    disabled: user.disabled,
-    created_at: user.createdAt.toISOString(),
-    updated_at: user.updatedAt.toISOString(),
-  };
-}
 
 export function listUsers(deps: Deps): Middleware {
   return async (ctx) => {
