@@ -25,11 +25,17 @@ export function parseBasicCredentials(header: string): PresentedCredentials {
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 1) throw new InvalidClient('malformed Basic authorization header', true);
+  let credentials: { clientId: string; secret: string };
   try {
-    return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+    credentials = { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
   } catch {
     throw new InvalidClient('malformed Basic authorization header', true);
   }
+  // NUL, as in form bodies: no client has it, and PostgreSQL refuses it in a query parameter.
+  if (credentials.clientId.includes('\u0000') || credentials.secret.includes('\u0000')) {
+    throw new InvalidClient('malformed Basic authorization header', true);
+  }
+  return credentials;
 }
 
 /** Which method the request uses, and the credentials it presents; no database access. */

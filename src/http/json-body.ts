@@ -7,8 +7,34 @@ export const JSON_BODY_LIMIT = '16kb';
 
 const parse = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_BODY_LIMIT, encoding: 'utf-8' });
 
-/** application/json bodies for the admin API; an empty body reads as {}. Result in ctx.request.body. */
+/**
+ * True when a string anywhere in `value` (keys included) holds NUL, which PostgreSQL cannot store
+ * and refuses in a query parameter. Iterative: a deeply nested body must not overflow the stack.
+ */
+export function containsNul(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return true;
+    } else if (item !== null && typeof item === 'object') {
+      for (const [key, child] of Object.entries(item)) {
+        if (key.includes('\u0000')) return true;
+        pending.push(child);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * application/json bodies for the admin API; an empty body reads as {}. Result in ctx.request.body.
+ * Admin input carrying NUL (body, query string or path) is refused before any query.
+ */
 export const jsonBody: Middleware = async (ctx, next) => {
+  if (containsNul(ctx.query) || containsNul((ctx as { params?: unknown }).params)) {
+    throw new InvalidRequest('the request URL contains a NUL character');
+  }
   const hasBody = ctx.request.length !== undefined ? ctx.request.length > 0 : Boolean(ctx.get('Transfer-Encoding'));
   if (!hasBody) {
     (ctx.request as unknown as { body: unknown }).body = {};
@@ -21,6 +47,7 @@ export const jsonBody: Middleware = async (ctx, next) => {
     if ((error as { status?: number }).status === 413) throw new PayloadTooLarge();
     throw new InvalidRequest('the request body is not valid JSON');
   }
+  if (containsNul(ctx.request.body)) throw new InvalidRequest('the request body contains a NUL character');
   await next();
 };
 

@@ -21,6 +21,10 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** Upper bound for every statement, so a slow database fails a request rather than hangs it. */
   statementTimeoutMs?: number;
+  /** Upper bound for opening a connection (default 3 s). */
+  connectTimeoutMs?: number;
+  /** Upper bound for waiting for a pooled connection (default 5 s). */
+  acquireTimeoutMs?: number;
   poolMax?: number;
 }
 
@@ -44,10 +48,13 @@ export function openDatabase(options: DatabaseOptions): Database {
       connection: {
         connectionString: options.databaseUrl,
         statement_timeout: statementTimeout,
-        connectionTimeoutMillis: 3000,
+        // Client-side bound too: a connection whose answers stopped arriving (a network partition,
+        // a hung server) fails the query rather than hanging the request.
+        query_timeout: statementTimeout + 1000,
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
       } as Knex.PgConnectionConfig,
       pool: { min: 0, max: options.poolMax ?? 10 },
-      acquireConnectionTimeout: 5000,
+      acquireConnectionTimeout: options.acquireTimeoutMs ?? 5000,
     });
   }
   if (!options.dataDir) {
