@@ -16,7 +16,7 @@ const CLEANUP_INTERVAL_MS = 10 * 60_000;
 
 async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true });
+  const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true, logger });
   const deps = await createDeps(complete, db, { logger });
   deps.keys.start(keyRefreshIntervalMs(complete), (error) => logger.error({ err: error }, 'key refresh failed'));
   const cleanup = setInterval(() => {
@@ -27,6 +27,15 @@ async function serve(config: Config): Promise<void> {
   cleanup.unref();
   const app = createApp(deps);
   const server: Server = app.listen(config.port, config.host);
+  // Requests Node cannot even parse (oversized headers, bad HTTP) get a JSON error too, not a bare status line.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return void socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({ error: 'invalid_request', error_description: tooLarge ? 'the request headers are too large' : 'malformed HTTP request' });
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
   await new Promise<void>((resolveListen, reject) => {
     server.once('listening', resolveListen);
     server.once('error', reject);
@@ -44,6 +53,10 @@ async function serve(config: Config): Promise<void> {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     force.unref();
+    // Keep-alive connections go as soon as their request is answered, not after the idle timeout.
+    server.on('request', (_request, response) => response.setHeader('Connection', 'close'));
+    const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
+    closeIdle.unref();
     server.close(() => {
       closeDatabase(db)
         .catch((error: unknown) => logger.error({ err: error }, 'closing the database failed'))

@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   /** Upper bound for waiting for a pooled connection (default 5 s). */
   acquireTimeoutMs?: number;
   poolMax?: number;
+  /** Where knex's own warnings (pool errors) go; by default knex prints them to the console. */
+  logger?: { warn(message: string): void; error(message: string): void } | undefined;
 }
 
 const locks = new WeakMap<Database, () => void>();
@@ -55,6 +57,7 @@ export function openDatabase(options: DatabaseOptions): Database {
       } as Knex.PgConnectionConfig,
       pool: { min: 0, max: options.poolMax ?? 10 },
       acquireConnectionTimeout: options.acquireTimeoutMs ?? 5000,
+      ...(options.logger ? { log: knexLog(options.logger) } : {}),
     });
   }
   if (!options.dataDir) {
@@ -70,6 +73,16 @@ export function openDatabase(options: DatabaseOptions): Database {
   });
   locks.set(db, releaseLock);
   return db;
+}
+
+function knexLog(logger: NonNullable<DatabaseOptions['logger']>): Knex.Config['log'] {
+  const text = (message: unknown): string => (message instanceof Error ? message.message : String(message));
+  return {
+    warn: (message: unknown) => logger.warn(`database: ${text(message)}`),
+    error: (message: unknown) => logger.error(`database: ${text(message)}`),
+    deprecate: () => undefined,
+    debug: () => undefined,
+  };
 }
 
 /** PGlite is single-process: a lock file in DATA_DIR keeps a second process out. */

@@ -21,9 +21,22 @@ const migrationSource: Knex.MigrationSource<string> = {
 
 const options = { migrationSource, tableName: 'knex_migrations' };
 
-export async function migrateToLatest(db: Knex): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest(options)) as [number, string[]];
-  return applied;
+/**
+ * Applies pending migrations. Two instances starting at once on a new database race to create
+ * knex's bookkeeping tables (or find the migration lock taken): the loser waits and tries again.
+ */
+export async function migrateToLatest(db: Knex, attempts = 5): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [, applied] = (await db.migrate.latest(options)) as [number, string[]];
+      return applied;
+    } catch (error) {
+      const { code, name, message } = error as { code?: string; name?: string; message?: string };
+      const raced = code === '42P07' || code === '23505' || name === 'MigrationLocked' || /already locked/i.test(message ?? '');
+      if (!raced || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
 }
 
 export async function rollbackAll(db: Knex): Promise<void> {
