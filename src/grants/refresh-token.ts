@@ -1,9 +1,9 @@
 import { InvalidGrant } from '../errors.js';
 import { revokeGrantsAndAudit } from '../services/grants.js';
-import { findRefreshTokenWithGrant, markRefreshTokenUsed } from '../store/refresh-tokens-repository.js';
+import { findRefreshTokenWithGrant } from '../store/refresh-tokens-repository.js';
 import { findUserById } from '../store/users-repository.js';
 import { hashRefreshToken, successorRefreshToken } from '../tokens/refresh-token.js';
-import { issueTokens, type TokenResponse } from '../tokens/issue.js';
+import { issueTokens, RefreshTokenAlreadyUsed, type TokenResponse } from '../tokens/issue.js';
 import type { Deps } from '../deps.js';
 import type { Client } from '../store/clients-repository.js';
 import type { Grant } from '../store/grants-repository.js';
@@ -38,9 +38,6 @@ async function reissueSuccessor(deps: Deps, client: Client, presented: string, r
   const { user, scopes } = await checkGrantStillValid(deps, client, found.grant, found.token.expiresAt, requested, now);
   return issueTokens(issueContext(deps), deps.db, { client, user, grant: found.grant, scopes, existingRefreshToken: successor });
 }
-
-/** Thrown inside the transaction when the conditional UPDATE finds the token already used. */
-class RefreshTokenReused extends Error {}
 
 /**
  * RFC 6749 §6, with rotation: every use returns a new refresh token, and presenting a used one
@@ -85,12 +82,10 @@ export const refreshTokenGrant = {
     if (token.usedAt) return answerReuse(token.usedAt);
     const { user, scopes } = await checkGrantStillValid(deps, client, grant, token.expiresAt, requested, now);
     try {
-      return await deps.db.transaction(async (tx) => {
-        if (!(await markRefreshTokenUsed(tx, tokenHash, now))) throw new RefreshTokenReused();
-        return issueTokens(issueContext(deps), tx, { client, user, grant, scopes, parentRefreshToken: presented });
-      });
+      // One statement marks the token used (only if nobody has) and stores its successor.
+      return await issueTokens(issueContext(deps), deps.db, { client, user, grant, scopes, parentRefreshToken: presented, rotatedAt: now });
     } catch (error) {
-      if (!(error instanceof RefreshTokenReused)) throw error;
+      if (!(error instanceof RefreshTokenAlreadyUsed)) throw error;
       // Lost a race: the winner has committed by now, so its used_at is visible.
       const winner = await findRefreshTokenWithGrant(deps.db, tokenHash);
       return answerReuse(winner?.token.usedAt ?? null);

@@ -4,7 +4,7 @@ import { isValidScopeToken } from '../lib/scope.js';
 import type { Clock } from '../lib/clock.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
 import type { Queryable } from '../store/database.js';
-import { findClientById, insertClient, updateClient, type Client } from '../store/clients-repository.js';
+import { findClientById, findClientByIdCached, insertClient, updateClient, type Client } from '../store/clients-repository.js';
 
 export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -85,7 +85,7 @@ export interface PresentedCredentials {
 
 /** The client when the credentials are right, otherwise undefined. Constant-time on the secret. */
 export async function verifyClientCredentials(db: Queryable, credentials: PresentedCredentials): Promise<Client | undefined> {
-  const client = await findClientById(db, credentials.clientId);
+  const client = await findClientByIdCached(db, credentials.clientId);
   const presentedHash = sha256Hex(credentials.secret ?? '');
   if (!client) return undefined;
   if (client.secretHash === null) return credentials.secret === undefined ? client : undefined;

@@ -67,6 +67,25 @@ export async function markRefreshTokenUsed(db: Queryable, tokenHash: string, at:
   return updated === 1;
 }
 
+/**
+ * Rotation in one statement (one round trip, atomic on its own): marks `parentHash` used if nobody
+ * has and, only then, stores its successor. Returns false when the parent was already used (reuse,
+ * or a concurrent refresh won: its UPDATE holds the row until it commits, after which ours finds
+ * used_at set and changes nothing).
+ */
+export async function rotateRefreshToken(db: Queryable, parentHash: string, usedAt: Date, successor: Omit<RefreshToken, 'parentHash' | 'usedAt'>): Promise<boolean> {
+  const result = await db.raw<{ rows: unknown[] }>(
+    `WITH used AS (
+       UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL RETURNING token_hash
+     )
+     INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at, used_at)
+     SELECT ?, ?, token_hash, ?, ?, NULL FROM used
+     RETURNING token_hash`,
+    [usedAt, parentHash, successor.tokenHash, successor.grantId, successor.createdAt, successor.expiresAt],
+  );
+  return result.rows.length === 1;
+}
+
 export async function findSuccessorHash(db: Queryable, parentHash: string): Promise<string | undefined> {
   const row = await db<RefreshTokenRow>('refresh_tokens').where({ parent_hash: parentHash }).select('token_hash').first();
   return row?.token_hash;

@@ -4,7 +4,7 @@ import { formatScope } from '../lib/scope.js';
 import type { Queryable } from '../store/database.js';
 import type { Client } from '../store/clients-repository.js';
 import type { Grant } from '../store/grants-repository.js';
-import { insertRefreshToken } from '../store/refresh-tokens-repository.js';
+import { insertRefreshToken, rotateRefreshToken } from '../store/refresh-tokens-repository.js';
 import type { User } from '../store/users-repository.js';
 import { signAccessToken } from './access-token.js';
 import { generateRefreshToken, hashRefreshToken, successorRefreshToken } from './refresh-token.js';
@@ -38,7 +38,15 @@ export interface IssueRequest {
   parentRefreshToken?: string | undefined;
   /** Return this already-stored refresh token again instead of storing a new one (reuse grace). */
   existingRefreshToken?: string | undefined;
+  /**
+   * With parentRefreshToken: mark the parent used at this time and store its successor in one
+   * statement; RefreshTokenAlreadyUsed when the parent was used meanwhile (reuse or a lost race).
+   */
+  rotatedAt?: Date | undefined;
 }
+
+/** The parent of a rotation had been used already: nothing was stored. */
+export class RefreshTokenAlreadyUsed extends Error {}
 
 /**
  * Signs the access token and, for a grant, stores the next refresh token in `db` — the caller's
@@ -66,15 +74,20 @@ export async function issueTokens(context: IssueContext, db: Queryable, request:
     const parent = request.parentRefreshToken;
     const refreshToken = parent ? successorRefreshToken(context.refreshTokenSecret, parent) : generateRefreshToken();
     const idleExpiry = now.getTime() + context.refreshTokenIdleTtl * 1000;
-    await insertRefreshToken(db, {
+    const successor = {
       tokenHash: hashRefreshToken(refreshToken),
       grantId: grant.id,
-      parentHash: parent ? hashRefreshToken(parent) : null,
       createdAt: now,
       expiresAt: new Date(Math.min(idleExpiry, grant.expiresAt.getTime())),
-      usedAt: null,
-    });
+    };
+    if (parent && request.rotatedAt) {
+      if (!(await rotateRefreshToken(db, hashRefreshToken(parent), request.rotatedAt, successor))) throw new RefreshTokenAlreadyUsed();
+    } else {
+      await insertRefreshToken(db, { ...successor, parentHash: parent ? hashRefreshToken(parent) : null, usedAt: null });
+    }
     response.refresh_token = refreshToken;
+  } else if (request.rotatedAt) {
+    throw new Error('issueTokens: rotatedAt needs a grant whose client may refresh, and parentRefreshToken');
   }
   return response;
 }
