@@ -1,0 +1,172 @@
+/**
+ * The load generator: a child process of bench/run.ts (so it never shares the server's event loop).
+ * It receives one job at a time over IPC and answers with its result:
+ *   - `http`: one autocannon run of a named workload,
+ *   - `sign`: raw RS256 signs/s (node:crypto, worker threads, one per server worker),
+ *   - `argon2`: raw argon2id verifies/s at the server's parameters,
+ *   - `refreshSql`: the refresh grant's statements alone, through the server's own repository code.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import autocannon from 'autocannon';
+import argon2 from 'argon2';
+
+type Job =
+  | { kind: 'http'; id: number; workload: string; url: string; connections: number; duration: number; data: WorkloadData }
+  | { kind: 'sign'; id: number; seconds: number; threads: number; signingInput: string }
+  | { kind: 'argon2'; id: number; seconds: number; concurrency: number }
+  | { kind: 'refreshSql'; id: number; seconds: number; concurrency: number; poolMax: number; databaseUrl: string; clientId: string; userId: string };
+
+export interface WorkloadData {
+  basic?: string;
+  username?: string;
+  password?: string;
+  /** refresh: one refresh token per connection (each its own family). */
+  refreshTokens?: string[];
+  /** introspection / revocation: the token(s) to send. */
+  tokens?: string[];
+  hint?: string;
+  path?: string;
+}
+
+const form = (values: Record<string, string>): string => new URLSearchParams(values).toString();
+const FORM = 'application/x-www-form-urlencoded';
+
+/** The autocannon options of one workload. Bodies are built per request where they change. */
+function workloadOptions(workload: string, data: WorkloadData): Partial<autocannon.Options> {
+  const headers = { 'content-type': FORM, authorization: data.basic ?? '' };
+  switch (workload) {
+    case 'password':
+      return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'password', username: data.username!, password: data.password! }) };
+    case 'client_credentials':
+      return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'client_credentials' }) };
+    case 'refresh': {
+      // Each connection holds its own family and always presents the token it just received. The
+      // state lives in a closure per connection (setupClient): autocannon resets a request's
+      // `context` every time it loops over its `requests`.
+      const pool = [...(data.refreshTokens ?? [])];
+      const refreshRequest = (state: { token: string }) => ({
+        method: 'POST',
+        path: '/token',
+        headers,
+        setupRequest: (request: any) => {
+          request.body = form({ grant_type: 'refresh_token', refresh_token: state.token });
+          return request;
+        },
+        onResponse: (status: number, body: string) => {
+          if (status === 200) state.token = JSON.parse(body).refresh_token;
+        },
+      });
+      return {
+        requests: [refreshRequest({ token: 'unused' })],
+        setupClient: (client: any) => {
+          client.setRequests([refreshRequest({ token: pool.shift() ?? 'exhausted' })]);
+        },
+      } as Partial<autocannon.Options>;
+    }
+    case 'introspect_access':
+    case 'introspect_refresh':
+      return { method: 'POST', path: '/introspect', headers, body: form({ token: data.tokens![0]!, token_type_hint: data.hint! }) };
+    case 'revoke': {
+      let next = 0;
+      const tokens = data.tokens!;
+      return {
+        requests: [
+          {
+            method: 'POST',
+            path: '/revoke',
+            headers,
+            setupRequest: (request: any) => {
+              request.body = form({ token: tokens[next++ % tokens.length]!, token_type_hint: 'access_token' });
+              return request;
+            },
+          },
+        ],
+      } as Partial<autocannon.Options>;
+    }
+    case 'get':
+      return { method: 'GET', path: data.path! };
+    default:
+      throw new Error(`unknown workload ${workload}`);
+  }
+}
+
+async function runHttp(job: Extract<Job, { kind: 'http' }>) {
+  const options = workloadOptions(job.workload, job.data);
+  const result = await autocannon({
+    ...options,
+    // autocannon takes the path of plain runs from the URL, not from `path`.
+    url: `${job.url}${(options.path as string | undefined) ?? '/token'}`,
+    connections: job.connections,
+    duration: job.duration,
+    pipelining: 1,
+    timeout: 10,
+  } as autocannon.Options);
+  return {
+    requests: result.requests.total,
+    rps: result.requests.total / job.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    non2xx: result.non2xx,
+    statusCodes: Object.fromEntries(Object.entries((result as any).statusCodeStats ?? {}).map(([code, stats]: [string, any]) => [code, stats.count])),
+  };
+}
+
+/** RS256 over the same signing input, on `threads` threads at once, for `seconds`. */
+async function runSign(job: Extract<Job, { kind: 'sign' }>) {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' });
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { createPrivateKey, sign } = require('node:crypto');
+    const key = createPrivateKey(workerData.pem);
+    const input = Buffer.from(workerData.input);
+    const end = Date.now() + workerData.ms;
+    let n = 0;
+    while (Date.now() < end) { sign('sha256', input, key); n++; }
+    parentPort.postMessage(n);`;
+  const counts = await Promise.all(
+    Array.from({ length: job.threads }, () => new Promise<number>((resolve, reject) => {
+      const worker = new Worker(source, { eval: true, workerData: { pem, input: job.signingInput, ms: job.seconds * 1000 } });
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    })),
+  );
+  return { rate: counts.reduce((a, b) => a + b, 0) / job.seconds };
+}
+
+/** argon2id verifications at m=19456, t=2, p=1 (src/lib/password.ts), `concurrency` at a time. */
+async function runArgon2(job: Extract<Job, { kind: 'argon2' }>) {
+  const hash = await argon2.hash('bench-password-1234', { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+  const end = Date.now() + job.seconds * 1000;
+  let count = 0;
+  const loop = async (): Promise<void> => {
+    while (Date.now() < end) {
+      if (!(await argon2.verify(hash, 'bench-password-1234'))) throw new Error('argon2 verify failed');
+      count++;
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: job.concurrency }, loop));
+  return { rate: count / ((Date.now() - started) / 1000) };
+}
+
+/**
+ * The refresh grant's database work alone, through the server's own store functions in the order
+ * grants/refresh-token.ts runs them, `concurrency` families at once on a pool as large as the
+ * server's (10 connections per worker).
+ */
+async function runRefreshSql(job: Extract<Job, { kind: 'refreshSql' }>) {
+  const { refreshSqlBound } = await import('./refresh-sql.js');
+  return refreshSqlBound(job);
+}
+
+process.on('message', (job: Job) => {
+  const run = job.kind === 'http' ? runHttp(job) : job.kind === 'sign' ? runSign(job) : job.kind === 'argon2' ? runArgon2(job) : runRefreshSql(job);
+  run.then(
+    (result) => process.send!({ id: job.id, result }),
+    (error: unknown) => process.send!({ id: job.id, error: error instanceof Error ? error.stack : String(error) }),
+  );
+});
+process.send!({ ready: true });
