@@ -27,7 +27,9 @@ import { apiReferenceAsset, apiReferencePage, openApiEndpoint } from './openapi/
 
 /** The Koa app and the whole route table. */
 export function createApp(deps: Deps): Koa {
-  const app = new Koa({ proxy: deps.config.trustProxy });
+  // Behind a proxy, trust only the address the nearest proxy appended (the right-most one):
+  // earlier X-Forwarded-For entries are whatever the client chose to send.
+  const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: 1 });
   app.silent = true;
   const router = new Router();
   const anyClient = clientAuth(deps, { allowPublic: true });
@@ -71,9 +73,14 @@ export function createApp(deps: Deps): Koa {
   app.use(requestLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));
   app.use(helmet());
-  // CORS only for the origins CORS_ORIGINS lists; without it no CORS headers are sent.
+  // CORS only for the origins CORS_ORIGINS lists, and only on what a browser app calls: the OAuth
+  // endpoints and discovery. Without CORS_ORIGINS no CORS headers are sent at all.
   const origins = new Set(deps.config.corsOrigins);
-  if (origins.size > 0) app.use(cors({ origin: (ctx) => (origins.has(ctx.get('Origin')) ? ctx.get('Origin') : ''), allowMethods: ['GET', 'POST'] }));
+  if (origins.size > 0) {
+    const allowCors = cors({ origin: (ctx) => (origins.has(ctx.get('Origin')) ? ctx.get('Origin') : ''), allowMethods: ['GET', 'POST'] });
+    const browserFacing = /^\/(token|introspect|revoke|\.well-known\/[a-z-]+(\.json)?)$/;
+    app.use((ctx, next) => (browserFacing.test(ctx.path) ? allowCors(ctx, next) : next()));
+  }
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;

@@ -12,12 +12,13 @@ export interface CleanupResult {
   refreshTokens: number;
   revokedAccessTokens: number;
   auditEntries: number;
+  rateLimitCounters: number;
 }
 
 /**
  * One pass of periodic clean-up: expired or revoked grants (their refresh tokens go with them),
  * expired refresh tokens, deny-list entries of access tokens that have expired anyway, and audit
- * entries older than AUDIT_RETENTION. Retired keys are removed by key rotation (keys/rotation.ts).
+ * entries older than AUDIT_RETENTION, expired rate-limit counters. Retired keys are removed by key rotation (keys/rotation.ts).
  */
 export async function cleanUpExpiredRows(
   db: Database,
@@ -31,5 +32,7 @@ export async function cleanUpExpiredRows(
   const revokedAccessTokens = await deleteInBatches(db, { table: 'revoked_access_tokens', key: 'jti' }, 'expires_at <= ?', [now], options);
   const auditBefore = new Date(now.getTime() - settings.auditRetention * 1000);
   const auditEntries = await deleteInBatches(db, { table: 'audit_log', key: 'id' }, 'at < ?', [auditBefore], options);
-  return { grants, refreshTokens, revokedAccessTokens, auditEntries };
+  // rate-limiter-flexible stores expiry as epoch milliseconds.
+  const rateLimitCounters = await deleteInBatches(db, { table: 'rate_limits', key: 'key' }, 'expire < ?', [now.getTime()], options);
+  return { grants, refreshTokens, revokedAccessTokens, auditEntries, rateLimitCounters };
 }

@@ -31,6 +31,10 @@ describe('periodic clean-up deletes only rows that no longer matter', () => {
       { jti: randomUUID(), expires_at: ago(5000) },
       { jti: randomUUID(), expires_at: ahead(1000) },
     ]);
+    await db('rate_limits').insert([
+      { key: 'login_failures:old', points: 3, expire: now.getTime() - 1000 },
+      { key: 'login_failures:live', points: 1, expire: now.getTime() + 60_000 },
+    ]);
     await db('audit_log').insert([
       { at: ago(100 * DAY), actor: 'cli', action: 'old', details: '{}' },
       { at: ago(DAY), actor: 'cli', action: 'recent', details: '{}' },
@@ -40,7 +44,8 @@ describe('periodic clean-up deletes only rows that no longer matter', () => {
 
   it('deletes dead grants, expired refresh tokens, expired deny-list entries and old audit rows, in batches', async () => {
     const result = await cleanUpExpiredRows(database.db, now, { auditRetention: 90 * 24 * 3600, batchSize: 1 });
-    expect(result).toEqual({ grants: 2, refreshTokens: 2, revokedAccessTokens: 2, auditEntries: 1 });
+    expect(result).toEqual({ grants: 2, refreshTokens: 2, revokedAccessTokens: 2, auditEntries: 1, rateLimitCounters: 1 });
+    expect((await database.db('rate_limits').select('key')).map((r: { key: string }) => r.key)).toEqual(['login_failures:live']);
     expect(Number((await database.db('grants').count('* as n').first())?.n)).toBe(2);
     expect((await database.db('refresh_tokens').select('token_hash')).map((r: { token_hash: string }) => r.token_hash)).toEqual(['c']);
     expect(Number((await database.db('revoked_access_tokens').count('* as n').first())?.n)).toBe(1);
@@ -48,6 +53,6 @@ describe('periodic clean-up deletes only rows that no longer matter', () => {
   });
 
   it('finds nothing more on a second pass', async () => {
-    expect(await cleanUpExpiredRows(database.db, now, { auditRetention: 90 * 24 * 3600 })).toEqual({ grants: 0, refreshTokens: 0, revokedAccessTokens: 0, auditEntries: 0 });
+    expect(await cleanUpExpiredRows(database.db, now, { auditRetention: 90 * 24 * 3600 })).toEqual({ grants: 0, refreshTokens: 0, revokedAccessTokens: 0, auditEntries: 0, rateLimitCounters: 0 });
   });
 });

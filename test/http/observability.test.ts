@@ -87,6 +87,24 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('the client IP behind a proxy (TRUST_PROXY)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { TRUST_PROXY: 'true', RATE_LIMIT_PER_IP: '2', LOCKOUT_THRESHOLD: '0' } });
+    await server.createClient({ id: 'svc', grantTypes: ['client_credentials'], secret: 's'.repeat(40) });
+  });
+  afterAll(() => server.close());
+
+  it('is the address the nearest proxy appended, so a client cannot pick a new one per request', async () => {
+    const call = (forwarded: string) =>
+      server.http.post('/token').set('X-Forwarded-For', forwarded).set('Authorization', basicAuth('svc', 's'.repeat(40))).type('form').send({ grant_type: 'client_credentials' });
+    expect((await call('1.1.1.1, 10.0.0.9')).status).toBe(200);
+    expect((await call('2.2.2.2, 10.0.0.9')).status).toBe(200);
+    expect((await call('3.3.3.3, 10.0.0.9')).status).toBe(429);
+    expect((await call('3.3.3.3, 10.0.0.8')).status).toBe(200);
+  });
+});
+
 describe('security headers and CORS', () => {
   let server: TestServer;
   let withCors: TestServer;
@@ -113,6 +131,10 @@ describe('security headers and CORS', () => {
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
     const other = await withCors.http.options('/token').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    const jwks = await withCors.http.get('/.well-known/jwks.json').set('Origin', 'https://app.example');
+    expect(jwks.headers['access-control-allow-origin']).toBe('https://app.example');
+    const admin = await withCors.http.options('/admin/users').set('Origin', 'https://app.example').set('Access-Control-Request-Method', 'GET');
+    expect(admin.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
 
