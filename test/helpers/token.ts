@@ -36,3 +36,50 @@ export function expectOAuthError(response: Response, status: number, error: stri
   expect(response.headers['cache-control']).toBe('no-store');
   return response.body;
 }
+
+export interface TokenBody {
+  access_token: string;
+  refresh_token?: string;
+  scope: string;
+  expires_in: number;
+  token_type: string;
+}
+
+type TestClient = { clientId: string; clientSecret: string | null };
+
+/** Basic for a confidential client, client_id alone for a public one. */
+function authOf(client: TestClient): TestClientAuth {
+  return client.clientSecret ? { basic: [client.clientId, client.clientSecret] } : { none: client.clientId };
+}
+
+/** A password grant that must succeed. */
+export async function passwordTokens(server: TestServer, client: TestClient, user: { username: string; password: string }, scope?: string): Promise<TokenBody> {
+  const form: Record<string, string> = { grant_type: 'password', username: user.username, password: user.password };
+  if (scope) form.scope = scope;
+  const response = await postToken(server, form, authOf(client));
+  if (response.status !== 200) throw new Error(`password grant failed: ${response.status} ${response.text}`);
+  return response.body as TokenBody;
+}
+
+export function refresh(server: TestServer, client: TestClient, refreshToken: string): Promise<Response> {
+  return postToken(server, { grant_type: 'refresh_token', refresh_token: refreshToken }, authOf(client));
+}
+
+/** A confidential client that may introspect, and a function that asks /introspect about a token. */
+export async function introspector(server: TestServer, id = 'resource-server') {
+  const client = await server.createClient({ id, grantTypes: ['client_credentials'], scopes: ['introspect'] });
+  return (token: string, hint?: string) =>
+    server.http
+      .post('/introspect')
+      .set('Authorization', basicAuth(client.clientId, client.clientSecret as string))
+      .type('form')
+      .send(hint ? { token, token_type_hint: hint } : { token });
+}
+
+/** An admin client holding `scopes`, and a client_credentials access token for it. */
+export async function adminToken(server: TestServer, scopes: string[], id = `admin-${scopes.join('-').replace(/:/g, '_')}`): Promise<string> {
+  const client = await server.createClient({ id, grantTypes: ['client_credentials'], scopes });
+  const response = await postToken(server, { grant_type: 'client_credentials' }, authOf(client));
+  if (response.status !== 200) throw new Error(`admin token failed: ${response.text}`);
+  return response.body.access_token as string;
+}

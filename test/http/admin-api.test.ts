@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { adminToken, introspector, passwordTokens, refresh } from '../helpers/tokens.js';
+import { adminToken, introspector, passwordTokens, refresh } from '../helpers/token.js';
 
 describe('admin API', () => {
   let server: TestServer;

@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { TestClock } from '../helpers/clock.js';
-import { adminToken, passwordTokens } from '../helpers/tokens.js';
+import { adminToken, passwordTokens } from '../helpers/token.js';
 
 describe('admin API authentication (RFC 6750)', () => {
   let server: TestServer;

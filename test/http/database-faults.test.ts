@@ -6,7 +6,7 @@ import { migrateToLatest } from '../../src/store/migrate.js';
 import { testDatabaseUrl, withDatabaseName, type TestDatabase } from '../helpers/database.js';
 import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { adminToken, introspector, passwordTokens, refresh } from '../helpers/tokens.js';
+import { adminToken, introspector, passwordTokens, refresh } from '../helpers/token.js';
 
 /**
  * Database faults are a PostgreSQL matter (the embedded database has no network), so this file

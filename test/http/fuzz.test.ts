@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import supertest, { type Response } from 'supertest';
 import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
-import { passwordTokens } from '../helpers/tokens.js';
+import { passwordTokens } from '../helpers/token.js';
 
 /**
  * Property-based: thousands of random form bodies, JSON bodies, content types, query strings and

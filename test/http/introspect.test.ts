@@ -1,6 +1,6 @@
 import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
 import { TestClock } from '../helpers/clock.js';
-import { introspector, passwordTokens, refresh } from '../helpers/tokens.js';
+import { introspector, passwordTokens, refresh } from '../helpers/token.js';
 
 describe('POST /introspect (RFC 7662)', () => {
   let server: TestServer;

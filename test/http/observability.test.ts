@@ -3,7 +3,7 @@ import argon2 from 'argon2';
 import pino from 'pino';
 import { REDACTED_PATHS } from '../../src/logger.js';
 import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
-import { adminToken, introspector, passwordTokens, refresh } from '../helpers/tokens.js';
+import { adminToken, introspector, passwordTokens, refresh } from '../helpers/token.js';
 
 describe('logs: one JSON line per request, never a credential', () => {
   const lines: string[] = [];

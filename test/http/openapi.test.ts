@@ -12,7 +12,7 @@ import { tokenRevocationRequestSchema } from '../../src/endpoints/revoke.js';
 import { GRANT_HANDLERS } from '../../src/grants/index.js';
 import { buildOpenApiDocument, type OpenApiDocument } from '../../src/openapi/document.js';
 import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
-import { adminToken, introspector } from '../helpers/tokens.js';
+import { adminToken, introspector } from '../helpers/token.js';
 
 type Json = Record<string, any>;
 

@@ -1,6 +1,6 @@
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { TestClock } from '../helpers/clock.js';
-import { introspector, passwordTokens, refresh } from '../helpers/tokens.js';
+import { introspector, passwordTokens, refresh } from '../helpers/token.js';
 
 type Client = { clientId: string; clientSecret: string | null };
 

@@ -1,5 +1,5 @@
 import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
-import { introspector, passwordTokens, refresh } from '../helpers/tokens.js';
+import { introspector, passwordTokens, refresh } from '../helpers/token.js';
 
 describe('POST /revoke (RFC 7009)', () => {
   let server: TestServer;
