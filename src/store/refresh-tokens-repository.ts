@@ -59,15 +59,6 @@ export async function findRefreshTokenWithGrant(db: Queryable, tokenHash: string
 }
 
 /**
- * Marks a token used if nobody has: the one statement that settles a refresh race.
- * Returns false when it was already used (reuse, or a concurrent refresh won).
- */
-export async function markRefreshTokenUsed(db: Queryable, tokenHash: string, at: Date): Promise<boolean> {
-  const updated = await db('refresh_tokens').where({ token_hash: tokenHash }).whereNull('used_at').update({ used_at: at });
-  return updated === 1;
-}
-
-/**
  * Rotation in one statement (one round trip, atomic on its own): marks `parentHash` used if nobody
  * has and, only then, stores its successor. Returns false when the parent was already used (reuse,
  * or a concurrent refresh won: its UPDATE holds the row until it commits, after which ours finds
@@ -86,7 +77,3 @@ export async function rotateRefreshToken(db: Queryable, parentHash: string, used
   return result.rows.length === 1;
 }
 
-export async function findSuccessorHash(db: Queryable, parentHash: string): Promise<string | undefined> {
-  const row = await db<RefreshTokenRow>('refresh_tokens').where({ parent_hash: parentHash }).select('token_hash').first();
-  return row?.token_hash;
-}

@@ -7,16 +7,6 @@ export async function revokeAccessToken(db: Queryable, jti: string, expiresAt: D
   return rows.length === 1;
 }
 
-export async function isAccessTokenRevoked(db: Queryable, jti: string): Promise<boolean> {
-  const row = await db('revoked_access_tokens').where({ jti }).first('jti');
-  return row !== undefined;
-}
-
-/** Entries whose tokens have expired anyway are no longer needed. */
-export async function deleteExpiredRevocations(db: Queryable, now: Date): Promise<number> {
-  return (await db('revoked_access_tokens').where('expires_at', '<=', now).delete().returning('jti')).length;
-}
-
 /**
  * One round trip for everything that can end an access token before its exp: its jti on the deny
  * list, its grant revoked, expired or gone, or (tokens without a grant) its client deleted.
