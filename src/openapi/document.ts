@@ -130,6 +130,7 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
       token_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
       introspection_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
       revocation_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+      service_documentation: { type: 'string', format: 'uri', description: 'The human-readable API reference (GET /docs).' },
     },
   },
   JsonWebKeySet: {

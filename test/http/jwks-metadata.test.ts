@@ -76,6 +76,7 @@ describe('RFC 8414 metadata describes this server', () => {
     expect(metadata.introspection_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
     expect(metadata.introspection_endpoint_auth_methods_supported).not.toContain('none');
     expect(metadata.revocation_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
+    expect(metadata.service_documentation).toBe(`${server.baseUrl}/docs`);
     expect(metadata.scopes_supported).toEqual(expect.arrayContaining(['read', 'write', 'reports:read']));
   });
 
