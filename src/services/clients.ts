@@ -4,7 +4,7 @@ import { isValidScopeToken } from '../lib/scope.js';
 import type { Clock } from '../lib/clock.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
 import type { Queryable } from '../store/database.js';
-import { findClientById, findClientByIdCached, insertClient, updateClient, type Client } from '../store/clients-repository.js';
+import { clientsGeneration, findClientById, insertClient, updateClient, type Client } from '../store/clients-repository.js';
 
 export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -83,14 +83,41 @@ export interface PresentedCredentials {
   secret?: string | undefined;
 }
 
+/**
+ * Successful client authentications are remembered for CLIENT_AUTH_CACHE_TTL_MS, keyed by a hash of
+ * id and secret, sparing the client lookup on every /token, /introspect and /revoke request. Only
+ * successes: an unknown id and a wrong secret both still ask the database, so response times do
+ * not tell which client ids exist, and a client created by another process works at once. A write
+ * to the clients table in this process empties the cache; a client deleted or given a new secret
+ * elsewhere (another instance, the CLI) keeps authenticating there for at most the TTL.
+ */
+export const CLIENT_AUTH_CACHE_TTL_MS = 2_000;
+const CLIENT_AUTH_CACHE_MAX_ENTRIES = 10_000;
+const authenticated = new WeakMap<object, Map<string, { client: Client; until: number; generation: number }>>();
+
 /** The client when the credentials are right, otherwise undefined. Constant-time on the secret. */
 export async function verifyClientCredentials(db: Queryable, credentials: PresentedCredentials): Promise<Client | undefined> {
-  const client = await findClientByIdCached(db, credentials.clientId);
   const presentedHash = sha256Hex(credentials.secret ?? '');
+  const cacheKey = sha256Hex(`${credentials.clientId}\u0000${credentials.secret === undefined ? 'none' : `secret:${presentedHash}`}`);
+  let cache = authenticated.get(db);
+  if (!cache) authenticated.set(db, (cache = new Map()));
+  const now = performance.now();
+  const hit = cache.get(cacheKey);
+  if (hit && hit.until > now && hit.generation === clientsGeneration()) return hit.client;
+
+  const generation = clientsGeneration();
+  const client = await findClientById(db, credentials.clientId);
   if (!client) return undefined;
-  if (client.secretHash === null) return credentials.secret === undefined ? client : undefined;
-  if (credentials.secret === undefined) return undefined;
-  return digestsEqual(presentedHash, client.secretHash) ? client : undefined;
+  let verified: boolean;
+  if (client.secretHash === null) verified = credentials.secret === undefined;
+  else verified = credentials.secret !== undefined && digestsEqual(presentedHash, client.secretHash);
+  if (!verified) return undefined;
+  // A write that landed while this read ran may not be in it: remember nothing then.
+  if (generation === clientsGeneration()) {
+    if (cache.size >= CLIENT_AUTH_CACHE_MAX_ENTRIES) cache.clear();
+    cache.set(cacheKey, { client, until: now + CLIENT_AUTH_CACHE_TTL_MS, generation });
+  }
+  return client;
 }
 
 export interface ClientChanges {

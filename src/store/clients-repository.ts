@@ -37,40 +37,20 @@ export async function findClientById(db: Queryable, id: string): Promise<Client 
   return row ? toClient(row) : undefined;
 }
 
-/**
- * Client authentication runs on every /token, /introspect and /revoke request, so found clients are
- * kept in memory for CLIENT_CACHE_TTL_MS. A change through updateClient/deleteClient in this process
- * empties the cache at once; another instance (or process) sees it within the TTL, which bounds how
- * long a deleted client or a rotated-away secret keeps working there. Misses are not cached, so a
- * new client works at once everywhere.
- */
-export const CLIENT_CACHE_TTL_MS = 2_000;
-const CLIENT_CACHE_MAX_ENTRIES = 10_000;
-const clientCaches = new WeakMap<object, Map<string, { client: Client; until: number; generation: number }>>();
-let clientCacheGeneration = 0;
+let clientWriteGeneration = 0;
 
-function forgetCachedClients(): void {
-  clientCacheGeneration++;
+/** Bumped by every write to the clients table in this process, so caches of clients can tell. */
+export function clientsGeneration(): number {
+  return clientWriteGeneration;
 }
 
-export async function findClientByIdCached(db: Queryable, id: string): Promise<Client | undefined> {
-  let cache = clientCaches.get(db);
-  if (!cache) clientCaches.set(db, (cache = new Map()));
-  const now = performance.now();
-  const hit = cache.get(id);
-  if (hit && hit.until > now && hit.generation === clientCacheGeneration) return hit.client;
-  const generation = clientCacheGeneration;
-  const client = await findClientById(db, id);
-  // A change that landed while this read ran may not be in it: keep nothing then.
-  if (client && generation === clientCacheGeneration) {
-    if (cache.size >= CLIENT_CACHE_MAX_ENTRIES) cache.clear();
-    cache.set(id, { client, until: now + CLIENT_CACHE_TTL_MS, generation });
-  }
-  return client;
+function forgetCachedClients(): void {
+  clientWriteGeneration++;
 }
 
 /** Returns false when the id is taken. */
 export async function insertClient(db: Queryable, client: Client): Promise<boolean> {
+  forgetCachedClients();
   const rows = await db('clients')
     .insert({
       id: client.id,
