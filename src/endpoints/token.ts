@@ -1,21 +1,13 @@
-import { Ajv, type ValidateFunction } from 'ajv';
 import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
 import { GRANT_HANDLERS } from '../grants/index.js';
+import { formParametersValidator } from '../http/form-parameters.js';
 
-const ajv = new Ajv({ allErrors: false });
-const validators = new Map<string, ValidateFunction>(
-  [...GRANT_HANDLERS.values()].map((handler) => [handler.grantType, ajv.compile(handler.parameters)]),
+/** Each grant's parameter schema, compiled once. */
+const validators = new Map(
+  [...GRANT_HANDLERS.values()].map((handler) => [handler.grantType, formParametersValidator<Record<string, string>>(handler.parameters)]),
 );
-
-function describeInvalid(validate: ValidateFunction): string {
-  const error = validate.errors?.[0];
-  if (!error) return 'invalid parameters';
-  if (error.keyword === 'required') return `the parameter "${(error.params as { missingProperty: string }).missingProperty}" is required`;
-  const name = error.instancePath.replace(/^\//, '');
-  return `the parameter "${name}" ${error.message ?? 'is invalid'}`;
-}
 
 /** POST /token (RFC 6749 §3.2): picks the grant module; client auth has already run. */
 export function tokenEndpoint(deps: Deps): Middleware {
@@ -29,8 +21,7 @@ export function tokenEndpoint(deps: Deps): Middleware {
     const validate = validators.get(grantType);
     if (!handler || !validate) throw new UnsupportedGrantType(`grant_type "${grantType.slice(0, 64)}" is not supported`);
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient(`this client may not use grant_type "${grantType}"`);
-    if (!validate(form)) throw new InvalidRequest(describeInvalid(validate));
-    ctx.body = await handler.handle(deps, client, form);
+    ctx.body = await handler.handle(deps, client, validate(form));
     deps.metrics.tokensIssued.inc({ grant_type: grantType });
   };
 }

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.js';
+import type { FormParametersSchema } from '../http/form-parameters.js';
 import type { Client } from '../store/clients-repository.js';
 import type { TokenResponse } from '../tokens/issue.js';
 import type { IssueContext } from '../tokens/issue.js';
@@ -7,11 +8,7 @@ import type { IssueContext } from '../tokens/issue.js';
 export interface GrantHandler {
   grantType: string;
   /** JSON Schema of the grant's own form parameters; checked before handle(). */
-  parameters: {
-    type: 'object';
-    required: readonly string[];
-    properties: Record<string, { type: 'string'; minLength?: number; maxLength?: number }>;
-  };
+  parameters: FormParametersSchema;
   handle(deps: Deps, client: Client, parameters: Record<string, string>): Promise<TokenResponse>;
 }
 
