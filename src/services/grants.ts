@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../store/database.js';
 import { insertAuditEntry } from '../store/audit-repository.js';
 import { insertGrant, revokeGrants, type Grant, type GrantSelector } from '../store/grants-repository.js';
+import { revokeAccessToken } from '../store/revoked-access-tokens-repository.js';
 
 /** Opens a token family for a user's password grant. */
 export async function startGrant(
@@ -50,6 +51,22 @@ export async function revokeGrantsAndAudit(
       details: { ...auditDetails(selector), reason: audit.reason },
       count: revoked,
     });
+    return revoked;
+  });
+}
+
+/**
+ * Puts one access token (by jti) on the deny list until `expiresAt` and records who did it,
+ * atomically. Returns whether it was newly revoked.
+ */
+export async function revokeAccessTokenAndAudit(
+  db: Queryable,
+  token: { jti: string; expiresAt: Date },
+  audit: { actor: string; reason: RevocationReason; now: Date },
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const revoked = await revokeAccessToken(tx, token.jti, token.expiresAt);
+    await insertAuditEntry(tx, { at: audit.now, actor: audit.actor, action: 'access_token.revoke', details: { jti: token.jti, reason: audit.reason }, count: revoked ? 1 : 0 });
     return revoked;
   });
 }

@@ -1,10 +1,8 @@
 import type { Config } from '../config.js';
 import type { Clock } from '../lib/clock.js';
 import type { Database } from '../store/database.js';
-import { insertAuditEntry } from '../store/audit-repository.js';
-import { revokeAccessToken } from '../store/revoked-access-tokens-repository.js';
 import { findUserByUsername } from '../store/users-repository.js';
-import { revokeGrantsAndAudit, type RevocationReason } from './grants.js';
+import { revokeAccessTokenAndAudit, revokeGrantsAndAudit, type RevocationReason } from './grants.js';
 import { isUuid } from '../lib/uuid.js';
 
 /** Exactly one of these names what to revoke (admin API and CLI). */
@@ -28,12 +26,9 @@ export async function revokeTarget(
   const now = deps.clock.now();
   if ('jti' in target) {
     if (!isUuid(target.jti)) return 0;
-    return deps.db.transaction(async (tx) => {
-      // Access tokens are not stored; the deny-list entry lives as long as any token could.
-      const revoked = await revokeAccessToken(tx, target.jti, new Date(now.getTime() + deps.config.accessTokenTtl * 1000));
-      await insertAuditEntry(tx, { at: now, actor: audit.actor, action: 'access_token.revoke', details: { jti: target.jti, reason: audit.reason }, count: revoked ? 1 : 0 });
-      return revoked ? 1 : 0;
-    });
+    // Access tokens are not stored; the deny-list entry lives as long as any token could.
+    const expiresAt = new Date(now.getTime() + deps.config.accessTokenTtl * 1000);
+    return (await revokeAccessTokenAndAudit(deps.db, { jti: target.jti, expiresAt }, { ...audit, now })) ? 1 : 0;
   }
   if ('username' in target) {
     const user = await findUserByUsername(deps.db, target.username);

@@ -1,10 +1,8 @@
 import type { Deps } from '../deps.js';
 import type { Client } from '../store/clients-repository.js';
-import { insertAuditEntry } from '../store/audit-repository.js';
 import { findRefreshTokenWithGrant } from '../store/refresh-tokens-repository.js';
-import { revokeAccessToken } from '../store/revoked-access-tokens-repository.js';
 import { hashRefreshToken } from '../tokens/refresh-token.js';
-import { revokeGrantsAndAudit } from './grants.js';
+import { revokeAccessTokenAndAudit, revokeGrantsAndAudit } from './grants.js';
 import { verifyAccessToken } from './introspection.js';
 
 /**
@@ -25,12 +23,11 @@ export async function revokeClientToken(deps: Deps, client: Client, token: strin
     const claims = await verifyAccessToken(deps, token);
     if (!claims) return undefined;
     if (claims.client_id !== client.id) return false;
-    const now = deps.clock.now();
-    return deps.db.transaction(async (tx) => {
-      const revoked = await revokeAccessToken(tx, claims.jti, new Date(claims.exp * 1000));
-      await insertAuditEntry(tx, { at: now, actor: `client:${client.id}`, action: 'access_token.revoke', details: { jti: claims.jti, reason: 'rfc7009' }, count: revoked ? 1 : 0 });
-      return revoked;
-    });
+    return revokeAccessTokenAndAudit(
+      deps.db,
+      { jti: claims.jti, expiresAt: new Date(claims.exp * 1000) },
+      { actor: `client:${client.id}`, reason: 'rfc7009', now: deps.clock.now() },
+    );
   };
   const order = hint === 'refresh_token' ? [tryRefresh, tryAccess] : [tryAccess, tryRefresh];
   for (const attempt of order) {
