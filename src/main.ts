@@ -4,6 +4,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDeps, keyRefreshIntervalMs } from './deps.js';
 import { KeyDecryptionError } from './keys/key-crypto.js';
+import { answerUnparseableRequests } from './http/unparseable-requests.js';
 import { createLogger } from './logger.js';
 import { openConfiguredDatabase } from './runtime.js';
 import { cleanUpExpiredRows } from './services/housekeeping.js';
@@ -27,15 +28,7 @@ async function serve(config: Config): Promise<void> {
   cleanup.unref();
   const app = createApp(deps);
   const server: Server = app.listen(config.port, config.host);
-  // Requests Node cannot even parse (oversized headers, bad HTTP) get a JSON error too, not a bare status line.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return void socket.destroy();
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const body = JSON.stringify({ error: 'invalid_request', error_description: tooLarge ? 'the request headers are too large' : 'malformed HTTP request' });
-    socket.end(
-      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  });
+  answerUnparseableRequests(server);
   await new Promise<void>((resolveListen, reject) => {
     server.once('listening', resolveListen);
     server.once('error', reject);

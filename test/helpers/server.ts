@@ -4,6 +4,7 @@ import type Koa from 'koa';
 import pino, { type Logger } from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/app.js';
+import { answerUnparseableRequests } from '../../src/http/unparseable-requests.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { systemClock, type Clock } from '../../src/lib/clock.js';
@@ -39,6 +40,7 @@ export async function startTestServer(
   options: { env?: Record<string, string>; clock?: Clock; database?: TestDatabase; logger?: Logger } = {},
 ): Promise<TestServer> {
   const server: Server = createServer();
+  answerUnparseableRequests(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -292,6 +292,15 @@ describe('random input never causes a 5xx', () => {
   }, 60_000);
 });
 
+describe('requests too large for Node to parse', () => {
+  test('headers past 16 KiB get a JSON 431, not a bare status line', async () => {
+    const response = await supertest(server.baseUrl).post('/token').set('X-Padding', 'x'.repeat(20_000)).type('form').send({ grant_type: 'password' });
+    expect(response.status).toBe(431);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.body.error).toBe('invalid_request');
+  });
+});
+
 describe('the server still works after the fuzzing', () => {
   test('a valid password grant succeeds for a client and user the fuzzing could not reach', async () => {
     const client = await server.createClient({ id: 'after-fuzz-client-7f3a' });
