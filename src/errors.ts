@@ -79,8 +79,8 @@ export class MissingToken extends OAuthError {
 }
 
 export class InsufficientScope extends OAuthError {
-  constructor(scope: string) {
-    super(403, 'insufficient_scope', `this requires the scope ${scope}`, {
+  constructor(scope: string, description = `this requires the scope ${scope}`) {
+    super(403, 'insufficient_scope', description, {
       'WWW-Authenticate': `Bearer realm="gatehouse", error="insufficient_scope", scope="${scope}"`,
     });
   }

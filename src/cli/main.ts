@@ -7,6 +7,7 @@ import { reencryptSigningKeys } from '../keys/reencrypt.js';
 import { systemClock } from '../lib/clock.js';
 import { parseScope } from '../lib/scope.js';
 import { openConfiguredDatabase } from '../runtime.js';
+import { CLI_ACTOR } from '../services/actor.js';
 import { createClient, validateClientInput, validateScopes } from '../services/clients.js';
 import { revokeTarget, type RevocationTarget } from '../services/revocation.js';
 import { createUser, validateEmail, validatePassword, validateUsername } from '../services/users.js';
@@ -85,7 +86,7 @@ export function buildProgram(): Command {
       };
       // Bad arguments are refused before the database is opened (or, embedded, created).
       validateClientInput(input);
-      const result = await withDatabase((db) => createClient(db, systemClock, input));
+      const result = await withDatabase((db) => createClient(db, systemClock, input, CLI_ACTOR));
       process.stdout.write(`${JSON.stringify({ client_id: result.client.id, client_secret: result.clientSecret })}\n`);
     });
 
@@ -136,7 +137,7 @@ export function buildProgram(): Command {
       validatePassword(password, loadConfig());
       if (input.email) validateEmail(input.email);
       validateScopes(input.scopes);
-      const created = await withDatabase((db, config) => createUser(db, systemClock, input, config));
+      const created = await withDatabase((db, config) => createUser(db, systemClock, input, config, CLI_ACTOR));
       print(options.json, { id: created.id, username: created.username }, `created user ${created.username} (id ${created.id})`);
     });
 
@@ -204,7 +205,7 @@ export function buildProgram(): Command {
       if (options.jti !== undefined) targets.push({ jti: options.jti });
       const [target] = targets;
       if (targets.length !== 1 || !target) throw new CliError('give exactly one of --username, --user-id, --client-id, --grant-id, --jti');
-      const revoked = await withDatabase((db, config) => revokeTarget({ db, clock: systemClock, config }, target, { actor: 'cli', reason: 'cli' }));
+      const revoked = await withDatabase((db, config) => revokeTarget({ db, clock: systemClock, config }, target, { actor: CLI_ACTOR, reason: 'cli' }));
       print(options.json, { revoked }, `revoked ${revoked}`);
     });
 

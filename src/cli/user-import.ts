@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import { parseScope } from '../lib/scope.js';
+import { CLI_ACTOR } from '../services/actor.js';
 import { createUser } from '../services/users.js';
 import type { Database } from '../store/database.js';
 
@@ -31,7 +32,7 @@ export async function importUsers(db: Database, clock: Clock, config: Config, pa
   for (const [index, record] of records.entries()) {
     const username = record.username ?? '';
     try {
-      await createUser(db, clock, { username, password: record.password ?? '', email: record.email || null, name: record.name || null, scopes: parseScope(record.scopes) }, config);
+      await createUser(db, clock, { username, password: record.password ?? '', email: record.email || null, name: record.name || null, scopes: parseScope(record.scopes) }, config, CLI_ACTOR);
       result.created += 1;
     } catch (error) {
       // Line numbers count the header as line 1.

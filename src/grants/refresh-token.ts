@@ -72,7 +72,7 @@ export const refreshTokenGrant = {
         const retried = await reissueSuccessor(deps, client, presented, requested, now);
         if (retried) return retried;
       }
-      await revokeGrantsAndAudit(deps.db, { grantId: grant.id }, { actor: `client:${client.id}`, reason: 'refresh_token_reuse', now });
+      await revokeGrantsAndAudit(deps.db, { grantId: grant.id }, { actor: { type: 'client', clientId: client.id }, reason: 'refresh_token_reuse', now });
       deps.metrics.refreshReuseDetected.inc();
       deps.metrics.revocations.inc({ source: 'reuse' });
       deps.logger.warn({ grantId: grant.id, clientId: client.id }, 'refresh token reuse: grant revoked');

@@ -1,26 +1,32 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Deps } from '../deps.js';
 import { InsufficientScope, InvalidToken, MissingToken } from '../errors.js';
+import type { Actor } from '../services/actor.js';
 import { verifyAccessToken } from '../services/introspection.js';
 import type { AccessTokenClaims } from '../tokens/access-token.js';
 
-export interface AdminPrincipal {
-  clientId: string;
-  subject: string;
-  username: string | undefined;
-  /** For the audit log: `admin:<client_id>` or `admin:<client_id>/<username>`. */
-  actor: string;
-}
-
 declare module 'koa' {
   interface DefaultState {
-    admin?: AdminPrincipal;
+    /** The admin API caller, as the services see it. */
+    admin?: Extract<Actor, { type: 'admin' }>;
   }
+}
+
+/** The caller bearerAuth authenticated. */
+export function adminActor(ctx: Context): Extract<Actor, { type: 'admin' }> {
+  if (!ctx.state.admin) throw new Error('adminActor needs bearerAuth first');
+  return ctx.state.admin;
+}
+
+/** RFC 7519 §4.1.3: `aud` is one string or a list of them. */
+function audienceIncludes(aud: unknown, expected: string): boolean {
+  return aud === expected || (Array.isArray(aud) && aud.includes(expected));
 }
 
 /**
  * RFC 6750 bearer authentication with one of our own access tokens (signature, exp, and
- * revocation checked as at /introspect), carrying `scope`.
+ * revocation checked as at /introspect), meant for this API (`aud` includes the issuer, as every
+ * resource server must check its own audience) and carrying `scope`.
  */
 export function bearerAuth(deps: Deps, scope: string): Middleware {
   return async (ctx, next) => {
@@ -30,12 +36,15 @@ export function bearerAuth(deps: Deps, scope: string): Middleware {
     if (!match?.[1]) throw new InvalidToken('the Authorization header is not a Bearer token');
     const claims: AccessTokenClaims | undefined = await verifyAccessToken(deps, match[1]);
     if (!claims) throw new InvalidToken();
-    if (!claims.scope.split(' ').includes(scope)) throw new InsufficientScope(scope);
+    if (!audienceIncludes(claims.aud, deps.config.issuer)) throw new InvalidToken('the access token is not meant for this API (aud)');
+    const scopes = claims.scope.split(' ');
+    if (!scopes.includes(scope)) throw new InsufficientScope(scope);
     ctx.state.admin = {
+      type: 'admin',
       clientId: claims.client_id,
-      subject: claims.sub,
-      username: claims.username,
-      actor: `admin:${claims.client_id}${claims.username ? `/${claims.username}` : ''}`,
+      // A user's token has the grant (sid) and the user's id as sub; a client's own token has neither.
+      userId: claims.sid === undefined ? null : claims.sub,
+      scopes,
     };
     await next();
   };

@@ -199,7 +199,18 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
     properties: {
       id: { type: 'string' },
       at: TIMESTAMP,
-      actor: { type: 'string', description: 'admin:<client_id>[/<username>], cli, or client:<client_id>.' },
+      actor: {
+        type: 'object',
+        description: 'Who acted. type cli: the CLI; system: Gatehouse itself; client: a client with its own token (id = client id); user: a user (id = user id) through the client client_id.',
+        required: ['type'],
+        properties: {
+          type: { enum: ['cli', 'system', 'client', 'user', 'unknown'] },
+          id: { type: 'string' },
+          client_id: { type: ['string', 'null'] },
+          username: { type: 'string', description: 'The acting user, while the user exists.' },
+        },
+        additionalProperties: false,
+      },
       action: { type: 'string' },
       details: { type: 'object', description: 'Identifiers only, never secrets or token values.' },
       count: { type: ['integer', 'null'] },
@@ -402,7 +413,7 @@ export function buildOpenApiDocument(options: { issuer: string; version?: string
       get: adminOperation('admin:tokens', 'Admin: tokens', {
         operationId: 'listAudit',
         summary: 'Audit log, newest first',
-        parameters: [queryParameter('action', 'Only this action, e.g. client.create.'), ...PAGE_PARAMETERS],
+        parameters: [queryParameter('action', 'Only this action, e.g. client.create.'), queryParameter('actor_id', 'Only entries by this actor: a client id or a user id.'), ...PAGE_PARAMETERS],
         responses: { '200': json(listOf('AuditEntry'), 'A page of audit entries') },
       }),
     },

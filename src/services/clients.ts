@@ -3,8 +3,11 @@ import { randomToken } from '../lib/random.js';
 import { isValidScopeToken } from '../lib/scope.js';
 import type { Clock } from '../lib/clock.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
-import type { Queryable } from '../store/database.js';
-import { clientsGeneration, findClientById, insertClient, updateClient, type Client } from '../store/clients-repository.js';
+import { isUuid } from '../lib/uuid.js';
+import type { Database, Queryable } from '../store/database.js';
+import { clientsGeneration, deleteClient, findClientById, insertClient, updateClient, type Client } from '../store/clients-repository.js';
+import { assertMayAssignScopes, assertMayManage, type Actor } from './actor.js';
+import { recordAudit } from './audit.js';
 
 export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -50,6 +53,9 @@ export function validateClientSecret(secret: string): void {
 /** Checks a registration without touching the database (the CLI refuses bad arguments before opening it). */
 export function validateClientInput(input: ClientInput): { isPublic: boolean; grantTypes: GrantType[]; scopes: string[] } {
   if (!CLIENT_ID.test(input.id)) throw new ValidationError('a client id is 1 to 255 printable characters without spaces');
+  // client_credentials tokens carry the client id as `sub`; one shaped like a user id could pass for
+  // that user's (RFC 9068 §5).
+  if (isUuid(input.id)) throw new ValidationError('a client id must not have the form of a user id (a UUID)');
   const isPublic = input.public === true;
   if (isPublic && input.secret !== undefined) throw new ValidationError('a public client has no secret');
   const grantTypes = validateGrantTypes(input.grantTypes, isPublic);
@@ -59,9 +65,13 @@ export function validateClientInput(input: ClientInput): { isPublic: boolean; gr
   return { isPublic, grantTypes, scopes };
 }
 
-/** Registers a client; returns the secret once (it is stored only as SHA-256). */
-export async function createClient(db: Queryable, clock: Clock, input: ClientInput): Promise<{ client: Client; clientSecret: string | null }> {
+/**
+ * Registers a client and audits it in one transaction; returns the secret once (it is stored only
+ * as SHA-256). An admin scope can be given only by an actor holding it.
+ */
+export async function createClient(db: Database, clock: Clock, input: ClientInput, actor: Actor): Promise<{ client: Client; clientSecret: string | null }> {
   const { isPublic, grantTypes, scopes } = validateClientInput(input);
+  assertMayAssignScopes(actor, scopes);
   const clientSecret: string | null = isPublic ? null : (input.secret ?? randomToken(32));
   const now = clock.now();
   const client: Client = {
@@ -73,7 +83,10 @@ export async function createClient(db: Queryable, clock: Clock, input: ClientInp
     createdAt: now,
     updatedAt: now,
   };
-  if (!(await insertClient(db, client))) throw new Conflict(`a client with id "${input.id}" already exists`);
+  await db.transaction(async (tx) => {
+    if (!(await insertClient(tx, client))) throw new Conflict(`a client with id "${input.id}" already exists`);
+    await recordAudit(tx, { actor, at: now, action: 'client.create', details: { client_id: client.id } });
+  });
   return { client, clientSecret };
 }
 
@@ -130,22 +143,65 @@ export interface ClientChanges {
   rotateSecret?: boolean | undefined;
 }
 
-export async function changeClient(db: Queryable, clock: Clock, id: string, changes: ClientChanges): Promise<{ client: Client; clientSecret: string | null }> {
-  const existing = await findClientById(db, id);
-  if (!existing) throw new NotFound(`no client with id "${id}"`);
-  const isPublic = existing.secretHash === null;
-  if (isPublic && (changes.secret !== undefined || changes.rotateSecret)) throw new ValidationError('a public client has no secret');
+/** The audit log speaks the admin API's field names. */
+const CHANGE_FIELD_NAMES: Record<keyof ClientChanges, string> = {
+  grantTypes: 'grant_types',
+  scopes: 'scopes',
+  audience: 'audience',
+  secret: 'client_secret',
+  rotateSecret: 'rotate_secret',
+};
+
+/**
+ * Changes a client and audits it in one transaction. A client holding an admin scope the actor
+ * lacks cannot be changed by it at all, and an admin scope can be added only by an actor holding it.
+ */
+export async function changeClient(
+  db: Database,
+  clock: Clock,
+  id: string,
+  changes: ClientChanges,
+  actor: Actor,
+): Promise<{ client: Client; clientSecret: string | null }> {
   if (changes.secret !== undefined && changes.rotateSecret) throw new ValidationError('give client_secret or rotate_secret, not both');
   if (changes.secret !== undefined) validateClientSecret(changes.secret);
   if (changes.audience !== undefined && changes.audience !== null && changes.audience.trim() === '') throw new ValidationError('audience must not be empty');
-  const clientSecret = changes.rotateSecret ? randomToken(32) : (changes.secret ?? null);
-  const updated = await updateClient(db, id, {
-    grantTypes: changes.grantTypes === undefined ? undefined : validateGrantTypes(changes.grantTypes, isPublic),
-    scopes: changes.scopes === undefined ? undefined : validateScopes(changes.scopes),
-    audience: changes.audience,
-    secretHash: clientSecret === null ? undefined : sha256Hex(clientSecret),
-    updatedAt: clock.now(),
+  const scopes = changes.scopes === undefined ? undefined : validateScopes(changes.scopes);
+  if (scopes !== undefined) assertMayAssignScopes(actor, scopes);
+  const now = clock.now();
+  return db.transaction(async (tx) => {
+    // Locked, so the rules below judge the row as it is when the change lands.
+    const existing = await findClientById(tx, id, { forUpdate: true });
+    if (!existing) throw new NotFound(`no client with id "${id}"`);
+    assertMayManage(actor, `the client "${id}"`, existing.scopes);
+    const isPublic = existing.secretHash === null;
+    if (isPublic && (changes.secret !== undefined || changes.rotateSecret)) throw new ValidationError('a public client has no secret');
+    const clientSecret = changes.rotateSecret ? randomToken(32) : (changes.secret ?? null);
+    const updated = await updateClient(tx, id, {
+      grantTypes: changes.grantTypes === undefined ? undefined : validateGrantTypes(changes.grantTypes, isPublic),
+      scopes,
+      audience: changes.audience,
+      secretHash: clientSecret === null ? undefined : sha256Hex(clientSecret),
+      updatedAt: now,
+    });
+    if (!updated) throw new NotFound(`no client with id "${id}"`);
+    const fields = (Object.keys(CHANGE_FIELD_NAMES) as (keyof ClientChanges)[]).filter((name) => changes[name] !== undefined).map((name) => CHANGE_FIELD_NAMES[name]);
+    await recordAudit(tx, { actor, at: now, action: 'client.update', details: { client_id: id, fields } });
+    return { client: updated, clientSecret };
   });
-  if (!updated) throw new NotFound(`no client with id "${id}"`);
-  return { client: updated, clientSecret };
+}
+
+/**
+ * Deletes a client: its grants and refresh tokens go with it (cascade), and its access tokens turn
+ * inactive, also should a client be created later under the same id (they were issued before it).
+ */
+export async function removeClient(db: Database, clock: Clock, id: string, actor: Actor): Promise<void> {
+  const now = clock.now();
+  await db.transaction(async (tx) => {
+    const existing = await findClientById(tx, id, { forUpdate: true });
+    if (!existing) throw new NotFound(`no client with id "${id}"`);
+    assertMayManage(actor, `the client "${id}"`, existing.scopes);
+    await deleteClient(tx, id);
+    await recordAudit(tx, { actor, at: now, action: 'client.delete', details: { client_id: id } });
+  });
 }

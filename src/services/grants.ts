@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../store/database.js';
-import { insertAuditEntry } from '../store/audit-repository.js';
+import { endClientTokensIssuedUpTo } from '../store/clients-repository.js';
 import { insertGrant, revokeGrants, type Grant, type GrantSelector } from '../store/grants-repository.js';
 import { revokeAccessToken } from '../store/revoked-access-tokens-repository.js';
+import type { Actor } from './actor.js';
+import { recordAudit } from './audit.js';
 
 /** Opens a token family for a user's password grant. */
 export async function startGrant(
@@ -40,11 +42,13 @@ export type RevocationReason = 'refresh_token_reuse' | 'rfc7009' | 'admin' | 'cl
 export async function revokeGrantsAndAudit(
   db: Queryable,
   selector: GrantSelector,
-  audit: { actor: string; reason: RevocationReason; now: Date },
+  audit: { actor: Actor; reason: RevocationReason; now: Date },
 ): Promise<number> {
   return db.transaction(async (tx) => {
     const revoked = await revokeGrants(tx, selector, audit.now, audit.reason);
-    await insertAuditEntry(tx, {
+    // A client's tokens without a grant (client_credentials) end by its watermark.
+    if ('clientId' in selector) await endClientTokensIssuedUpTo(tx, selector.clientId, audit.now);
+    await recordAudit(tx, {
       at: audit.now,
       actor: audit.actor,
       action: 'grants.revoke',
@@ -62,11 +66,11 @@ export async function revokeGrantsAndAudit(
 export async function revokeAccessTokenAndAudit(
   db: Queryable,
   token: { jti: string; expiresAt: Date },
-  audit: { actor: string; reason: RevocationReason; now: Date },
+  audit: { actor: Actor; reason: RevocationReason; now: Date },
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     const revoked = await revokeAccessToken(tx, token.jti, token.expiresAt);
-    await insertAuditEntry(tx, { at: audit.now, actor: audit.actor, action: 'access_token.revoke', details: { jti: token.jti, reason: audit.reason }, count: revoked ? 1 : 0 });
+    await recordAudit(tx, { at: audit.now, actor: audit.actor, action: 'access_token.revoke', details: { jti: token.jti, reason: audit.reason }, count: revoked ? 1 : 0 });
     return revoked;
   });
 }

@@ -2,7 +2,7 @@ import { jwtVerify } from 'jose';
 import type { Deps } from '../deps.js';
 import { epochSeconds } from '../lib/clock.js';
 import { formatScope } from '../lib/scope.js';
-import type { AccessTokenClaims } from '../tokens/access-token.js';
+import { issuedAt, type AccessTokenClaims } from '../tokens/access-token.js';
 import { hashRefreshToken } from '../tokens/refresh-token.js';
 import { findRefreshTokenWithGrant } from '../store/refresh-tokens-repository.js';
 import { findAccessTokenStanding } from '../store/revoked-access-tokens-repository.js';
@@ -47,7 +47,13 @@ export async function verifyAccessToken(deps: Deps, token: string): Promise<Acce
   } catch {
     return undefined;
   }
-  const standing = await findAccessTokenStanding(deps.db, { jti: claims.jti, grantId: claims.sid, clientId: claims.client_id, now: deps.clock.now() });
+  const standing = await findAccessTokenStanding(deps.db, {
+    jti: claims.jti,
+    grantId: claims.sid,
+    clientId: claims.client_id,
+    issuedAt: issuedAt(claims),
+    now: deps.clock.now(),
+  });
   return standing.live ? claims : undefined;
 }
 

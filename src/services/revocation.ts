@@ -4,6 +4,7 @@ import type { Database } from '../store/database.js';
 import { findUserByUsername } from '../store/users-repository.js';
 import { revokeAccessTokenAndAudit, revokeGrantsAndAudit, type RevocationReason } from './grants.js';
 import { isUuid } from '../lib/uuid.js';
+import type { Actor } from './actor.js';
 
 /** Exactly one of these names what to revoke (admin API and CLI). */
 export type RevocationTarget =
@@ -21,7 +22,7 @@ export type RevocationTarget =
 export async function revokeTarget(
   deps: { db: Database; clock: Clock; config: Pick<Config, 'accessTokenTtl'> },
   target: RevocationTarget,
-  audit: { actor: string; reason: RevocationReason },
+  audit: { actor: Actor; reason: RevocationReason },
 ): Promise<number> {
   const now = deps.clock.now();
   if ('jti' in target) {

@@ -16,7 +16,7 @@ export async function revokeClientToken(deps: Deps, client: Client, token: strin
     const found = await findRefreshTokenWithGrant(deps.db, hashRefreshToken(token));
     if (!found) return undefined;
     if (found.grant.clientId !== client.id) return false;
-    const revoked = await revokeGrantsAndAudit(deps.db, { grantId: found.grant.id }, { actor: `client:${client.id}`, reason: 'rfc7009', now: deps.clock.now() });
+    const revoked = await revokeGrantsAndAudit(deps.db, { grantId: found.grant.id }, { actor: { type: 'client', clientId: client.id }, reason: 'rfc7009', now: deps.clock.now() });
     return revoked > 0;
   };
   const tryAccess = async (): Promise<boolean | undefined> => {
@@ -26,7 +26,7 @@ export async function revokeClientToken(deps: Deps, client: Client, token: strin
     return revokeAccessTokenAndAudit(
       deps.db,
       { jti: claims.jti, expiresAt: new Date(claims.exp * 1000) },
-      { actor: `client:${client.id}`, reason: 'rfc7009', now: deps.clock.now() },
+      { actor: { type: 'client', clientId: client.id }, reason: 'rfc7009', now: deps.clock.now() },
     );
   };
   const order = hint === 'refresh_token' ? [tryRefresh, tryAccess] : [tryAccess, tryRefresh];

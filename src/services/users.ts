@@ -3,7 +3,9 @@ import type { Clock } from '../lib/clock.js';
 import { hashPassword, passwordNeedsRehash, verifyAgainstDummy, verifyPassword } from '../lib/password.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
 import type { Database, Queryable } from '../store/database.js';
-import { findUserByUsername, insertUser, updateUser, type User } from '../store/users-repository.js';
+import { deleteUser, findUserById, findUserByUsername, insertUser, updateUser, type User } from '../store/users-repository.js';
+import { assertMayAssignScopes, assertMayManage, type Actor } from './actor.js';
+import { recordAudit } from './audit.js';
 import { revokeGrantsAndAudit } from './grants.js';
 import { validateScopes } from './clients.js';
 
@@ -38,10 +40,13 @@ export function validateEmail(email: string): void {
   if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 320) throw new ValidationError(`invalid email address "${email}"`);
 }
 
-export async function createUser(db: Queryable, clock: Clock, input: UserInput, policy: PasswordPolicy): Promise<User> {
+/** Creates a user and audits it in one transaction. An admin scope can be given only by an actor holding it. */
+export async function createUser(db: Database, clock: Clock, input: UserInput, policy: PasswordPolicy, actor: Actor): Promise<User> {
   validateUsername(input.username);
   validatePassword(input.password, policy);
   if (input.email) validateEmail(input.email);
+  const scopes = validateScopes(input.scopes);
+  assertMayAssignScopes(actor, scopes);
   const now = clock.now();
   const user: User = {
     id: randomUUID(),
@@ -49,12 +54,15 @@ export async function createUser(db: Queryable, clock: Clock, input: UserInput, 
     passwordHash: await hashPassword(input.password),
     email: input.email || null,
     name: input.name || null,
-    scopes: validateScopes(input.scopes),
+    scopes,
     disabled: false,
     createdAt: now,
     updatedAt: now,
   };
-  if (!(await insertUser(db, user))) throw new Conflict(`a user named "${input.username}" already exists`);
+  await db.transaction(async (tx) => {
+    if (!(await insertUser(tx, user))) throw new Conflict(`a user named "${input.username}" already exists`);
+    await recordAudit(tx, { actor, at: now, action: 'user.create', details: { user_id: user.id, username: user.username } });
+  });
   return user;
 }
 
@@ -83,28 +91,36 @@ export interface UserChanges {
 }
 
 /**
- * Changes an account. A new password or disabling the user ends every grant the user holds, in the
- * same transaction. Returns the user and how many grants were revoked.
+ * Changes an account and audits it in one transaction. A new password or disabling the user ends
+ * every grant the user holds, in the same transaction. A user holding an admin scope the actor
+ * lacks cannot be changed by it, and an admin scope can be added only by an actor holding it.
+ * Returns the user and how many grants were revoked.
  */
 export async function changeUser(
   db: Database,
   clock: Clock,
   id: string,
   changes: UserChanges,
-  context: { actor: string; policy: PasswordPolicy },
+  context: { actor: Actor; policy: PasswordPolicy },
 ): Promise<{ user: User; revoked: number }> {
   const { actor } = context;
   if (changes.password !== undefined) validatePassword(changes.password, context.policy);
   if (changes.email) validateEmail(changes.email);
+  const scopes = changes.scopes === undefined ? undefined : validateScopes(changes.scopes);
+  if (scopes !== undefined) assertMayAssignScopes(actor, scopes);
   const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
   const now = clock.now();
   return db.transaction(async (tx) => {
+    // Locked, so the rules judge the row as it is when the change lands.
+    const existing = await findUserById(tx, id, { forUpdate: true });
+    if (!existing) throw new NotFound(`no user with id "${id}"`);
+    assertMayManage(actor, `the user "${existing.username}"`, existing.scopes);
     const user = await updateUser(tx, id, {
       passwordHash,
       disabled: changes.disabled,
       email: changes.email === undefined ? undefined : changes.email || null,
       name: changes.name === undefined ? undefined : changes.name || null,
-      scopes: changes.scopes === undefined ? undefined : validateScopes(changes.scopes),
+      scopes,
       updatedAt: now,
     });
     if (!user) throw new NotFound(`no user with id "${id}"`);
@@ -113,6 +129,20 @@ export async function changeUser(
       const reason = changes.disabled === true ? 'user_disabled' : 'password_changed';
       revoked = await revokeGrantsAndAudit(tx, { userId: id }, { actor, reason, now });
     }
+    const fields = (Object.keys(changes) as (keyof UserChanges)[]).filter((name) => changes[name] !== undefined);
+    await recordAudit(tx, { actor, at: now, action: 'user.update', details: { user_id: id, fields }, count: revoked });
     return { user, revoked };
+  });
+}
+
+/** Deletes a user: the grants go with it (cascade), so its tokens turn inactive at once. */
+export async function removeUser(db: Database, clock: Clock, id: string, actor: Actor): Promise<void> {
+  const now = clock.now();
+  await db.transaction(async (tx) => {
+    const existing = await findUserById(tx, id, { forUpdate: true });
+    if (!existing) throw new NotFound(`no user with id "${id}"`);
+    assertMayManage(actor, `the user "${existing.username}"`, existing.scopes);
+    await deleteUser(tx, id);
+    await recordAudit(tx, { actor, at: now, action: 'user.delete', details: { user_id: id, username: existing.username } });
   });
 }

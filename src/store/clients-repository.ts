@@ -32,8 +32,11 @@ export function toClient(row: ClientRow): Client {
   };
 }
 
-export async function findClientById(db: Queryable, id: string): Promise<Client | undefined> {
-  const row = await db<ClientRow>('clients').where({ id }).first();
+/** `forUpdate` locks the row for the rest of the caller's transaction. */
+export async function findClientById(db: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<Client | undefined> {
+  const query = db<ClientRow>('clients').where({ id }).first();
+  if (options.forUpdate) query.forUpdate();
+  const row = await query;
   return row ? toClient(row) : undefined;
 }
 
@@ -94,6 +97,15 @@ export async function deleteClient(db: Queryable, id: string): Promise<boolean> 
   } finally {
     forgetCachedClients();
   }
+}
+
+/**
+ * Ends every access token issued to the client up to `at` (its tokens_valid_after watermark, which
+ * introspection compares with each token's issue time). False when there is no such client.
+ */
+export async function endClientTokensIssuedUpTo(db: Queryable, id: string, at: Date): Promise<boolean> {
+  const rows = await db('clients').where({ id }).update({ tokens_valid_after: at }).returning('id');
+  return rows.length > 0;
 }
 
 /** Keyset pagination by id. */

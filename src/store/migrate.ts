@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as createCoreTables from '../../migrations/20261126000000_create_core_tables.js';
 import * as createRateLimits from '../../migrations/20261126010000_create_rate_limits.js';
+import * as addRevocationWatermarks from '../../migrations/20261128000000_add_revocation_watermarks_and_audit_actors.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,6 +12,7 @@ interface Migration {
 const MIGRATIONS: Record<string, Migration> = {
   '20261126000000_create_core_tables': createCoreTables,
   '20261126010000_create_rate_limits': createRateLimits,
+  '20261128000000_add_revocation_watermarks_and_audit_actors': addRevocationWatermarks,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -45,9 +45,12 @@ export async function findUserByUsername(db: Queryable, username: string): Promi
 }
 
 
-export async function findUserById(db: Queryable, id: string): Promise<User | undefined> {
+/** `forUpdate` locks the row for the rest of the caller's transaction. */
+export async function findUserById(db: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<User | undefined> {
   if (!isUuid(id)) return undefined;
-  const row = await db<UserRow>('users').where({ id }).first();
+  const query = db<UserRow>('users').where({ id }).first();
+  if (options.forUpdate) query.forUpdate();
+  const row = await query;
   return row ? toUser(row) : undefined;
 }
 

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { v7 as uuidv7 } from 'uuid';
 import type { ActiveSigningKey } from '../keys/key-service.js';
 import { epochSeconds } from '../lib/clock.js';
 
@@ -40,7 +40,8 @@ export async function signAccessToken(key: ActiveSigningKey, input: AccessTokenI
     aud: input.audience,
     exp: iat + input.ttlSeconds,
     iat,
-    jti: randomUUID(),
+    // UUIDv7: the jti carries the issue time to the millisecond (see issuedAt below).
+    jti: uuidv7({ msecs: input.now.getTime() }),
     client_id: input.clientId,
     scope: input.scope,
   };
@@ -54,4 +55,23 @@ export async function signAccessToken(key: ActiveSigningKey, input: AccessTokenI
     .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid })
     .sign(key.privateKey);
   return { token, claims };
+}
+
+const UUID_V7 = /^([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * When the token was issued, to the millisecond: revocation by client ends the tokens issued up to
+ * a moment, and `iat` (whole seconds) cannot tell a token issued just before a revocation from one
+ * issued just after. Our jti is a UUIDv7 whose first 48 bits are that time; a jti of another form
+ * (tokens issued before this change) counts from the start of its `iat` second, which errs toward
+ * treating it as revoked.
+ */
+export function issuedAt(claims: Pick<AccessTokenClaims, 'jti' | 'iat'>): Date {
+  const match = UUID_V7.exec(claims.jti);
+  if (match) {
+    const millis = Number.parseInt(`${match[1]}${match[2]}`, 16);
+    // A jti whose time disagrees with iat was not made by this code: fall back to iat.
+    if (Math.floor(millis / 1000) === claims.iat) return new Date(millis);
+  }
+  return new Date(claims.iat * 1000);
 }

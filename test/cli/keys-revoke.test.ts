@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import { openDatabase, closeDatabase } from '../../src/store/database.js';
 import { CLI_TEST_TIMEOUT_MS, cliTargetFactories, embeddedTarget, expectOneLineFailure, runGatehouse, type CliTarget } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { postToken } from '../helpers/token.js';
+import { introspector, postToken } from '../helpers/token.js';
 
 const SLOW = CLI_TEST_TIMEOUT_MS;
 
@@ -94,6 +94,21 @@ describe.each(cliTargetFactories)('gatehouse keys and revoke on $name', ({ creat
     it('revokes one access token by jti', async () => {
       expect(JSON.parse((await gatehouse(['revoke', '--jti', jti, '--json'])).stdout)).toEqual({ revoked: 1 });
       expect(JSON.parse((await gatehouse(['revoke', '--jti', jti, '--json'])).stdout)).toEqual({ revoked: 0 });
+    }, SLOW);
+
+    it('revokes by client id, ending its client_credentials tokens too', async () => {
+      let serviceToken = '';
+      await withServer(async (server) => {
+        const service = await server.createClient({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['read'] });
+        const response = await postToken(server, { grant_type: 'client_credentials' }, { basic: ['svc', service.clientSecret as string] });
+        serviceToken = response.body.access_token as string;
+        expect((await (await introspector(server))(serviceToken)).body.active).toBe(true);
+      });
+      // N counts grants; svc has none, but its token ends all the same.
+      expect(JSON.parse((await gatehouse(['revoke', '--client-id', 'svc', '--json'])).stdout)).toEqual({ revoked: 0 });
+      await withServer(async (server) => {
+        expect((await (await introspector(server, 'resource-server-2'))(serviceToken)).body).toEqual({ active: false });
+      });
     }, SLOW);
 
     it('needs exactly one target', async () => {

@@ -36,8 +36,8 @@ describe('periodic clean-up deletes only rows that no longer matter', () => {
       { key: 'login_failures:live', points: 1, expire: now.getTime() + 60_000 },
     ]);
     await db('audit_log').insert([
-      { at: ago(100 * DAY), actor: 'cli', action: 'old', details: '{}' },
-      { at: ago(DAY), actor: 'cli', action: 'recent', details: '{}' },
+      { at: ago(100 * DAY), actor_type: 'cli', action: 'old', details: '{}' },
+      { at: ago(DAY), actor_type: 'cli', action: 'recent', details: '{}' },
     ]);
   });
   afterAll(() => database.close());

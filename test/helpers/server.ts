@@ -8,6 +8,7 @@ import { answerUnparseableRequests } from '../../src/http/unparseable-requests.j
 import { loadConfig, type Config } from '../../src/config.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { systemClock, type Clock } from '../../src/lib/clock.js';
+import { CLI_ACTOR } from '../../src/services/actor.js';
 import { createClient, type ClientInput } from '../../src/services/clients.js';
 import { createUser, type UserInput } from '../../src/services/users.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -58,16 +59,17 @@ export async function startTestServer(
     baseUrl,
     clock,
     async createClient(input) {
-      const { client, clientSecret } = await createClient(database.db, clock, {
-        grantTypes: ['password', 'refresh_token', 'client_credentials'],
-        scopes: ['read', 'write'],
-        ...input,
-      });
+      const { client, clientSecret } = await createClient(
+        database.db,
+        clock,
+        { grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['read', 'write'], ...input },
+        CLI_ACTOR,
+      );
       return { clientId: client.id, clientSecret };
     },
     async createUser(input) {
       const password = input.password ?? `pw-${input.username}-secret`;
-      const user = await createUser(database.db, clock, { scopes: ['read', 'write'], ...input, password }, config);
+      const user = await createUser(database.db, clock, { scopes: ['read', 'write'], ...input, password }, config, CLI_ACTOR);
       return { id: user.id, username: user.username, password };
     },
     async close() {

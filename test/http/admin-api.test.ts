@@ -230,7 +230,7 @@ describe('admin API', () => {
       for (const action of ['grants.revoke', 'access_token.revoke', 'client.create', 'client.update', 'client.delete', 'user.create', 'user.update', 'user.delete', 'keys.rotate']) {
         expect(actions).toContain(action);
       }
-      expect(all.body.items[0].actor).toBe('admin:root-admin');
+      expect(all.body.items[0].actor).toEqual({ type: 'client', id: 'root-admin' });
       expect(all.body.items.find((e: { action: string }) => e.action === 'grants.revoke').details).toMatchObject({ reason: expect.any(String) });
       const filtered = await server.http.get('/admin/audit').query({ action: 'user.update' }).set('Authorization', auth);
       expect(filtered.body.items.length).toBeGreaterThan(0);

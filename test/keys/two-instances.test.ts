@@ -2,6 +2,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createKeyService } from '../../src/deps.js';
 import type { KeyService } from '../../src/keys/key-service.js';
 import { systemClock } from '../../src/lib/clock.js';
+import { CLI_ACTOR } from '../../src/services/actor.js';
 import { createClient } from '../../src/services/clients.js';
 import { closeDatabase, openDatabase, type Database } from '../../src/store/database.js';
 import { listSigningKeys, type SigningKey } from '../../src/store/signing-keys-repository.js';
@@ -103,11 +104,9 @@ if (testDatabaseUrl) {
 
     beforeAll(async () => {
       database = await createTestDatabase();
-      ({ clientSecret } = (await createClient(database.db, systemClock, {
-        id: 'two-instances',
-        grantTypes: ['client_credentials'],
-        scopes: ['read'],
-      })) as { clientSecret: string });
+      ({ clientSecret } = (await createClient(database.db, systemClock, { id: 'two-instances', grantTypes: ['client_credentials'], scopes: ['read'] }, CLI_ACTOR)) as {
+        clientSecret: string;
+      });
       const env = {
         DATABASE_URL: database.url!,
         KEY_ENCRYPTION_SECRET: TEST_KEY_ENCRYPTION_SECRET,

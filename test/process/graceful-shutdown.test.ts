@@ -1,6 +1,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { systemClock } from '../../src/lib/clock.js';
+import { CLI_ACTOR } from '../../src/services/actor.js';
 import { createClient } from '../../src/services/clients.js';
 import { createUser } from '../../src/services/users.js';
 import { closeDatabase, openDatabase } from '../../src/store/database.js';
@@ -28,9 +29,9 @@ beforeAll(async () => {
   const db = openDatabase({ databaseUrl: database.url });
   try {
     await migrateToLatest(db);
-    const created = await createClient(db, systemClock, { id: 'shutdown-app', grantTypes: ['password', 'refresh_token'], scopes: ['read'] });
+    const created = await createClient(db, systemClock, { id: 'shutdown-app', grantTypes: ['password', 'refresh_token'], scopes: ['read'] }, CLI_ACTOR);
     client = { id: created.client.id, secret: created.clientSecret as string };
-    await createUser(db, systemClock, { ...user, scopes: ['read'] }, { passwordMinLength: 8 });
+    await createUser(db, systemClock, { ...user, scopes: ['read'] }, { passwordMinLength: 8 }, CLI_ACTOR);
   } finally {
     await closeDatabase(db);
   }

@@ -1,24 +1,38 @@
 import type { Context, Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
-import { insertAuditEntry, listAuditEntries, type AuditRecord } from '../../store/audit-repository.js';
+import { listAudit as listAuditRecords, recordAudit } from '../../services/audit.js';
+import type { AuditRecord } from '../../store/audit-repository.js';
 import { page, pageSize, queryParameters, decodeCursor, isString } from './pagination.js';
 
-/** Records an admin action; details carry identifiers only, never secrets or token values. */
+/** Records an admin action the services do not audit themselves; details carry identifiers only. */
 export async function recordAdminAction(deps: Deps, ctx: Context, action: string, details: Record<string, unknown>, count?: number): Promise<void> {
-  await insertAuditEntry(deps.db, { at: deps.clock.now(), actor: ctx.state.admin?.actor ?? 'admin', action, details, count: count ?? null });
+  const actor = ctx.state.admin;
+  if (!actor) throw new Error('recordAdminAction needs bearerAuth first');
+  await recordAudit(deps.db, { actor, at: deps.clock.now(), action, details, count: count ?? null });
+}
+
+/** The actor as separate fields: a user id and a client id can never be read as each other. */
+function presentActor(entry: AuditRecord): Record<string, unknown> {
+  const actor: Record<string, unknown> = { type: entry.actorType };
+  if (entry.actorId !== null) actor.id = entry.actorId;
+  if (entry.actorType === 'user') {
+    actor.client_id = entry.actorClientId;
+    if (entry.actorUsername !== null) actor.username = entry.actorUsername;
+  }
+  return actor;
 }
 
 function present(entry: AuditRecord): Record<string, unknown> {
-  return { id: entry.id, at: entry.at.toISOString(), actor: entry.actor, action: entry.action, details: entry.details, count: entry.count };
+  return { id: entry.id, at: entry.at.toISOString(), actor: presentActor(entry), action: entry.action, details: entry.details, count: entry.count };
 }
 
-/** GET /admin/audit?action=&limit=&cursor= — newest first. */
+/** GET /admin/audit?action=&actor_id=&limit=&cursor= — newest first. */
 export function listAudit(deps: Deps): Middleware {
   return async (ctx) => {
-    const query = queryParameters(ctx, ['action', 'limit', 'cursor'] as const);
+    const query = queryParameters(ctx, ['action', 'actor_id', 'limit', 'cursor'] as const);
     const limit = pageSize(query.limit);
     const beforeId = decodeCursor(query.cursor, isString);
-    const rows = await listAuditEntries(deps.db, { action: query.action, beforeId, limit: limit + 1 });
+    const rows = await listAuditRecords(deps.db, { action: query.action, actorId: query.actor_id, beforeId, limit: limit + 1 });
     ctx.body = page(rows, limit, present, (last) => last.id);
   };
 }

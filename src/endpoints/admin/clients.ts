@@ -2,10 +2,10 @@ import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
 import { NotFound } from '../../errors.js';
 import { schemaValidator } from '../../http/json-body.js';
-import { changeClient, createClient, GRANT_TYPES } from '../../services/clients.js';
-import { deleteClient, findClientById, listClients as listClientRows } from '../../store/clients-repository.js';
+import { adminActor } from '../../http/bearer-auth.js';
+import { changeClient, createClient, GRANT_TYPES, removeClient as deleteClient } from '../../services/clients.js';
+import { findClientById, listClients as listClientRows } from '../../store/clients-repository.js';
 import { presentClient } from '../../services/presenters.js';
-import { recordAdminAction } from './audit.js';
 import { decodeCursor, isString, page, pageSize, queryParameters } from './pagination.js';
 
 const SCOPES = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 }, maxItems: 200 } as const;
@@ -65,15 +65,12 @@ export function listClients(deps: Deps): Middleware {
 export function registerClient(deps: Deps): Middleware {
   return async (ctx) => {
     const body = validateCreate(ctx.request.body);
-    const { client, clientSecret } = await createClient(deps.db, deps.clock, {
-      id: body.client_id,
-      secret: body.client_secret,
-      public: body.public,
-      grantTypes: body.grant_types,
-      scopes: body.scopes,
-      audience: body.audience,
-    });
-    await recordAdminAction(deps, ctx, 'client.create', { client_id: client.id });
+    const { client, clientSecret } = await createClient(
+      deps.db,
+      deps.clock,
+      { id: body.client_id, secret: body.client_secret, public: body.public, grantTypes: body.grant_types, scopes: body.scopes, audience: body.audience },
+      adminActor(ctx),
+    );
     ctx.status = 201;
     ctx.set('Location', `/admin/clients/${encodeURIComponent(client.id)}`);
     // The secret is shown this once; only its hash is stored.
@@ -92,14 +89,13 @@ export function getClient(deps: Deps): Middleware {
 export function updateClient(deps: Deps): Middleware {
   return async (ctx) => {
     const body = validateUpdate(ctx.request.body);
-    const { client, clientSecret } = await changeClient(deps.db, deps.clock, ctx.params.id as string, {
-      grantTypes: body.grant_types,
-      scopes: body.scopes,
-      audience: body.audience,
-      secret: body.client_secret,
-      rotateSecret: body.rotate_secret,
-    });
-    await recordAdminAction(deps, ctx, 'client.update', { client_id: client.id, fields: Object.keys(body) });
+    const { client, clientSecret } = await changeClient(
+      deps.db,
+      deps.clock,
+      ctx.params.id as string,
+      { grantTypes: body.grant_types, scopes: body.scopes, audience: body.audience, secret: body.client_secret, rotateSecret: body.rotate_secret },
+      adminActor(ctx),
+    );
     ctx.body = clientSecret === null || body.client_secret !== undefined ? presentClient(client) : { ...presentClient(client), client_secret: clientSecret };
   };
 }
@@ -107,8 +103,7 @@ export function updateClient(deps: Deps): Middleware {
 /** Deleting a client deletes its grants and refresh tokens; its access tokens turn inactive. */
 export function removeClient(deps: Deps): Middleware {
   return async (ctx) => {
-    if (!(await deleteClient(deps.db, ctx.params.id as string))) throw new NotFound(`no client with id "${ctx.params.id}"`);
-    await recordAdminAction(deps, ctx, 'client.delete', { client_id: ctx.params.id });
+    await deleteClient(deps.db, deps.clock, ctx.params.id as string, adminActor(ctx));
     ctx.status = 204;
   };
 }

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
+import { adminActor } from '../../http/bearer-auth.js';
 import { schemaValidator } from '../../http/json-body.js';
 import { revokeTarget, type RevocationTarget } from '../../services/revocation.js';
 import { InvalidRequest } from '../../errors.js';
@@ -32,7 +33,7 @@ export function createRevocation(deps: Deps): Middleware {
     if (entries.length !== 1) throw new InvalidRequest(`give exactly one of ${Object.keys(TARGETS).join(', ')}`);
     const [field, value] = entries[0] as [string, string];
     const target = (TARGETS[field] as (value: string) => RevocationTarget)(value);
-    const revoked = await revokeTarget(deps, target, { actor: ctx.state.admin?.actor ?? 'admin', reason: 'admin' });
+    const revoked = await revokeTarget(deps, target, { actor: adminActor(ctx), reason: 'admin' });
     deps.metrics.revocations.inc({ source: 'admin' }, revoked);
     ctx.body = { revoked };
   };

@@ -2,10 +2,10 @@ import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
 import { NotFound } from '../../errors.js';
 import { schemaValidator } from '../../http/json-body.js';
-import { changeUser, createUser } from '../../services/users.js';
-import { deleteUser, findUserById, listUsers as listUserRows } from '../../store/users-repository.js';
+import { adminActor } from '../../http/bearer-auth.js';
+import { changeUser, createUser, removeUser as deleteUser } from '../../services/users.js';
+import { findUserById, listUsers as listUserRows } from '../../store/users-repository.js';
 import { presentUser } from '../../services/presenters.js';
-import { recordAdminAction } from './audit.js';
 import { decodeCursor, isString, page, pageSize, queryParameters } from './pagination.js';
 
 const SCOPES = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 }, maxItems: 200 } as const;
@@ -56,8 +56,7 @@ export function listUsers(deps: Deps): Middleware {
 export function registerUser(deps: Deps): Middleware {
   return async (ctx) => {
     const body = validateCreate(ctx.request.body);
-    const user = await createUser(deps.db, deps.clock, body, deps.config);
-    await recordAdminAction(deps, ctx, 'user.create', { user_id: user.id, username: user.username });
+    const user = await createUser(deps.db, deps.clock, body, deps.config, adminActor(ctx));
     ctx.status = 201;
     ctx.set('Location', `/admin/users/${user.id}`);
     ctx.body = presentUser(user);
@@ -76,9 +75,7 @@ export function getUser(deps: Deps): Middleware {
 export function updateUser(deps: Deps): Middleware {
   return async (ctx) => {
     const body = validateUpdate(ctx.request.body);
-    const actor = ctx.state.admin?.actor ?? 'admin';
-    const { user, revoked } = await changeUser(deps.db, deps.clock, ctx.params.id as string, body, { actor, policy: deps.config });
-    await recordAdminAction(deps, ctx, 'user.update', { user_id: user.id, fields: Object.keys(body) }, revoked);
+    const { user, revoked } = await changeUser(deps.db, deps.clock, ctx.params.id as string, body, { actor: adminActor(ctx), policy: deps.config });
     deps.metrics.revocations.inc({ source: 'admin' }, revoked);
     ctx.body = { ...presentUser(user), revoked_grants: revoked };
   };
@@ -87,8 +84,7 @@ export function updateUser(deps: Deps): Middleware {
 /** Deleting a user deletes its grants (cascade); its tokens turn inactive at once. */
 export function removeUser(deps: Deps): Middleware {
   return async (ctx) => {
-    if (!(await deleteUser(deps.db, ctx.params.id as string))) throw new NotFound(`no user with id "${ctx.params.id}"`);
-    await recordAdminAction(deps, ctx, 'user.delete', { user_id: ctx.params.id });
+    await deleteUser(deps.db, deps.clock, ctx.params.id as string, adminActor(ctx));
     ctx.status = 204;
   };
 }
