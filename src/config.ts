@@ -19,6 +19,8 @@ export interface Config {
   /** Unset only for the embedded database, where it is generated into DATA_DIR. */
   readonly keyEncryptionSecret: string | undefined;
   readonly lockoutThreshold: number;
+  /** Failed passwords for one username from all IPs together before it locks for every source; 0 = off. */
+  readonly lockoutGlobalThreshold: number;
   readonly rateLimitPerIp: number;
   readonly trustProxy: boolean;
   readonly webConcurrency: number;
@@ -57,7 +59,8 @@ export const CONFIG_VARIABLES = {
   KEY_PUBLISH_AHEAD: { schema: DURATION, default: '1d', expects: 'a duration such as 1d', meaning: 'how long a new key is in the JWKS before it signs anything' },
   KEY_ENCRYPTION_SECRET: { schema: { type: 'string', minLength: 32 }, default: undefined, expects: 'a string of at least 32 characters', meaning: 'encrypts private keys at rest; generated into DATA_DIR for embedded use, required with DATABASE_URL' },
   REFRESH_REUSE_GRACE: { schema: { type: 'string', anyOf: [{ const: '0' }, { format: 'duration' }] }, default: '0', expects: 'a duration, or 0 for off', meaning: 'window in which a retried refresh returns the same successor instead of counting as reuse' },
-  LOCKOUT_THRESHOLD: { schema: WHOLE_NUMBER, default: '5', expects: 'a whole number (0 = off)', meaning: 'consecutive failed passwords for one username before its login locks' },
+  LOCKOUT_THRESHOLD: { schema: WHOLE_NUMBER, default: '5', expects: 'a whole number (0 = off)', meaning: "consecutive failed passwords for one username from one client IP before that username's logins from that IP lock" },
+  LOCKOUT_GLOBAL_THRESHOLD: { schema: WHOLE_NUMBER, default: undefined, expects: 'a whole number, at least LOCKOUT_THRESHOLD (0 = off)', meaning: 'failed passwords for one username from all IPs together before it locks for every source (default 10 × LOCKOUT_THRESHOLD)' },
   LOCKOUT_DURATION: { schema: DURATION, default: '1m', expects: 'a duration such as 1m', meaning: 'first lock; each further lock doubles it, up to 1h' },
   RATE_LIMIT_PER_IP: { schema: WHOLE_NUMBER, default: '600', expects: 'a whole number (0 = off)', meaning: 'requests per minute per client IP at /token' },
   TRUST_PROXY: { schema: { type: 'string', enum: ['true', 'false', '1', '0'] }, default: 'false', expects: 'true or false', meaning: 'take the client IP from X-Forwarded-For' },
@@ -115,6 +118,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (databaseUrl && !values.KEY_ENCRYPTION_SECRET) {
     throw new ConfigError('KEY_ENCRYPTION_SECRET', 'required with DATABASE_URL (a string of at least 32 characters)');
   }
+  const lockoutThreshold = Number(get('LOCKOUT_THRESHOLD'));
+  const lockoutGlobalThreshold = values.LOCKOUT_GLOBAL_THRESHOLD === undefined ? 10 * lockoutThreshold : Number(values.LOCKOUT_GLOBAL_THRESHOLD);
+  if (lockoutThreshold > 0 && lockoutGlobalThreshold > 0 && lockoutGlobalThreshold < lockoutThreshold) {
+    throw new ConfigError('LOCKOUT_GLOBAL_THRESHOLD', `expected at least LOCKOUT_THRESHOLD (${lockoutThreshold}), or 0 for off, got "${values.LOCKOUT_GLOBAL_THRESHOLD}"`);
+  }
   const issuer = (values.ISSUER ?? `http://localhost:${port}`).replace(/\/+$/, '');
   return Object.freeze({
     port,
@@ -130,7 +138,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refreshReuseGrace: get('REFRESH_REUSE_GRACE') === '0' ? 0 : seconds('REFRESH_REUSE_GRACE'),
     lockoutDuration: seconds('LOCKOUT_DURATION'),
     keyEncryptionSecret: values.KEY_ENCRYPTION_SECRET,
-    lockoutThreshold: Number(get('LOCKOUT_THRESHOLD')),
+    lockoutThreshold,
+    lockoutGlobalThreshold,
     rateLimitPerIp: Number(get('RATE_LIMIT_PER_IP')),
     trustProxy: get('TRUST_PROXY') === 'true' || get('TRUST_PROXY') === '1',
     webConcurrency: Number(get('WEB_CONCURRENCY')),

@@ -17,18 +17,16 @@ export const passwordGrant = {
       scope: { type: 'string', maxLength: 2048 },
     },
   },
-  async handle(deps, client, parameters) {
+  async handle(deps, client, parameters, request) {
     const requested = requestedScopes(parameters.scope);
     const username = parameters.username as string;
-    // A locked username is refused before the password is even looked at.
-    await deps.throttle.assertLoginAllowed(username);
-    const user = await authenticateUser(deps.db, username, parameters.password as string);
+    // The attempt is counted before the password is looked at, and a locked username is refused
+    // without looking at it at all: parallel guesses cannot outrun the lock.
+    const user = await deps.throttle.attemptLogin({ username, ip: request.ip }, () => authenticateUser(deps.db, username, parameters.password as string));
     if (!user) {
       deps.metrics.failedLogins.inc();
-      await deps.throttle.loginFailed(username);
       throw new InvalidGrant('invalid username or password');
     }
-    await deps.throttle.loginSucceeded(username);
     // Scopes the client may not have are refused outright; the user's scopes then narrow the rest.
     const scopes = grantScopes(requested, client.scopes, user.scopes);
     const now = deps.clock.now();

@@ -7,17 +7,35 @@ import type { Database } from '../store/database.js';
 /** Longest login lock, whatever the doubling reaches. */
 export const MAX_LOCKOUT_SECONDS = 3600;
 const DAY = 24 * 3600;
+/**
+ * A lock sets its counter to LOCKED_POINTS until the lock ends, so that a refusal can tell a lock
+ * (Retry-After: the rest of it) from a counter that is only full while the attempt that filled it is
+ * being checked (Retry-After: 1 s). Any count above half of it is a lock: thresholds have at most 9
+ * digits, races move a lock by a few points, and 2^31 (the column's limit) stays far away.
+ */
+const LOCKED_POINTS = 2_000_000_000;
+const isLock = (state: RateLimiterRes): boolean => state.consumedPoints > LOCKED_POINTS / 2;
+
+/** Who is trying a password: the username as sent, and the client IP (ctx.ip). */
+export interface LoginAttempt {
+  username: string;
+  ip: string;
+}
 
 /**
- * Brute-force protection: consecutive failed passwords lock a username (doubling locks, up to an
- * hour); per client IP, a cap on /token requests and on failed client authentications. Counters
- * live in PostgreSQL (shared by every instance) or, on the embedded database, in memory.
+ * Brute-force protection. Passwords: failures per username and client IP lock that pair after
+ * LOCKOUT_THRESHOLD; failures per username from all IPs together lock it for every source after
+ * LOCKOUT_GLOBAL_THRESHOLD (doubling locks, up to an hour). Per client IP: a cap on /token requests
+ * and on failed client authentications. Counters live in PostgreSQL (shared by every instance) or,
+ * on the embedded database, in memory.
  */
 export interface Throttle {
-  /** Throws TooManyRequests while the username is locked — even for the right password. */
-  assertLoginAllowed(username: string): Promise<void>;
-  loginFailed(username: string): Promise<void>;
-  loginSucceeded(username: string): Promise<void>;
+  /**
+   * Runs `verify` (the password check) as one login attempt: reserves the attempt first and throws
+   * TooManyRequests, without calling `verify`, while the username is locked for this IP or for every
+   * source, even for the right password. `verify` resolving to undefined, or throwing, is a failure.
+   */
+  attemptLogin<T>(attempt: LoginAttempt, verify: () => Promise<T | undefined>): Promise<T | undefined>;
   /** Counts one /token request from `ip`. */
   consumeTokenRequest(ip: string): Promise<void>;
   assertClientAuthenticationAllowed(ip: string): Promise<void>;
@@ -27,7 +45,7 @@ export interface Throttle {
 type Limit = 'login_lock' | 'token_per_ip' | 'client_auth_per_ip';
 
 export function createThrottle(
-  config: Pick<Config, 'lockoutThreshold' | 'lockoutDuration' | 'rateLimitPerIp' | 'databaseUrl'>,
+  config: Pick<Config, 'lockoutThreshold' | 'lockoutGlobalThreshold' | 'lockoutDuration' | 'rateLimitPerIp' | 'databaseUrl'>,
   db: Database,
   onReject: (limit: Limit) => void = () => undefined,
 ): Throttle {
@@ -44,9 +62,15 @@ export function createThrottle(
         })
       : new RateLimiterMemory(options);
 
-  const threshold = config.lockoutThreshold;
-  const loginFailures = limiter({ keyPrefix: 'login_failures', points: Math.max(1, threshold), duration: DAY });
-  const loginLocks = limiter({ keyPrefix: 'login_locks', points: 10_000, duration: DAY });
+  /** One level of the login lock: failures counted for a day, locks counted for a day. */
+  const loginLevel = (threshold: number, prefix: string) => ({
+    threshold,
+    failures: limiter({ keyPrefix: `login_failures${prefix}`, points: Math.max(1, threshold), duration: DAY }),
+    locks: limiter({ keyPrefix: `login_locks${prefix}`, points: 10_000, duration: DAY }),
+  });
+  // Per (username, client IP), and per username from every source.
+  const source = loginLevel(config.lockoutThreshold, '_ip');
+  const everywhere = loginLevel(config.lockoutGlobalThreshold, '');
   const tokenRequests = limiter({ keyPrefix: 'token_ip', points: Math.max(1, config.rateLimitPerIp), duration: 60 });
   // Failed client authentications per IP: a fifth of the request budget (at least 10 a minute).
   const clientFailureBudget = Math.max(10, Math.floor(config.rateLimitPerIp / 5));
@@ -61,43 +85,97 @@ export function createThrottle(
       throw result;
     }
   };
-  const reject = (limit: Limit, result: RateLimiterRes, description: string): never => {
+  const reject = (limit: Limit, msBeforeNext: number, description: string): never => {
     onReject(limit);
-    throw new TooManyRequests(result.msBeforeNext / 1000, description);
+    throw new TooManyRequests(msBeforeNext / 1000, description);
   };
-  // Usernames may be long; keys must fit the table's 255 characters.
-  const loginKey = (username: string): string => sha256Hex(username);
+
+  // The login lock. The order below is what bounds the guesses, however they are timed:
+  // 1. Reads only: a locked (or full) username is refused without writing anything.
+  // 2. Reserve the attempt with consume(), an atomic increment on both stores, first on the
+  //    username's counter, then on the (username, IP) one; past its threshold, a reservation is
+  //    refused. A refused attempt gives its username point back, so refused guesses (say, from an
+  //    IP already locked) never count towards the lock for every source. A full (username, IP)
+  //    counter is settled by the attempt that filled it (lock or reset).
+  // 3. Verify the password. A failure keeps its points; the failure whose reservation reached a
+  //    threshold locks that counter (doubling per lock, up to MAX_LOCKOUT_SECONDS). A success resets
+  //    the (username, IP) counter and its locks, and gives back its username point.
+  type Level = ReturnType<typeof loginLevel>;
+  const loginRefused = (state: RateLimiterRes): never =>
+    reject('login_lock', isLock(state) ? state.msBeforeNext : 1000, 'too many failed logins for this username; try again later');
+  /** The counter's state, if it counts: an expired in-memory record does not. */
+  const currentState = async (level: Level, key: string): Promise<RateLimiterRes | null> => {
+    if (level.threshold === 0) return null;
+    const state = await level.failures.get(key);
+    return state && state.msBeforeNext > 0 ? state : null;
+  };
+  /** Reserves one attempt; undefined when the level is off, else the attempt's number in the count. */
+  const reserve = async (level: Level, key: string): Promise<RateLimiterRes | undefined> =>
+    level.threshold === 0 ? undefined : consume(level.failures, key);
+  const lock = async (level: Level, key: string): Promise<void> => {
+    const lockNumber = (await consume(level.locks, key)).consumedPoints;
+    const seconds = Math.min(config.lockoutDuration * 2 ** (lockNumber - 1), MAX_LOCKOUT_SECONDS);
+    await level.failures.set(key, LOCKED_POINTS, seconds);
+  };
+  const reachedThreshold = (level: Level, reservation: RateLimiterRes | undefined): boolean =>
+    reservation !== undefined && reservation.consumedPoints === level.threshold;
 
   return {
-    async assertLoginAllowed(username) {
-      if (threshold === 0) return;
-      const state = await loginFailures.get(loginKey(username));
-      if (state && state.consumedPoints > threshold) reject('login_lock', state, 'too many failed logins for this username; try again later');
-    },
-    async loginFailed(username) {
-      if (threshold === 0) return;
-      const key = loginKey(username);
-      const state = await consume(loginFailures, key);
-      if (state.consumedPoints === threshold) {
-        const lockNumber = (await consume(loginLocks, key)).consumedPoints;
-        const seconds = Math.min(config.lockoutDuration * 2 ** (lockNumber - 1), MAX_LOCKOUT_SECONDS);
-        await loginFailures.block(key, seconds);
+    async attemptLogin(attempt, verify) {
+      if (source.threshold === 0 && everywhere.threshold === 0) return verify();
+      // Usernames are compared in NFC; keys must fit the table's 255 characters, whatever was sent.
+      const usernameKey = sha256Hex(attempt.username.normalize('NFC'));
+      const sourceKey = `${usernameKey}:${sha256Hex(attempt.ip)}`;
+
+      const [sourceState, everywhereState] = await Promise.all([currentState(source, sourceKey), currentState(everywhere, usernameKey)]);
+      if (everywhereState && (isLock(everywhereState) || everywhereState.consumedPoints >= everywhere.threshold)) loginRefused(everywhereState);
+      if (sourceState && (isLock(sourceState) || sourceState.consumedPoints >= source.threshold)) loginRefused(sourceState);
+
+      const everywhereReservation = await reserve(everywhere, usernameKey);
+      if (everywhereReservation && everywhereReservation.consumedPoints > everywhere.threshold) {
+        await everywhere.failures.reward(usernameKey);
+        loginRefused(everywhereReservation);
       }
-    },
-    async loginSucceeded(username) {
-      if (threshold === 0) return;
-      const key = loginKey(username);
-      await Promise.all([loginFailures.delete(key), loginLocks.delete(key)]);
+      const sourceReservation = await reserve(source, sourceKey);
+      if (sourceReservation && sourceReservation.consumedPoints > source.threshold) {
+        if (everywhereReservation) await everywhere.failures.reward(usernameKey);
+        loginRefused(sourceReservation);
+      }
+
+      const failed = async (): Promise<void> => {
+        await Promise.all([
+          reachedThreshold(source, sourceReservation) ? lock(source, sourceKey) : undefined,
+          reachedThreshold(everywhere, everywhereReservation) ? lock(everywhere, usernameKey) : undefined,
+        ]);
+      };
+      let verified: Awaited<ReturnType<typeof verify>>;
+      try {
+        verified = await verify();
+      } catch (error) {
+        // An attempt that broke off is counted like a wrong password: it may have been one.
+        await failed();
+        throw error;
+      }
+      if (verified === undefined) {
+        await failed();
+        return undefined;
+      }
+      await Promise.all([
+        sourceReservation ? source.failures.delete(sourceKey) : undefined,
+        sourceReservation ? source.locks.delete(sourceKey) : undefined,
+        everywhereReservation ? everywhere.failures.reward(usernameKey) : undefined,
+      ]);
+      return verified;
     },
     async consumeTokenRequest(ip) {
       if (config.rateLimitPerIp === 0) return;
       const state = await consume(tokenRequests, ip);
-      if (state.consumedPoints > config.rateLimitPerIp) reject('token_per_ip', state, 'too many requests from this address; try again later');
+      if (state.consumedPoints > config.rateLimitPerIp) reject('token_per_ip', state.msBeforeNext, 'too many requests from this address; try again later');
     },
     async assertClientAuthenticationAllowed(ip) {
       if (config.rateLimitPerIp === 0) return;
       const state = await clientFailures.get(ip);
-      if (state && state.consumedPoints >= clientFailureBudget) reject('client_auth_per_ip', state, 'too many failed client authentications from this address; try again later');
+      if (state && state.consumedPoints >= clientFailureBudget) reject('client_auth_per_ip', state.msBeforeNext, 'too many failed client authentications from this address; try again later');
     },
     async clientAuthenticationFailed(ip) {
       if (config.rateLimitPerIp === 0) return;

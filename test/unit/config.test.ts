@@ -30,6 +30,7 @@ describe('configuration defaults follow the contract', () => {
       keyEncryptionSecret: undefined,
       refreshReuseGrace: 0,
       lockoutThreshold: 5,
+      lockoutGlobalThreshold: 50,
       lockoutDuration: 60,
       rateLimitPerIp: 600,
       trustProxy: false,
@@ -57,6 +58,26 @@ describe('configuration defaults follow the contract', () => {
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
     expect(loadConfig({ LOCKOUT_THRESHOLD: '0', RATE_LIMIT_PER_IP: '0' })).toMatchObject({ lockoutThreshold: 0, rateLimitPerIp: 0 });
+  });
+});
+
+describe('LOCKOUT_GLOBAL_THRESHOLD follows LOCKOUT_THRESHOLD', () => {
+  it('defaults to 10 × LOCKOUT_THRESHOLD, and so is off when LOCKOUT_THRESHOLD is', () => {
+    expect(loadConfig({ LOCKOUT_THRESHOLD: '3' }).lockoutGlobalThreshold).toBe(30);
+    expect(loadConfig({ LOCKOUT_THRESHOLD: '0' }).lockoutGlobalThreshold).toBe(0);
+  });
+
+  it('takes a value of its own: at least LOCKOUT_THRESHOLD, or 0 for off', () => {
+    expect(loadConfig({ LOCKOUT_THRESHOLD: '3', LOCKOUT_GLOBAL_THRESHOLD: '3' }).lockoutGlobalThreshold).toBe(3);
+    expect(loadConfig({ LOCKOUT_THRESHOLD: '3', LOCKOUT_GLOBAL_THRESHOLD: '0' }).lockoutGlobalThreshold).toBe(0);
+    expect(loadConfig({ LOCKOUT_THRESHOLD: '0', LOCKOUT_GLOBAL_THRESHOLD: '100' })).toMatchObject({ lockoutThreshold: 0, lockoutGlobalThreshold: 100 });
+  });
+
+  it('refuses a value below LOCKOUT_THRESHOLD, naming LOCKOUT_GLOBAL_THRESHOLD', () => {
+    const error = configError({ LOCKOUT_THRESHOLD: '5', LOCKOUT_GLOBAL_THRESHOLD: '4' });
+    expect(error.variable).toBe('LOCKOUT_GLOBAL_THRESHOLD');
+    expect(error.message).toContain('LOCKOUT_GLOBAL_THRESHOLD');
+    expect(error.message).toContain('"4"');
   });
 });
 
@@ -101,6 +122,7 @@ describe('a bad value is a ConfigError naming the variable', () => {
     ['REFRESH_REUSE_GRACE', 'off'],
     ['KEY_ENCRYPTION_SECRET', 'too-short'],
     ['LOCKOUT_THRESHOLD', 'five'],
+    ['LOCKOUT_GLOBAL_THRESHOLD', '-1'],
     ['RATE_LIMIT_PER_IP', '-1'],
     ['TRUST_PROXY', 'yes'],
     ['WEB_CONCURRENCY', '0'],
