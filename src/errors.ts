@@ -92,6 +92,13 @@ export class NotFound extends OAuthError {
   }
 }
 
+/** RFC 9110 §15.5.6: the methods the path does answer go in `Allow` (empty when it answers none). */
+export class MethodNotAllowed extends OAuthError {
+  constructor(method: string, allowed: readonly string[]) {
+    super(405, 'method_not_allowed', `the method ${method} is not allowed here`, { Allow: allowed.join(', ') });
+  }
+}
+
 export class Conflict extends OAuthError {
   constructor(description: string) {
     super(409, 'conflict', description);
