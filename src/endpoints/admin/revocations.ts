@@ -6,7 +6,7 @@ import { InvalidRequest } from '../../errors.js';
 import { isUuid } from '../../lib/uuid.js';
 import { listActiveGrants } from '../../store/grants-repository.js';
 import { presentGrant } from '../../services/presenters.js';
-import { decodeCursor, isPair, page, pageSize, queryParameters } from './pagination.js';
+import { decodeCursor, isPair, isTimestampCursor, page, pageSize, queryParameters } from './pagination.js';
 
 const IDENTIFIER = { type: 'string', minLength: 1, maxLength: 255 } as const;
 export const revocationRequestSchema = {
@@ -39,7 +39,7 @@ export function createRevocation(deps: Deps): Middleware {
 }
 
 const isGrantCursor = (value: unknown): value is [string, string] =>
-  isPair(value) && !Number.isNaN(Date.parse(value[0])) && isUuid(value[1]);
+  isPair(value) && isTimestampCursor(value[0]) && typeof value[1] === 'string' && isUuid(value[1]);
 
 
 /** GET /admin/grants?username=&client_id=&limit=&cursor= — active grants (sessions), newest first. */
