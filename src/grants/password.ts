@@ -1,4 +1,5 @@
 import { InvalidGrant } from '../errors.js';
+import { checkUsername } from '../lib/username.js';
 import { authenticateUser } from '../services/users.js';
 import { startGrant } from '../services/grants.js';
 import { issueTokens } from '../tokens/issue.js';
@@ -19,7 +20,8 @@ export const passwordGrant = {
   },
   async handle(deps, client, parameters) {
     const requested = requestedScopes(parameters.scope);
-    const username = parameters.username as string;
+    // Locks count against the name as users are stored (NFC): another form of it is no way around one.
+    const username = checkUsername(parameters.username as string).username;
     // A locked username is refused before the password is even looked at.
     await deps.throttle.assertLoginAllowed(username);
     const user = await authenticateUser(deps.db, username, parameters.password as string);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
+import { checkUsername } from '../lib/username.js';
 import { hashPassword, passwordNeedsRehash, verifyAgainstDummy, verifyPassword } from '../lib/password.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
 import type { Database, Queryable } from '../store/database.js';
@@ -15,12 +16,15 @@ export interface UserInput {
   scopes: string[];
 }
 
-const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F]/;
-
-export function validateUsername(username: string): void {
-  if (username.length < 1 || username.length > 255 || CONTROL_CHARACTERS.test(username) || username.trim() !== username) {
-    throw new ValidationError('a username is 1 to 255 characters, without control characters or surrounding spaces');
-  }
+/**
+ * A username given to create or name a user (admin API, CLI, CSV import, filters, revocation): its
+ * NFC form, or a ValidationError (400 invalid_request; a one-line CLI error) when no user can have
+ * it. The rule is checkUsername's (src/lib/username.ts).
+ */
+export function normalizeUsername(value: string): string {
+  const checked = checkUsername(value);
+  if (!checked.valid) throw new ValidationError(checked.problem);
+  return checked.username;
 }
 
 /** From configuration (PASSWORD_MIN_LENGTH). */
@@ -39,13 +43,13 @@ export function validateEmail(email: string): void {
 }
 
 export async function createUser(db: Queryable, clock: Clock, input: UserInput, policy: PasswordPolicy): Promise<User> {
-  validateUsername(input.username);
+  const username = normalizeUsername(input.username);
   validatePassword(input.password, policy);
   if (input.email) validateEmail(input.email);
   const now = clock.now();
   const user: User = {
     id: randomUUID(),
-    username: input.username,
+    username,
     passwordHash: await hashPassword(input.password),
     email: input.email || null,
     name: input.name || null,
@@ -54,16 +58,18 @@ export async function createUser(db: Queryable, clock: Clock, input: UserInput, 
     createdAt: now,
     updatedAt: now,
   };
-  if (!(await insertUser(db, user))) throw new Conflict(`a user named "${input.username}" already exists`);
+  if (!(await insertUser(db, user))) throw new Conflict(`a user named "${username}" already exists`);
   return user;
 }
 
 /**
- * The user when the password is right and the account enabled, otherwise undefined. An unknown
- * username costs the same argon2 verification as a wrong password, so timing tells nothing.
+ * The user when the password is right and the account enabled, otherwise undefined. The name is
+ * looked up in NFC, as users are stored. An unknown username, or one no user can have, costs the
+ * same argon2 verification as a wrong password, so timing tells nothing.
  */
 export async function authenticateUser(db: Queryable, username: string, password: string): Promise<User | undefined> {
-  const user = await findUserByUsername(db, username);
+  const checked = checkUsername(username);
+  const user = checked.valid ? await findUserByUsername(db, checked.username) : undefined;
   if (!user) return verifyAgainstDummy(password).then(() => undefined);
   const passwordMatches = await verifyPassword(user.passwordHash, password);
   if (!passwordMatches || user.disabled) return undefined;

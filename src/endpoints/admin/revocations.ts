@@ -6,6 +6,7 @@ import { InvalidRequest } from '../../errors.js';
 import { isUuid } from '../../lib/uuid.js';
 import { listActiveGrants } from '../../store/grants-repository.js';
 import { presentGrant } from '../../services/presenters.js';
+import { normalizeUsername } from '../../services/users.js';
 import { decodeCursor, isPair, isTimestampCursor, page, pageSize, queryParameters } from './pagination.js';
 
 const IDENTIFIER = { type: 'string', minLength: 1, maxLength: 255 } as const;
@@ -49,7 +50,7 @@ export function listGrants(deps: Deps): Middleware {
     const limit = pageSize(query.limit);
     const cursor = decodeCursor(query.cursor, isGrantCursor);
     const rows = await listActiveGrants(deps.db, {
-      username: query.username,
+      username: query.username === undefined ? undefined : normalizeUsername(query.username),
       clientId: query.client_id,
       now: deps.clock.now(),
       before: cursor ? { createdAt: new Date(cursor[0]), id: cursor[1] } : undefined,
