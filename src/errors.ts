@@ -73,8 +73,8 @@ export class InvalidToken extends OAuthError {
 
 /** RFC 6750 §3.1: a missing token gets a bare challenge, without an error code. */
 export class MissingToken extends OAuthError {
-  constructor() {
-    super(401, 'invalid_token', 'an access token is required', { 'WWW-Authenticate': 'Bearer realm="gatehouse"' });
+  constructor(description = 'an access token is required') {
+    super(401, 'invalid_token', description, { 'WWW-Authenticate': 'Bearer realm="gatehouse"' });
   }
 }
 
