@@ -15,6 +15,7 @@ import { metadataEndpoint } from './endpoints/metadata.js';
 import { metricsEndpoint } from './endpoints/metrics.js';
 import { revokeEndpoint } from './endpoints/revoke.js';
 import { tokenEndpoint } from './endpoints/token.js';
+import { allowedMethods } from './http/allowed-methods.js';
 import { bearerAuth } from './http/bearer-auth.js';
 import { clientAuth } from './http/client-auth.js';
 import { errorHandler } from './http/error-handler.js';
@@ -82,6 +83,6 @@ export function createApp(deps: Deps): Koa {
     app.use((ctx, next) => (browserFacing.test(ctx.path) ? allowCors(ctx, next) : next()));
   }
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(allowedMethods(router));
   return app;
 }

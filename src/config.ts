@@ -27,6 +27,8 @@ export interface Config {
   readonly logLevel: string;
   /** Origins allowed by CORS; empty means no CORS headers at all. */
   readonly corsOrigins: readonly string[];
+  /** Bearer token GET /metrics requires; unset leaves /metrics open. */
+  readonly metricsToken: string | undefined;
   readonly passwordMinLength: number;
   /** Seconds. */
   readonly auditRetention: number;
@@ -66,6 +68,7 @@ export const CONFIG_VARIABLES = {
   TRUST_PROXY: { schema: { type: 'string', enum: ['true', 'false', '1', '0'] }, default: 'false', expects: 'true or false', meaning: 'take the client IP from X-Forwarded-For' },
   WEB_CONCURRENCY: { schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }, default: '1', expects: 'a whole number from 1', meaning: 'worker processes (node:cluster)' },
   CORS_ORIGINS: { schema: { type: 'string', pattern: '^\\s*(https?://[^\\s,/]+[\\s,]*)*$' }, default: '', expects: 'origins such as https://app.example, separated by commas or spaces', meaning: 'browser origins allowed to call /token, /introspect and /revoke (CORS); empty = CORS off' },
+  METRICS_TOKEN: { schema: { type: 'string', pattern: '^[\\x21-\\x7E]{32,1024}$' }, default: undefined, expects: 'a string of 32 to 1024 printable ASCII characters without spaces', meaning: 'bearer token GET /metrics requires; unset → /metrics is open' },
   PASSWORD_MIN_LENGTH: { schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }, default: '8', expects: 'a whole number from 1', meaning: 'shortest password accepted when a user is created or changes password' },
   AUDIT_RETENTION: { schema: DURATION, default: '90d', expects: 'a duration such as 90d', meaning: 'audit log entries older than this are deleted' },
   LOG_LEVEL: { schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', expects: 'one of fatal, error, warn, info, debug, trace, silent', meaning: 'pino log level' },
@@ -73,7 +76,7 @@ export const CONFIG_VARIABLES = {
 
 type VariableName = keyof typeof CONFIG_VARIABLES;
 
-const SECRET_VARIABLES = new Set<string>(['KEY_ENCRYPTION_SECRET', 'DATABASE_URL']);
+const SECRET_VARIABLES = new Set<string>(['KEY_ENCRYPTION_SECRET', 'DATABASE_URL', 'METRICS_TOKEN']);
 
 const ajv = new Ajv({ allErrors: false });
 /** Longer durations cannot be dates (a refresh grant's expiry would be Invalid Date): refused at start. */
@@ -145,6 +148,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webConcurrency: Number(get('WEB_CONCURRENCY')),
     logLevel: get('LOG_LEVEL'),
     corsOrigins: Object.freeze((values.CORS_ORIGINS ?? '').split(/[\s,]+/).filter((origin) => origin !== '')),
+    metricsToken: values.METRICS_TOKEN,
     passwordMinLength: Number(get('PASSWORD_MIN_LENGTH')),
     auditRetention: seconds('AUDIT_RETENTION'),
   });

@@ -73,8 +73,8 @@ export class InvalidToken extends OAuthError {
 
 /** RFC 6750 §3.1: a missing token gets a bare challenge, without an error code. */
 export class MissingToken extends OAuthError {
-  constructor() {
-    super(401, 'invalid_token', 'an access token is required', { 'WWW-Authenticate': 'Bearer realm="gatehouse"' });
+  constructor(description = 'an access token is required') {
+    super(401, 'invalid_token', description, { 'WWW-Authenticate': 'Bearer realm="gatehouse"' });
   }
 }
 
@@ -89,6 +89,13 @@ export class InsufficientScope extends OAuthError {
 export class NotFound extends OAuthError {
   constructor(description = 'not found') {
     super(404, 'not_found', description);
+  }
+}
+
+/** RFC 9110 §15.5.6: the methods the path does answer go in `Allow` (empty when it answers none). */
+export class MethodNotAllowed extends OAuthError {
+  constructor(method: string, allowed: readonly string[]) {
+    super(405, 'method_not_allowed', `the method ${method} is not allowed here`, { Allow: allowed.join(', ') });
   }
 }
 

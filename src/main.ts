@@ -1,10 +1,12 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
+import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDeps, keyRefreshIntervalMs } from './deps.js';
 import { KeyDecryptionError } from './keys/key-crypto.js';
 import { answerUnparseableRequests } from './http/unparseable-requests.js';
+import { isLoopbackHost } from './lib/loopback.js';
 import { createLogger } from './logger.js';
 import { openConfiguredDatabase } from './runtime.js';
 import { cleanUpExpiredRows } from './services/housekeeping.js';
@@ -15,8 +17,17 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** How often each instance deletes expired rows (safe to overlap across instances). */
 const CLEANUP_INTERVAL_MS = 10 * 60_000;
 
+/** Without METRICS_TOKEN, /metrics answers whoever reaches HOST: fine on loopback, worth one line otherwise. */
+function warnIfMetricsOpen(config: Config, logger: Logger): void {
+  if (config.metricsToken === undefined && !isLoopbackHost(config.host)) {
+    logger.warn({ host: config.host }, 'GET /metrics is open to anyone who can reach HOST; set METRICS_TOKEN to require a bearer token');
+  }
+}
+
 async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
+  // Once per start: here when single-process, in the primary (below) when there are workers.
+  if (cluster.isPrimary) warnIfMetricsOpen(config, logger);
   const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true, logger });
   const deps = await createDeps(complete, db, { logger });
   deps.keys.start(keyRefreshIntervalMs(complete), (error) => logger.error({ err: error }, 'key refresh failed'));
@@ -77,6 +88,7 @@ async function main(): Promise<void> {
   // The embedded database lives in one process, so it runs a single worker.
   const workers = config.databaseUrl ? config.webConcurrency : 1;
   if (workers > 1 && cluster.isPrimary) {
+    warnIfMetricsOpen(config, createLogger(config.logLevel));
     // Migrate and create keys once, in the primary, before the workers race to do it.
     const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true });
     await createDeps(complete, db, { logger: createLogger('silent') });

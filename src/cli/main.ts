@@ -6,11 +6,12 @@ import { KeyDecryptionError } from '../keys/key-crypto.js';
 import { reencryptSigningKeys } from '../keys/reencrypt.js';
 import { systemClock } from '../lib/clock.js';
 import { parseScope } from '../lib/scope.js';
+import { escapeUsername } from '../lib/username.js';
 import { openConfiguredDatabase } from '../runtime.js';
 import { CLI_ACTOR } from '../services/actor.js';
 import { createClient, validateClientInput, validateScopes } from '../services/clients.js';
 import { revokeTarget, type RevocationTarget } from '../services/revocation.js';
-import { createUser, validateEmail, validatePassword, validateUsername } from '../services/users.js';
+import { createUser, normalizeUsername, validateEmail, validatePassword } from '../services/users.js';
 import { closeDatabase, DatabaseInUseError, type Database } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { listSigningKeys } from '../store/signing-keys-repository.js';
@@ -115,7 +116,8 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nScopes are space-separated. A bad row is reported and skipped; the exit code is 1 if any row failed.\nExample:\n  gatehouse user import users.csv')
     .action(async (file: string, options: { json?: boolean }) => {
       const result = await withDatabase((db, config) => importUsers(db, systemClock, config, file));
-      const failures = result.failed.map((f) => `line ${f.line} (${f.username}): ${f.error}`);
+      // A refused name may hold controls or bidirectional overrides: shown as code points, not as is.
+      const failures = result.failed.map((f) => `line ${f.line} (${escapeUsername(f.username)}): ${f.error}`);
       print(options.json, result, [`created ${result.created} user(s)`, ...failures].join('\n'));
       if (result.failed.length > 0) process.exitCode = 1;
     });
@@ -133,7 +135,7 @@ export function buildProgram(): Command {
       const password = await readStdin();
       const input = { username: options.username, password, email: options.email, name: options.name, scopes: parseScope(options.scopes) };
       // Bad arguments are refused before the database is opened (or, embedded, created).
-      validateUsername(input.username);
+      normalizeUsername(input.username);
       validatePassword(password, loadConfig());
       if (input.email) validateEmail(input.email);
       validateScopes(input.scopes);
@@ -183,7 +185,8 @@ export function buildProgram(): Command {
     .option('--client-id <id>')
     .option('--json', 'print JSON')
     .action(async (options: { username?: string; clientId?: string; json?: boolean }) => {
-      const rows = await withDatabase((db) => allActiveGrants(db, { username: options.username, clientId: options.clientId, now: systemClock.now() }));
+      const username = options.username === undefined ? undefined : normalizeUsername(options.username);
+      const rows = await withDatabase((db) => allActiveGrants(db, { username, clientId: options.clientId, now: systemClock.now() }));
       print(options.json, rows, table(rows, ['grant_id', 'username', 'client_id', 'scope', 'created_at']));
     });
 

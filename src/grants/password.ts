@@ -1,4 +1,5 @@
 import { InvalidGrant } from '../errors.js';
+import { checkUsername } from '../lib/username.js';
 import { authenticateUser } from '../services/users.js';
 import { startGrant } from '../services/grants.js';
 import { issueTokens } from '../tokens/issue.js';
@@ -19,7 +20,8 @@ export const passwordGrant = {
   },
   async handle(deps, client, parameters, request) {
     const requested = requestedScopes(parameters.scope);
-    const username = parameters.username as string;
+    // Locks count against the name as users are stored (NFC): another form of it is no way around one.
+    const username = checkUsername(parameters.username as string).username;
     // The attempt is counted before the password is looked at, and a locked username is refused
     // without looking at it at all: parallel guesses cannot outrun the lock.
     const user = await deps.throttle.attemptLogin({ username, ip: request.ip }, () => authenticateUser(deps.db, username, parameters.password as string));

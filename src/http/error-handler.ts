@@ -37,7 +37,7 @@ export function errorHandler(logger: Logger): Middleware {
       } else {
         const status = (caught as { status?: number; expose?: boolean })?.status;
         if (typeof status === 'number' && status >= 400 && status < 500) {
-          // Koa and router errors (405, 501, malformed URLs): safe, client-caused.
+          // Koa errors (malformed URLs and the like): safe, client-caused.
           error = new OAuthError(status, status === 405 ? 'method_not_allowed' : 'invalid_request', (caught as Error).message || 'bad request');
         } else {
           logger.error({ err: caught, method: ctx.method, path: ctx.path }, 'unhandled error');

@@ -539,9 +539,13 @@ export function buildOpenApiDocument(options: { issuer: string; version?: string
         tags: ['Operations'],
         operationId: 'metrics',
         summary: 'Prometheus metrics',
-        description: 'Process metrics, request durations by route and status, tokens issued by grant type, refresh reuse, revocations, failed logins, rate-limit rejections, signing key age, database pool.',
+        description:
+          'Process metrics, request durations by route and status, tokens issued by grant type, refresh reuse, revocations, failed logins, rate-limit rejections, signing key age, database pool.\n\n' +
+          'Open unless the server sets METRICS_TOKEN; then it requires `Authorization: Bearer <METRICS_TOKEN>`.',
+        security: [{}, { metricsBearer: [] }],
         responses: {
           '200': { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } },
+          '401': { ...json(errorCodes(['invalid_token']), 'invalid_token: METRICS_TOKEN is set and the request lacks it'), headers: BEARER_CHALLENGE },
         },
       },
     },
@@ -605,6 +609,11 @@ export function buildOpenApiDocument(options: { issuer: string; version?: string
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description: 'A Gatehouse access token carrying the admin scope the operation names (admin:tokens, admin:keys, admin:clients, admin:users).',
+        },
+        metricsBearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The METRICS_TOKEN of the server configuration, when it sets one.',
         },
       },
     },

@@ -5,6 +5,7 @@ import { findUserByUsername } from '../store/users-repository.js';
 import { revokeAccessTokenAndAudit, revokeGrantsAndAudit, type RevocationReason } from './grants.js';
 import { isUuid } from '../lib/uuid.js';
 import type { Actor } from './actor.js';
+import { normalizeUsername } from './users.js';
 
 /** Exactly one of these names what to revoke (admin API and CLI). */
 export type RevocationTarget =
@@ -32,7 +33,7 @@ export async function revokeTarget(
     return (await revokeAccessTokenAndAudit(deps.db, { jti: target.jti, expiresAt }, { ...audit, now })) ? 1 : 0;
   }
   if ('username' in target) {
-    const user = await findUserByUsername(deps.db, target.username);
+    const user = await findUserByUsername(deps.db, normalizeUsername(target.username));
     if (!user) return 0;
     return revokeGrantsAndAudit(deps.db, { userId: user.id }, { ...audit, now });
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
+import { checkUsername } from '../lib/username.js';
 import { hashPassword, passwordNeedsRehash, verifyAgainstDummy, verifyPassword } from '../lib/password.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
 import type { Database, Queryable } from '../store/database.js';
@@ -17,12 +18,15 @@ export interface UserInput {
   scopes: string[];
 }
 
-const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F]/;
-
-export function validateUsername(username: string): void {
-  if (username.length < 1 || username.length > 255 || CONTROL_CHARACTERS.test(username) || username.trim() !== username) {
-    throw new ValidationError('a username is 1 to 255 characters, without control characters or surrounding spaces');
-  }
+/**
+ * A username given to create or name a user (admin API, CLI, CSV import, filters, revocation): its
+ * NFC form, or a ValidationError (400 invalid_request; a one-line CLI error) when no user can have
+ * it. The rule is checkUsername's (src/lib/username.ts).
+ */
+export function normalizeUsername(value: string): string {
+  const checked = checkUsername(value);
+  if (!checked.valid) throw new ValidationError(checked.problem);
+  return checked.username;
 }
 
 /** From configuration (PASSWORD_MIN_LENGTH). */
@@ -42,7 +46,7 @@ export function validateEmail(email: string): void {
 
 /** Creates a user and audits it in one transaction. An admin scope can be given only by an actor holding it. */
 export async function createUser(db: Database, clock: Clock, input: UserInput, policy: PasswordPolicy, actor: Actor): Promise<User> {
-  validateUsername(input.username);
+  const username = normalizeUsername(input.username);
   validatePassword(input.password, policy);
   if (input.email) validateEmail(input.email);
   const scopes = validateScopes(input.scopes);
@@ -50,7 +54,7 @@ export async function createUser(db: Database, clock: Clock, input: UserInput, p
   const now = clock.now();
   const user: User = {
     id: randomUUID(),
-    username: input.username,
+    username,
     passwordHash: await hashPassword(input.password),
     email: input.email || null,
     name: input.name || null,
@@ -60,18 +64,20 @@ export async function createUser(db: Database, clock: Clock, input: UserInput, p
     updatedAt: now,
   };
   await db.transaction(async (tx) => {
-    if (!(await insertUser(tx, user))) throw new Conflict(`a user named "${input.username}" already exists`);
+    if (!(await insertUser(tx, user))) throw new Conflict(`a user named "${username}" already exists`);
     await recordAudit(tx, { actor, at: now, action: 'user.create', details: { user_id: user.id, username: user.username } });
   });
   return user;
 }
 
 /**
- * The user when the password is right and the account enabled, otherwise undefined. An unknown
- * username costs the same argon2 verification as a wrong password, so timing tells nothing.
+ * The user when the password is right and the account enabled, otherwise undefined. The name is
+ * looked up in NFC, as users are stored. An unknown username, or one no user can have, costs the
+ * same argon2 verification as a wrong password, so timing tells nothing.
  */
 export async function authenticateUser(db: Queryable, username: string, password: string): Promise<User | undefined> {
-  const user = await findUserByUsername(db, username);
+  const checked = checkUsername(username);
+  const user = checked.valid ? await findUserByUsername(db, checked.username) : undefined;
   if (!user) return verifyAgainstDummy(password).then(() => undefined);
   const passwordMatches = await verifyPassword(user.passwordHash, password);
   if (!passwordMatches || user.disabled) return undefined;

@@ -63,6 +63,14 @@ describe.each(cliTargetFactories)('gatehouse migrate, client create and user cre
       const line = expectOneLineFailure(await gatehouse(['user', 'create', '--username', 'alice', '--password-stdin', '--scopes', 'read'], 'another password'));
       expect(line).toMatch(/already exists/);
     }, SLOW);
+
+    it('stores the name in NFC, so its other form is the same, taken name', async () => {
+      const result = await gatehouse(['user', 'create', '--username', 'Jose\u0301', '--password-stdin', '--scopes', 'read', '--json'], 'jose password');
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout).username).toBe('Jos\u00e9');
+      const line = expectOneLineFailure(await gatehouse(['user', 'create', '--username', 'Jos\u00e9', '--password-stdin', '--scopes', 'read'], 'jose password'));
+      expect(line).toMatch(/already exists/);
+    }, SLOW);
   });
 
   describe('what the CLI created works at /token', () => {
@@ -112,6 +120,22 @@ describe('gatehouse refuses bad arguments in one line, before opening the databa
       const line = expectOneLineFailure(await gatehouse(['user', 'create', '--username', 'empty', '--password-stdin', '--scopes', 'read'], input));
       expect(line).toMatch(/password/);
     }
+  }, SLOW);
+
+  it.each([
+    ['U+202E RIGHT-TO-LEFT OVERRIDE', 'admin\u202Egpj.exe'],
+    ['U+200B ZERO WIDTH SPACE', 'ad\u200Bmin'],
+    ['U+0007 BELL', 'bell\u0007'],
+    ['U+2028 LINE SEPARATOR', 'line\u2028break'],
+  ])('refuses a username with %s, naming the code point', async (_name, username) => {
+    const line = expectOneLineFailure(await gatehouse(['user', 'create', '--username', username, '--password-stdin', '--scopes', 'read'], 'a good password'));
+    expect(line).toMatch(/U\+(202E|200B|0007|2028)/);
+    expect(line).not.toContain(username);
+  }, SLOW);
+
+  it('refuses such a username in grants list --username too', async () => {
+    const line = expectOneLineFailure(await gatehouse(['grants', 'list', '--username', 'ad\u200Bmin']));
+    expect(line).toMatch(/U\+200B/);
   }, SLOW);
 
   it('refuses a bad email address', async () => {

@@ -54,4 +54,29 @@ describe.each(cliTargetFactories)('gatehouse list commands and user import on $n
     },
     CLI_TEST_TIMEOUT_MS,
   );
+
+  it(
+    'imports names in NFC, refuses names with control or bidirectional characters, and shows those as code points',
+    async () => {
+      const csv = join(folder, 'names.csv');
+      writeFileSync(csv, 'username,password\nRene\u0301e,renee password\nevil\u202Etxt.exe,evil password\n');
+      const imported = await gatehouse(['user', 'import', csv]);
+      expect(imported.code).toBe(1);
+      expect(imported.stdout).toContain('created 1 user(s)');
+      expect(imported.stdout).toMatch(/line 3 \(evil<U\+202E>txt\.exe\): .*U\+202E/);
+      expect(imported.stdout).not.toContain('\u202E');
+      const users = JSON.parse((await gatehouse(['user', 'list', '--json'])).stdout) as { username: string }[];
+      expect(users.map((u) => u.username)).toContain('Ren\u00e9e');
+      const { database } = await target.open();
+      try {
+        const renee = await database.db('users').where({ username: 'Ren\u00e9e' }).first();
+        await startGrant(database.db, { clientId: 'app', userId: renee.id, scopes: ['read'], now: new Date(), lifetimeSeconds: 3600 });
+      } finally {
+        await database.close();
+      }
+      const grants = JSON.parse((await gatehouse(['grants', 'list', '--username', 'Rene\u0301e', '--json'])).stdout);
+      expect(grants).toEqual([expect.objectContaining({ username: 'Ren\u00e9e', client_id: 'app' })]);
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
 });

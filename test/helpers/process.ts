@@ -89,6 +89,8 @@ export interface ServerProcess {
   baseUrl: string;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
+  /** Everything the process wrote to stdout (its log lines) so far. */
+  stdout(): string;
   /** Resolves with the exit code (or signal) when the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGKILL if still running; safe to call twice. */
@@ -110,10 +112,12 @@ export async function startServerProcess(databaseUrl: string, port: number, env:
       LOCKOUT_THRESHOLD: '0',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
   let done = false;
   void exited.then(() => (done = true));
@@ -122,6 +126,7 @@ export async function startServerProcess(databaseUrl: string, port: number, env:
     child,
     baseUrl,
     stderr: () => stderr,
+    stdout: () => stdout,
     exited,
     async kill() {
       if (!done) child.kill('SIGKILL');

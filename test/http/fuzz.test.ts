@@ -1,13 +1,22 @@
+import { METHODS } from 'node:http';
+import { Writable } from 'node:stream';
 import fc from 'fast-check';
+import pino from 'pino';
 import supertest, { type Response } from 'supertest';
+import { rawRequest } from '../helpers/raw-http.js';
 import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
 import { passwordTokens } from '../helpers/token.js';
 
 /**
  * Property-based: thousands of random form bodies, JSON bodies, content types, query strings and
- * Authorization headers thrown at /token, /introspect, /revoke and /admin/*. Whatever arrives, the
- * answer is never a 5xx, and every refusal is a 4xx JSON body with a string `error` and no trace of
- * internals. A valid grant still works afterwards.
+ * Authorization headers thrown at /token, /introspect, /revoke and /admin/*; any HTTP method token on
+ * known and unknown paths; any pagination cursor on every admin list. Whatever arrives, the answer
+ * is never a 5xx, every refusal is a 4xx JSON body with a string `error` and no trace of internals,
+ * and nothing is logged at error level. A valid grant still works afterwards.
+ *
+ * The runs are seeded: FUZZ_SEED (an integer) when set, else a fixed seed, so a run repeats exactly.
+ * A failure prints its seed and path; `FUZZ_SEED=<seed> npm test -- test/http/fuzz.test.ts`
+ * replays it, and `FUZZ_SEED=$RANDOM` explores inputs the fixed seed does not reach.
  */
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -20,10 +29,21 @@ let user: { username: string; password: string };
 let adminAccessToken: string;
 let userAccessToken: string;
 let userRefreshToken: string;
+/** Lines the server logged at error level (a 500, or a fault it could not answer for). */
+const errorLogLines: string[] = [];
+
+const FUZZ_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20_261_128;
+if (!Number.isSafeInteger(FUZZ_SEED)) throw new Error(`FUZZ_SEED must be an integer, got ${JSON.stringify(process.env.FUZZ_SEED)}`);
 
 beforeAll(async () => {
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      errorLogLines.push(...chunk.toString().split('\n').filter((line: string) => line !== ''));
+      done();
+    },
+  });
   // Lockout and rate limits are other tests' business; here they would only hide the parsers.
-  server = await startTestServer({ env: { RATE_LIMIT_PER_IP: '0', LOCKOUT_THRESHOLD: '0' } });
+  server = await startTestServer({ env: { RATE_LIMIT_PER_IP: '0', LOCKOUT_THRESHOLD: '0' }, logger: pino({ level: 'error' }, sink) });
   const created = await server.createClient({ id: 'fuzz-app' });
   fuzzClient = { id: created.clientId, secret: created.clientSecret as string };
   publicClientId = (await server.createClient({ id: 'fuzz-public', public: true, grantTypes: ['password', 'refresh_token'] })).clientId;
@@ -250,7 +270,68 @@ function adminRequest(): fc.Arbitrary<FuzzRequest> {
   }) as fc.Arbitrary<FuzzRequest>;
 }
 
-const RUN = { numRuns: 500, seed: undefined as number | undefined, endOnFailure: false };
+/** Any method token: each one Node parses (upper case), others Node refuses (lower or mixed case, unknown tokens). */
+const methodToken = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...METHODS) },
+  { weight: 1, arbitrary: fc.constantFrom(...METHODS).map((method) => method.toLowerCase()) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...METHODS), fc.array(fc.boolean(), { minLength: 12, maxLength: 12 })).map(([method, upper]) => [...method].map((c, i) => (upper[i] ? c : c.toLowerCase())).join('')) },
+  { weight: 2, arbitrary: fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,12}$/) },
+  { weight: 1, arbitrary: fc.constantFrom('PRI', 'HTTP/1.1', 'GET\t', 'BREW', 'DEBUG', 'TRACK', 'PATCH', 'OPTIONS', 'HEAD') },
+);
+
+const KNOWN_PATHS = [
+  '/token',
+  '/introspect',
+  '/revoke',
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/jwks.json',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/openapi.json',
+  '/docs',
+  '/docs/x.js',
+  ...ADMIN_PATHS.map((path) => path.replace('{id}', '7d1f7a52-8c1e-4c5e-9d3a-2f1b0c9e8a77')),
+];
+
+/** A request target: a known path (with a random query sometimes), an unknown one, or odd forms. */
+const requestTarget = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...KNOWN_PATHS), queryString).map(([path, query]) => `${path}${query ?? ''}`) },
+  { weight: 2, arbitrary: fc.webPath() },
+  { weight: 1, arbitrary: fc.constantFrom('*', '/', '//', '/admin', '/admin/', '/token/', '/TOKEN', '/..%2f..', 'example.com:443', 'http://x/token', '/%00', '/%ff') },
+);
+
+/** Base64url of JSON values shaped like every list's sort key, and of anything else. */
+const anyCursor = fc.oneof(
+  { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((value) => Buffer.from(JSON.stringify(value) ?? 'null').toString('base64url')) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .oneof(shortText, fc.bigInt().map(String), fc.integer().map(String), fc.double().map(String), fc.constantFrom('0', '1', '-1', '01', '9223372036854775807', '9223372036854775808', ' 1', '1 ', 'abc'))
+      .map((value) => Buffer.from(JSON.stringify(value)).toString('base64url')),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(
+        fc.oneof(
+          fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+          fc.date().map((date) => (Number.isNaN(date.getTime()) ? 'Invalid Date' : date.toString())),
+          fc.tuple(fc.integer({ min: -300_000, max: 300_000 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 })).map(
+            ([year, month, day]) => `${year < 0 ? '-' : year > 9999 ? '+' : ''}${String(Math.abs(year)).padStart(year < 0 || year > 9999 ? 6 : 4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}T00:00:00.000Z`,
+          ),
+          fc.constantFrom('-004714-11-23T00:00:00Z', '1970-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z', '2021-02-29T00:00:00.000Z'),
+          shortText,
+        ),
+        fc.oneof(fc.uuid(), shortText, fc.integer()),
+      )
+      .map((value) => Buffer.from(JSON.stringify(value)).toString('base64url')),
+  },
+  { weight: 2, arbitrary: fc.string({ maxLength: 60 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
+);
+
+const RUN = { numRuns: 500, seed: FUZZ_SEED, endOnFailure: false };
 
 describe('random input never causes a 5xx', () => {
   test('/token answers 4xx JSON errors (or 200 for a request that happens to be valid)', async () => {
@@ -292,6 +373,44 @@ describe('random input never causes a 5xx', () => {
   }, 60_000);
 });
 
+describe('any HTTP method on any path', () => {
+  test('answers 2xx or a 4xx JSON error (405 for methods no route takes), never a 5xx, and logs no error', async () => {
+    const logged = errorLogLines.length;
+    await fc.assert(
+      fc.asyncProperty(methodToken, requestTarget, fc.boolean(), async (method, target, withToken) => {
+        const response = await rawRequest(server.baseUrl, method, target, { headers: withToken ? [`Authorization: Bearer ${adminAccessToken}`] : [] });
+        const where = `${method} ${target.slice(0, 120)} → ${response.status} ${response.body.slice(0, 200)}`;
+        if (response.status >= 500 || response.status < 200 || (response.status >= 300 && response.status < 400)) throw new Error(`unexpected answer: ${where}`);
+        if (response.status >= 400) {
+          if (!/^application\/json/.test(response.headers['content-type'] ?? '')) throw new Error(`not JSON: ${where}`);
+          // HEAD answers carry no body (RFC 9110 §9.3.2).
+          if (method !== 'HEAD' && typeof (JSON.parse(response.body) as { error?: unknown }).error !== 'string') throw new Error(`no error string: ${where}`);
+        }
+        if (response.status === 405 && response.headers.allow === undefined) throw new Error(`405 without Allow: ${where}`);
+        if (errorLogLines.length > logged) throw new Error(`logged at error level: ${where}\n${errorLogLines[logged]?.slice(0, 300)}`);
+      }),
+      RUN,
+    );
+  }, 120_000);
+});
+
+describe('any cursor on every paginated admin list', () => {
+  test.each(['/admin/audit', '/admin/grants', '/admin/clients', '/admin/users'])('%s answers 200 or 400 invalid_request, never a 5xx, and logs no error', async (path) => {
+    const logged = errorLogLines.length;
+    await fc.assert(
+      fc.asyncProperty(anyCursor, fc.option(fc.constantFrom('1', '2', '50', '200'), { freq: 2 }), async (cursor, limit) => {
+        const query = `?cursor=${encodeURIComponent(safe(cursor))}${limit === null ? '' : `&limit=${limit}`}`;
+        const response = await supertest(server.baseUrl).get(`${path}${query}`).set('Authorization', `Bearer ${adminAccessToken}`);
+        const where = `GET ${path}${query.slice(0, 200)} → ${response.status} ${response.text.slice(0, 200)}`;
+        if (response.status !== 200 && !(response.status === 400 && response.body?.error === 'invalid_request')) throw new Error(`unexpected answer: ${where}`);
+        if (!/^application\/json/.test(String(response.headers['content-type']))) throw new Error(`not JSON: ${where}`);
+        if (errorLogLines.length > logged) throw new Error(`logged at error level: ${where}\n${errorLogLines[logged]?.slice(0, 300)}`);
+      }),
+      { ...RUN, numRuns: 300 },
+    );
+  }, 60_000);
+});
+
 describe('requests too large for Node to parse', () => {
   test('headers past 16 KiB get a JSON 431, not a bare status line', async () => {
     const response = await supertest(server.baseUrl).post('/token').set('X-Padding', 'x'.repeat(20_000)).type('form').send({ grant_type: 'password' });
@@ -310,5 +429,9 @@ describe('the server still works after the fuzzing', () => {
     expect(typeof tokens.refresh_token).toBe('string');
     const health = await server.http.get('/readyz');
     expect(health.status).toBe(200);
+  });
+
+  test('nothing was logged at error level during the fuzzing', () => {
+    expect(errorLogLines).toEqual([]);
   });
 });

@@ -87,6 +87,57 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('GET /metrics with METRICS_TOKEN', () => {
+  const TOKEN = 'a-metrics-token-of-forty-characters-0123';
+  let server: TestServer;
+  let open: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { METRICS_TOKEN: TOKEN } });
+    open = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+    await open.close();
+  });
+
+  it('answers 401 with a Bearer challenge without the token', async () => {
+    const response = await server.http.get('/metrics');
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer /);
+    expect(response.body).toEqual({ error: 'invalid_token', error_description: expect.any(String) });
+    expect(response.text).not.toContain('gatehouse_');
+  });
+
+  it.each([
+    ['a wrong token of the same length', `Bearer ${TOKEN.slice(0, -1)}x`],
+    ['a prefix of the token', `Bearer ${TOKEN.slice(0, 32)}`],
+    ['the token with more after it', `Bearer ${TOKEN}x`],
+    ['the token as Basic credentials', `Basic ${Buffer.from(`metrics:${TOKEN}`).toString('base64')}`],
+    ['the token without a scheme', TOKEN],
+    ['an admin-style bearer of garbage', 'Bearer eyJhbGciOiJub25lIn0.e30.'],
+  ])('answers 401 invalid_token for %s', async (_name, authorization) => {
+    const response = await server.http.get('/metrics').set('Authorization', authorization);
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer .*error="invalid_token"/);
+    expect(response.body.error).toBe('invalid_token');
+    expect(response.text).not.toContain(TOKEN);
+  });
+
+  it('answers the metrics with the right token (the scheme name in any case)', async () => {
+    for (const scheme of ['Bearer', 'bearer']) {
+      const response = await server.http.get('/metrics').set('Authorization', `${scheme} ${TOKEN}`);
+      expect(response.status).toBe(200);
+      expect(response.text).toContain('gatehouse_http_request_duration_seconds');
+    }
+  });
+
+  it('stays open without METRICS_TOKEN, as the contract lists it among the public endpoints', async () => {
+    const response = await open.http.get('/metrics');
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('process_cpu_user_seconds_total');
+  });
+});
+
 describe('the client IP behind a proxy (TRUST_PROXY)', () => {
   let server: TestServer;
   beforeAll(async () => {

@@ -36,7 +36,9 @@ describe('configuration defaults follow the contract', () => {
       trustProxy: false,
       webConcurrency: 1,
       logLevel: 'info',
+      metricsToken: undefined,
     });
+    expect(loadConfig({ METRICS_TOKEN: SECRET }).metricsToken).toBe(SECRET);
   });
 
   it('derives the default issuer from PORT, and takes ISSUER as given without a trailing slash', () => {
@@ -127,6 +129,8 @@ describe('a bad value is a ConfigError naming the variable', () => {
     ['TRUST_PROXY', 'yes'],
     ['WEB_CONCURRENCY', '0'],
     ['LOG_LEVEL', 'loud'],
+    ['METRICS_TOKEN', 'shorter-than-32-characters'],
+    ['METRICS_TOKEN', 'a metrics token with spaces in it, long enough'],
   ])('refuses %s=%j', (variable, value) => {
     const error = configError({ [variable as string]: value as string });
     expect(error.variable).toBe(variable);
@@ -145,5 +149,8 @@ describe('a bad value is a ConfigError naming the variable', () => {
     expect(error.message).not.toContain('my-short-secret');
     const urlError = configError({ DATABASE_URL: 'mysql://user:hunter2@localhost/db' });
     expect(urlError.message).not.toContain('hunter2');
+    const metricsError = configError({ METRICS_TOKEN: 'short-metrics-token' });
+    expect(metricsError.variable).toBe('METRICS_TOKEN');
+    expect(metricsError.message).not.toContain('short-metrics-token');
   });
 });

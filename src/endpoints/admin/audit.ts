@@ -2,7 +2,7 @@ import type { Context, Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
 import { listAudit as listAuditRecords, recordAudit } from '../../services/audit.js';
 import type { AuditRecord } from '../../store/audit-repository.js';
-import { page, pageSize, queryParameters, decodeCursor, isString } from './pagination.js';
+import { page, pageSize, queryParameters, decodeCursor, isIdCursor } from './pagination.js';
 
 /** Records an admin action the services do not audit themselves; details carry identifiers only. */
 export async function recordAdminAction(deps: Deps, ctx: Context, action: string, details: Record<string, unknown>, count?: number): Promise<void> {
@@ -31,7 +31,7 @@ export function listAudit(deps: Deps): Middleware {
   return async (ctx) => {
     const query = queryParameters(ctx, ['action', 'actor_id', 'limit', 'cursor'] as const);
     const limit = pageSize(query.limit);
-    const beforeId = decodeCursor(query.cursor, isString);
+    const beforeId = decodeCursor(query.cursor, isIdCursor);
     const rows = await listAuditRecords(deps.db, { action: query.action, actorId: query.actor_id, beforeId, limit: limit + 1 });
     ctx.body = page(rows, limit, present, (last) => last.id);
   };

@@ -6,7 +6,7 @@ import { adminActor } from '../../http/bearer-auth.js';
 import { changeClient, createClient, GRANT_TYPES, removeClient as deleteClient } from '../../services/clients.js';
 import { findClientById, listClients as listClientRows } from '../../store/clients-repository.js';
 import { presentClient } from '../../services/presenters.js';
-import { decodeCursor, isString, page, pageSize, queryParameters } from './pagination.js';
+import { decodeCursor, isTextCursor, page, pageSize, queryParameters } from './pagination.js';
 
 const SCOPES = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 }, maxItems: 200 } as const;
 const GRANTS = { type: 'array', items: { type: 'string', enum: [...GRANT_TYPES] }, minItems: 1, maxItems: 3 } as const;
@@ -57,7 +57,7 @@ export function listClients(deps: Deps): Middleware {
   return async (ctx) => {
     const query = queryParameters(ctx, ['limit', 'cursor'] as const);
     const limit = pageSize(query.limit);
-    const rows = await listClientRows(deps.db, { after: decodeCursor(query.cursor, isString), limit: limit + 1 });
+    const rows = await listClientRows(deps.db, { after: decodeCursor(query.cursor, isTextCursor), limit: limit + 1 });
     ctx.body = page(rows, limit, presentClient, (last) => last.id);
   };
 }

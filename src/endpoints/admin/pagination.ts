@@ -22,8 +22,13 @@ export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
+/**
+ * A cursor is refused at the edge unless it is base64url of JSON that `isValid` accepts: whatever
+ * reaches the query must be a value its column takes, or PostgreSQL fails the query (a 500).
+ */
 export function decodeCursor<T>(cursor: string | undefined, isValid: (value: unknown) => value is T): T | undefined {
   if (cursor === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidRequest('the cursor is invalid');
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (isValid(value) && !containsNul(value)) return value;
@@ -48,6 +53,22 @@ export function page<T, R>(rows: T[], limit: number, present: (row: T) => R, cur
   return { items: kept.map(present), next_cursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null };
 }
 
-export const isString = (value: unknown): value is string => typeof value === 'string';
-export const isPair = (value: unknown): value is [string, string] =>
-  Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string';
+/** A text key (client id, username): what the column can hold, so no lone UTF-16 surrogate. */
+export const isTextCursor = (value: unknown): value is string =>
+  typeof value === 'string' && value.length >= 1 && value.length <= 255 && !/\p{Cs}/u.test(value);
+
+/** A bigint id (the audit log's), as a decimal string within the column's range. */
+export const isIdCursor = (value: unknown): value is string =>
+  typeof value === 'string' && /^[1-9][0-9]{0,18}$/.test(value) && BigInt(value) <= 9_223_372_036_854_775_807n;
+
+/**
+ * A timestamp as toISOString writes it, of a day that exists, from 1970 to 9999: well inside what
+ * PostgreSQL's timestamptz takes (Date.parse alone lets `-004714-11-23…` or `+275760-…` through).
+ */
+export const isTimestampCursor = (value: unknown): value is string =>
+  typeof value === 'string' &&
+  /^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/.test(value) &&
+  !Number.isNaN(Date.parse(value)) &&
+  new Date(value).toISOString() === value;
+
+export const isPair = (value: unknown): value is [unknown, unknown] => Array.isArray(value) && value.length === 2;

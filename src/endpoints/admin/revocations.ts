@@ -7,7 +7,8 @@ import { InvalidRequest } from '../../errors.js';
 import { isUuid } from '../../lib/uuid.js';
 import { listActiveGrants } from '../../store/grants-repository.js';
 import { presentGrant } from '../../services/presenters.js';
-import { decodeCursor, isPair, page, pageSize, queryParameters } from './pagination.js';
+import { normalizeUsername } from '../../services/users.js';
+import { decodeCursor, isPair, isTimestampCursor, page, pageSize, queryParameters } from './pagination.js';
 
 const IDENTIFIER = { type: 'string', minLength: 1, maxLength: 255 } as const;
 export const revocationRequestSchema = {
@@ -40,7 +41,7 @@ export function createRevocation(deps: Deps): Middleware {
 }
 
 const isGrantCursor = (value: unknown): value is [string, string] =>
-  isPair(value) && !Number.isNaN(Date.parse(value[0])) && isUuid(value[1]);
+  isPair(value) && isTimestampCursor(value[0]) && typeof value[1] === 'string' && isUuid(value[1]);
 
 
 /** GET /admin/grants?username=&client_id=&limit=&cursor= — active grants (sessions), newest first. */
@@ -50,7 +51,7 @@ export function listGrants(deps: Deps): Middleware {
     const limit = pageSize(query.limit);
     const cursor = decodeCursor(query.cursor, isGrantCursor);
     const rows = await listActiveGrants(deps.db, {
-      username: query.username,
+      username: query.username === undefined ? undefined : normalizeUsername(query.username),
       clientId: query.client_id,
       now: deps.clock.now(),
       before: cursor ? { createdAt: new Date(cursor[0]), id: cursor[1] } : undefined,

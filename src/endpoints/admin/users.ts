@@ -6,7 +6,7 @@ import { adminActor } from '../../http/bearer-auth.js';
 import { changeUser, createUser, removeUser as deleteUser } from '../../services/users.js';
 import { findUserById, listUsers as listUserRows } from '../../store/users-repository.js';
 import { presentUser } from '../../services/presenters.js';
-import { decodeCursor, isString, page, pageSize, queryParameters } from './pagination.js';
+import { decodeCursor, isTextCursor, page, pageSize, queryParameters } from './pagination.js';
 
 const SCOPES = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 }, maxItems: 200 } as const;
 const OPTIONAL_TEXT = { type: ['string', 'null'], maxLength: 320 } as const;
@@ -48,7 +48,7 @@ export function listUsers(deps: Deps): Middleware {
   return async (ctx) => {
     const query = queryParameters(ctx, ['limit', 'cursor'] as const);
     const limit = pageSize(query.limit);
-    const rows = await listUserRows(deps.db, { after: decodeCursor(query.cursor, isString), limit: limit + 1 });
+    const rows = await listUserRows(deps.db, { after: decodeCursor(query.cursor, isTextCursor), limit: limit + 1 });
     ctx.body = page(rows, limit, presentUser, (last) => last.username);
   };
 }

@@ -1,0 +1,54 @@
+import { createPostgresDatabase, ensureBuilt, freePort, startServerProcess, type PostgresDatabase, type ServerProcess } from '../helpers/process.js';
+
+/**
+ * Without METRICS_TOKEN, /metrics is open (the contract lists it as public). The server says so once,
+ * at start, when HOST lets other machines reach it; not on loopback, not with a token, and once for
+ * all workers.
+ */
+
+const TOKEN = 'metrics-token-for-the-process-test-0123456789';
+
+let database: PostgresDatabase;
+beforeAll(async () => {
+  await ensureBuilt();
+  database = await createPostgresDatabase();
+}, 180_000);
+afterAll(() => database?.drop());
+
+/** Starts the real server with LOG_LEVEL=warn, lets it settle, stops it with SIGTERM; returns its warnings. */
+async function warningsAtStart(env: Record<string, string>, check?: (server: ServerProcess) => Promise<void>): Promise<{ msg: string; host?: string }[]> {
+  const server = await startServerProcess(database.url, await freePort(), { LOG_LEVEL: 'warn', ...env });
+  try {
+    await check?.(server);
+    // Workers log as they come up: give a second one time to write anything it would.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  } finally {
+    server.child.kill('SIGTERM');
+    await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    await server.kill();
+  }
+  const lines = server.stdout().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { level: number; msg: string; host?: string });
+  return lines.filter((line) => line.level === 40 && /METRICS_TOKEN/.test(line.msg));
+}
+
+describe('the warning about an open /metrics', () => {
+  it('is logged once when HOST is not a loopback address and METRICS_TOKEN is unset', async () => {
+    expect(await warningsAtStart({ HOST: '0.0.0.0' })).toEqual([expect.objectContaining({ host: '0.0.0.0' })]);
+  }, 120_000);
+
+  it('is logged once, not once per worker, with WEB_CONCURRENCY=2', async () => {
+    expect(await warningsAtStart({ HOST: '0.0.0.0', WEB_CONCURRENCY: '2' })).toHaveLength(1);
+  }, 120_000);
+
+  it('is not logged on a loopback address', async () => {
+    expect(await warningsAtStart({ HOST: '127.0.0.1' })).toEqual([]);
+  }, 120_000);
+
+  it('is not logged with METRICS_TOKEN set, and the running server then requires the token', async () => {
+    const warnings = await warningsAtStart({ HOST: '0.0.0.0', METRICS_TOKEN: TOKEN }, async (server) => {
+      expect((await fetch(`${server.baseUrl}/metrics`)).status).toBe(401);
+      expect((await fetch(`${server.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    });
+    expect(warnings).toEqual([]);
+  }, 120_000);
+});
