@@ -1,7 +1,7 @@
 /**
  * The bound for the refresh workload: the database work of one `grant_type=refresh_token` request,
  * without HTTP, JSON, signing or hashing — the same statements through the server's own store code,
- * in the order src/http/client-auth.ts and src/grants/refresh-token.ts run them. Keep it in step with
+ * in the order src/http/client-auth.ts and src/grant-types/refresh-token.ts run them. Keep it in step with
  * those files: the ratio "refresh req/s ÷ this rate" is only meaningful while the statements match.
  */
 import { randomBytes } from 'node:crypto';

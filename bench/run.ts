@@ -20,6 +20,7 @@ import { createDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
 import { closeDatabase } from '../src/store/database.js';
 import { CLI_ACTOR } from '../src/services/actor.js';
+import { createAdminDeps } from '../src/deps.js';
 import { createClient } from '../src/services/clients.js';
 import { createUser } from '../src/services/users.js';
 import { systemClock } from '../src/lib/clock.js';
@@ -207,9 +208,9 @@ async function seed(env: Record<string, string>): Promise<{ userId: string }> {
   const { config, db } = await openConfiguredDatabase(loadConfig(env), { migrate: true });
   try {
     await createDeps(config, db, { logger: createLogger('silent') });
-    await createClient(db, systemClock, { id: CLIENT.id, secret: CLIENT.secret, grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['api'] }, CLI_ACTOR);
-    await createClient(db, systemClock, { id: INTROSPECTOR.id, secret: INTROSPECTOR.secret, grantTypes: ['client_credentials'], scopes: ['api'] }, CLI_ACTOR);
-    const user = await createUser(db, systemClock, { username: USER.username, password: USER.password, scopes: ['api'] }, config, CLI_ACTOR);
+    await createClient(createAdminDeps(config, db), { id: CLIENT.id, secret: CLIENT.secret, grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['api'] }, CLI_ACTOR);
+    await createClient(createAdminDeps(config, db), { id: INTROSPECTOR.id, secret: INTROSPECTOR.secret, grantTypes: ['client_credentials'], scopes: ['api'] }, CLI_ACTOR);
+    const user = await createUser(createAdminDeps(config, db), { username: USER.username, password: USER.password, scopes: ['api'] }, CLI_ACTOR);
     return { userId: user.id };
   } finally {
     await closeDatabase(db);

@@ -1,20 +1,8 @@
 import cors from '@koa/cors';
 import Router from '@koa/router';
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import helmet from 'koa-helmet';
 import type { Deps } from './deps.js';
-import { listAudit } from './endpoints/admin/audit.js';
-import { getClient, listClients, registerClient, removeClient, updateClient } from './endpoints/admin/clients.js';
-import { listKeys, rotateKeysNow } from './endpoints/admin/keys.js';
-import { createRevocation, listGrants } from './endpoints/admin/revocations.js';
-import { getUser, listUsers, registerUser, removeUser, updateUser } from './endpoints/admin/users.js';
-import { livenessEndpoint, readinessEndpoint } from './endpoints/health.js';
-import { introspectEndpoint } from './endpoints/introspect.js';
-import { jwksEndpoint } from './endpoints/jwks.js';
-import { metadataEndpoint } from './endpoints/metadata.js';
-import { metricsEndpoint } from './endpoints/metrics.js';
-import { revokeEndpoint } from './endpoints/revoke.js';
-import { tokenEndpoint } from './endpoints/token.js';
 import { allowedMethods } from './http/allowed-methods.js';
 import { bearerAuth } from './http/bearer-auth.js';
 import { clientAuth } from './http/client-auth.js';
@@ -22,54 +10,39 @@ import { errorHandler } from './http/error-handler.js';
 import { formBody } from './http/form-body.js';
 import { jsonBody } from './http/json-body.js';
 import { noStore } from './http/no-store.js';
-import { tokenRateLimit } from './http/rate-limit.js';
 import { requestLog } from './http/request-log.js';
-import { apiReferenceAsset, apiReferencePage, openApiEndpoint } from './openapi/endpoints.js';
+import { ROUTES, type Access, type Route } from './routes.js';
 
-/** The Koa app and the whole route table. */
-export function createApp(deps: Deps): Koa {
+/** What each kind of access puts in front of a handler. */
+function accessMiddleware(deps: Deps, access: Access): Middleware[] {
+  switch (access.kind) {
+    case 'anyone':
+      return [];
+    case 'client':
+      // Form bodies and client authentication: the OAuth endpoints (RFC 6749 §2.3, §3.2).
+      return [noStore, formBody, clientAuth(deps, { allowPublic: access.allowPublic })];
+    case 'admin':
+      // JSON bodies and bearer tokens carrying an admin scope (RFC 6750).
+      return [noStore, bearerAuth(deps, access.scope), jsonBody];
+  }
+}
+
+/** `/admin/clients/{id}` (OpenAPI) → `/admin/clients/:id` (router). */
+function routerPath(path: string): string {
+  return path.replace(/\{([A-Za-z_]+)\}/g, ':$1');
+}
+
+/** The Koa app: the middleware every request passes, then the route table (src/routes.ts). */
+export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Koa {
   // Behind a proxy, trust only the address the nearest proxy appended (the right-most one):
   // earlier X-Forwarded-For entries are whatever the client chose to send.
   const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: 1 });
   app.silent = true;
   const router = new Router();
-  const anyClient = clientAuth(deps, { allowPublic: true });
-  const confidentialClient = clientAuth(deps, { allowPublic: false });
-
-  // Discovery
-  router.get('/.well-known/oauth-authorization-server', metadataEndpoint(deps));
-  router.get('/.well-known/jwks.json', jwksEndpoint(deps));
-
-  // OAuth endpoints: form bodies, client authentication
-  router.post('/token', noStore, tokenRateLimit(deps.throttle), formBody, anyClient, tokenEndpoint(deps));
-  router.post('/introspect', noStore, formBody, confidentialClient, introspectEndpoint(deps));
-  router.post('/revoke', noStore, formBody, anyClient, revokeEndpoint(deps));
-
-  // Admin API: JSON, bearer tokens carrying an admin scope
-  const admin = (scope: string) => [noStore, bearerAuth(deps, scope), jsonBody] as const;
-  router.post('/admin/revocations', ...admin('admin:tokens'), createRevocation(deps));
-  router.get('/admin/grants', ...admin('admin:tokens'), listGrants(deps));
-  router.get('/admin/audit', ...admin('admin:tokens'), listAudit(deps));
-  router.get('/admin/keys', ...admin('admin:keys'), listKeys(deps));
-  router.post('/admin/keys/rotate', ...admin('admin:keys'), rotateKeysNow(deps));
-  router.get('/admin/clients', ...admin('admin:clients'), listClients(deps));
-  router.post('/admin/clients', ...admin('admin:clients'), registerClient(deps));
-  router.get('/admin/clients/:id', ...admin('admin:clients'), getClient(deps));
-  router.patch('/admin/clients/:id', ...admin('admin:clients'), updateClient(deps));
-  router.delete('/admin/clients/:id', ...admin('admin:clients'), removeClient(deps));
-  router.get('/admin/users', ...admin('admin:users'), listUsers(deps));
-  router.post('/admin/users', ...admin('admin:users'), registerUser(deps));
-  router.get('/admin/users/:id', ...admin('admin:users'), getUser(deps));
-  router.patch('/admin/users/:id', ...admin('admin:users'), updateUser(deps));
-  router.delete('/admin/users/:id', ...admin('admin:users'), removeUser(deps));
-
-  // Operations
-  router.get('/healthz', livenessEndpoint);
-  router.get('/readyz', readinessEndpoint(deps));
-  router.get('/metrics', metricsEndpoint(deps));
-  router.get('/openapi.json', openApiEndpoint(deps));
-  router.get('/docs', apiReferencePage);
-  router.get('/docs/:asset', apiReferenceAsset);
+  for (const route of routes) {
+    const chain = [...(route.guard ? [route.guard(deps)] : []), ...accessMiddleware(deps, route.access), route.handler(deps)];
+    router[route.method](routerPath(route.path), ...chain);
+  }
 
   app.use(requestLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { KeyService } from './keys/key-service.js';
+import type { KeyService } from './keys/key-service.js';
+import { createKeyService } from './keys/policy.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './logger.js';
+import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
 import { createThrottle, type Throttle } from './services/throttle.js';
 import type { Database } from './store/database.js';
@@ -17,35 +19,20 @@ export interface Deps {
   logger: Logger;
   metrics: Metrics;
   throttle: Throttle;
+  /** Client credentials checks, with a short cache of successes that client changes empty. */
+  clientAuthentication: ClientAuthentication;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
 }
 
-/** Seconds a retired key stays published beyond the access-token lifetime (clock skew, caches). */
-export const KEY_RETENTION_LEEWAY = 300;
-
 /**
- * How often each instance re-reads the key table (and rotates when due): every 5 s, sooner when
- * the key timings are shorter than that (tests use seconds), so an instance learns of a new key
- * well within the publish-ahead time and signs with a new current key within seconds.
+ * What the admin services need and no more: the CLI, seeding scripts and tests use this without
+ * keys, metrics or a logger.
  */
-export function keyRefreshIntervalMs(config: Pick<Config, 'keyRotationInterval' | 'keyPublishAhead'>): number {
-  const shortest = Math.min(config.keyRotationInterval, config.keyPublishAhead) * 1000;
-  return Math.max(250, Math.min(5_000, Math.floor(shortest / 4)));
-}
+export type AdminDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'clientAuthentication'>;
 
-export function createKeyService(config: Config, db: Database, clock: Clock): KeyService {
-  if (!config.keyEncryptionSecret) throw new Error('KEY_ENCRYPTION_SECRET is not set');
-  return new KeyService(
-    db,
-    {
-      encryptionSecret: config.keyEncryptionSecret,
-      rotationInterval: config.keyRotationInterval,
-      publishAhead: config.keyPublishAhead,
-      retention: config.accessTokenTtl + KEY_RETENTION_LEEWAY,
-    },
-    clock,
-  );
+export function createAdminDeps(config: Config, db: Database, clock: Clock = systemClock): AdminDeps {
+  return { config, db, clock, clientAuthentication: createClientAuthentication(db) };
 }
 
 /** Builds the services and loads (or creates) the signing keys. Migrations must have run. */
@@ -57,5 +44,5 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const metrics = createMetrics(db, keys, clock);
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
-  return { config, db, clock, keys, logger, metrics, throttle, refreshTokenSecret };
+  return { config, db, clock, keys, logger, metrics, throttle, refreshTokenSecret, clientAuthentication: createClientAuthentication(db) };
 }

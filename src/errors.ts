@@ -57,12 +57,6 @@ export class InvalidScope extends OAuthError {
   }
 }
 
-export class UnsupportedTokenType extends OAuthError {
-  constructor(description: string) {
-    super(400, 'unsupported_token_type', description);
-  }
-}
-
 export class InvalidToken extends OAuthError {
   constructor(description = 'the access token is missing, invalid, expired or revoked') {
     super(401, 'invalid_token', description, {

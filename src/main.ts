@@ -2,15 +2,14 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { createDeps, keyRefreshIntervalMs } from './deps.js';
-import { KeyDecryptionError } from './keys/key-crypto.js';
+import { loadConfig, type Config } from './config.js';
+import { createDeps } from './deps.js';
+import { keyRefreshIntervalMs } from './keys/policy.js';
 import { answerUnparseableRequests } from './http/unparseable-requests.js';
 import { isLoopbackHost } from './lib/loopback.js';
 import { createLogger } from './logger.js';
-import { openConfiguredDatabase } from './runtime.js';
+import { closeConfiguredDatabase, openConfiguredDatabase, operatorErrorMessage } from './runtime.js';
 import { cleanUpExpiredRows } from './services/housekeeping.js';
-import { closeDatabase, DatabaseInUseError } from './store/database.js';
 
 /** In-flight requests get this long after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -62,7 +61,7 @@ async function serve(config: Config): Promise<void> {
     const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
     closeIdle.unref();
     server.close(() => {
-      closeDatabase(db)
+      closeConfiguredDatabase(db)
         .catch((error: unknown) => logger.error({ err: error }, 'closing the database failed'))
         .finally(() => process.exit(0));
     });
@@ -73,8 +72,9 @@ async function serve(config: Config): Promise<void> {
 }
 
 function fail(error: unknown): never {
-  if (error instanceof ConfigError || error instanceof DatabaseInUseError || error instanceof KeyDecryptionError) {
-    process.stderr.write(`gatehouse: ${error.message}\n`);
+  const known = operatorErrorMessage(error);
+  if (known !== undefined) {
+    process.stderr.write(`gatehouse: ${known}\n`);
   } else {
     // One line, never a stack trace: a driver error can span several lines.
     const message = error instanceof Error ? error.message : String(error);
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     // Migrate and create keys once, in the primary, before the workers race to do it.
     const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true });
     await createDeps(complete, db, { logger: createLogger('silent') });
-    await closeDatabase(db);
+    await closeConfiguredDatabase(db);
     for (let i = 0; i < workers; i++) cluster.fork();
     cluster.on('exit', (worker, code, signal) => {
       if (!stopping) {

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
+import { KeyDecryptionError } from './keys/key-crypto.js';
 import { readOrCreateEmbeddedSecret } from './keys/embedded-secret.js';
-import { closeDatabase, openDatabase, type Database } from './store/database.js';
+import { closeDatabase, DatabaseInUseError, openDatabase, type Database } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
 
 /** What the server and the CLI both do first: complete the config, open and migrate the database. */
@@ -17,4 +18,23 @@ export async function openConfiguredDatabase(config: Config, options: { migrate:
     throw error;
   }
   return { config: complete, db };
+}
+
+/** Closes the pool (or PGlite) and releases DATA_DIR. */
+export function closeConfiguredDatabase(db: Database): Promise<void> {
+  return closeDatabase(db);
+}
+
+/** Applies the migrations not yet applied; returns their names. */
+export function applyMigrations(db: Database): Promise<string[]> {
+  return migrateToLatest(db);
+}
+
+/**
+ * The one-line message of a failure the operator can fix (a bad setting, DATA_DIR held by another
+ * process, a wrong KEY_ENCRYPTION_SECRET); undefined for anything else.
+ */
+export function operatorErrorMessage(error: unknown): string | undefined {
+  if (error instanceof ConfigError || error instanceof DatabaseInUseError || error instanceof KeyDecryptionError) return error.message;
+  return undefined;
 }

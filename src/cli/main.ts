@@ -1,22 +1,20 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config.js';
-import { createKeyService } from '../deps.js';
+import { loadConfig } from '../config.js';
+import { createAdminDeps, type AdminDeps } from '../deps.js';
 import { OAuthError } from '../errors.js';
-import { KeyDecryptionError } from '../keys/key-crypto.js';
+import { createKeyService } from '../keys/policy.js';
 import { reencryptSigningKeys } from '../keys/reencrypt.js';
 import { systemClock } from '../lib/clock.js';
 import { parseScope } from '../lib/scope.js';
 import { escapeUsername } from '../lib/username.js';
-import { openConfiguredDatabase } from '../runtime.js';
+import { applyMigrations, closeConfiguredDatabase, openConfiguredDatabase, operatorErrorMessage } from '../runtime.js';
 import { CLI_ACTOR } from '../services/actor.js';
-import { createClient, validateClientInput, validateScopes } from '../services/clients.js';
+import { createClient, listEveryClient, validateClientInput, validateScopes } from '../services/clients.js';
+import { listEveryLiveGrant } from '../services/grants.js';
 import { revokeTarget, type RevocationTarget } from '../services/revocation.js';
-import { createUser, normalizeUsername, validateEmail, validatePassword } from '../services/users.js';
-import { closeDatabase, DatabaseInUseError, type Database } from '../store/database.js';
-import { migrateToLatest } from '../store/migrate.js';
-import { listSigningKeys } from '../store/signing-keys-repository.js';
-import { presentKey } from '../services/presenters.js';
-import { allActiveGrants, allClients, allUsers, table } from './listing.js';
+import { createUser, listEveryUser, normalizeUsername, validateEmail, validatePassword } from '../services/users.js';
+import { presentClient, presentGrant, presentKey, presentUser } from '../services/presenters.js';
+import { table } from './listing.js';
 import { importUsers } from './user-import.js';
 
 /** A failure to show as one line. */
@@ -26,13 +24,13 @@ function print(json: boolean | undefined, value: unknown, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human}\n`);
 }
 
-/** Opens the configured database (migrated), runs `action`, and always closes it. */
-async function withDatabase<T>(action: (db: Database, config: Config) => Promise<T>): Promise<T> {
+/** Opens the configured database (migrated), runs `action` with the admin services, and always closes it. */
+async function withDatabase<T>(action: (deps: AdminDeps) => Promise<T>): Promise<T> {
   const { db, config } = await openConfiguredDatabase(loadConfig(), { migrate: true });
   try {
-    return await action(db, config);
+    return await action(createAdminDeps(config, db, systemClock));
   } finally {
-    await closeDatabase(db);
+    await closeConfiguredDatabase(db);
   }
 }
 
@@ -57,10 +55,10 @@ export function buildProgram(): Command {
     .action(async (options: { json?: boolean }) => {
       const { db } = await openConfiguredDatabase(loadConfig(), { migrate: false });
       try {
-        const applied = await migrateToLatest(db);
+        const applied = await applyMigrations(db);
         print(options.json, { applied }, applied.length ? `applied ${applied.join(', ')}` : 'already up to date');
       } finally {
-        await closeDatabase(db);
+        await closeConfiguredDatabase(db);
       }
     });
 
@@ -87,7 +85,7 @@ export function buildProgram(): Command {
       };
       // Bad arguments are refused before the database is opened (or, embedded, created).
       validateClientInput(input);
-      const result = await withDatabase((db) => createClient(db, systemClock, input, CLI_ACTOR));
+      const result = await withDatabase((deps) => createClient(deps, input, CLI_ACTOR));
       process.stdout.write(`${JSON.stringify({ client_id: result.client.id, client_secret: result.clientSecret })}\n`);
     });
 
@@ -96,7 +94,7 @@ export function buildProgram(): Command {
     .description('list clients (never their secrets)')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const rows = await withDatabase((db) => allClients(db));
+      const rows = await withDatabase(async ({ db }) => (await listEveryClient(db)).map(presentClient));
       print(options.json, rows, table(rows, ['client_id', 'public', 'grant_types', 'scopes', 'audience']));
     });
 
@@ -106,7 +104,7 @@ export function buildProgram(): Command {
     .description('list users')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const rows = await withDatabase((db) => allUsers(db));
+      const rows = await withDatabase(async ({ db }) => (await listEveryUser(db)).map(presentUser));
       print(options.json, rows, table(rows, ['id', 'username', 'email', 'scopes', 'disabled']));
     });
   user
@@ -115,7 +113,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nScopes are space-separated. A bad row is reported and skipped; the exit code is 1 if any row failed.\nExample:\n  gatehouse user import users.csv')
     .action(async (file: string, options: { json?: boolean }) => {
-      const result = await withDatabase((db, config) => importUsers(db, systemClock, config, file));
+      const result = await withDatabase((deps) => importUsers(deps, file));
       // A refused name may hold controls or bidirectional overrides: shown as code points, not as is.
       const failures = result.failed.map((f) => `line ${f.line} (${escapeUsername(f.username)}): ${f.error}`);
       print(options.json, result, [`created ${result.created} user(s)`, ...failures].join('\n'));
@@ -139,7 +137,7 @@ export function buildProgram(): Command {
       validatePassword(password, loadConfig());
       if (input.email) validateEmail(input.email);
       validateScopes(input.scopes);
-      const created = await withDatabase((db, config) => createUser(db, systemClock, input, config, CLI_ACTOR));
+      const created = await withDatabase((deps) => createUser(deps, input, CLI_ACTOR));
       print(options.json, { id: created.id, username: created.username }, `created user ${created.username} (id ${created.id})`);
     });
 
@@ -149,7 +147,7 @@ export function buildProgram(): Command {
     .description('list signing keys and their states (next, current, retired)')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const list = await withDatabase((db) => listSigningKeys(db));
+      const list = await withDatabase(({ db, config }) => createKeyService(config, db, systemClock).listStored());
       const rows = list.map(presentKey);
       print(options.json, rows, list.length ? table(rows, ['kid', 'state', 'created_at', 'activated_at', 'remove_after']) : 'no keys yet (the server creates the first one when it starts)');
     });
@@ -159,7 +157,7 @@ export function buildProgram(): Command {
     .option('--revoke-old', 'remove the old current key from the JWKS at once (key compromise)')
     .option('--json', 'print JSON')
     .action(async (options: { revokeOld?: boolean; json?: boolean }) => {
-      const result = await withDatabase((db, config) => createKeyService(config, db, systemClock).rotateNow({ revokeOld: options.revokeOld === true }));
+      const result = await withDatabase(({ db, config }) => createKeyService(config, db, systemClock).rotateNow({ revokeOld: options.revokeOld === true, actor: CLI_ACTOR }));
       print(options.json, { current: result.current, next: result.next }, `current ${result.current}\nnext    ${result.next}`);
     });
 
@@ -172,7 +170,7 @@ export function buildProgram(): Command {
     .action(async (options: { json?: boolean }) => {
       const oldSecret = await readStdin('--old-secret-stdin', 'the old KEY_ENCRYPTION_SECRET');
       if (!oldSecret) throw new CliError('--old-secret-stdin: standard input was empty');
-      const result = await withDatabase((db, config) => reencryptSigningKeys(db, oldSecret, config.keyEncryptionSecret as string));
+      const result = await withDatabase(({ db, config }) => reencryptSigningKeys(db, oldSecret, config.keyEncryptionSecret as string));
       print(options.json, result, `re-encrypted ${result.reencrypted} key(s)${result.unchanged ? `, ${result.unchanged} already under the new secret` : ''}`);
     });
 
@@ -186,7 +184,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (options: { username?: string; clientId?: string; json?: boolean }) => {
       const username = options.username === undefined ? undefined : normalizeUsername(options.username);
-      const rows = await withDatabase((db) => allActiveGrants(db, { username, clientId: options.clientId, now: systemClock.now() }));
+      const rows = await withDatabase(async ({ db }) => (await listEveryLiveGrant(db, { username, clientId: options.clientId, now: systemClock.now() })).map(presentGrant));
       print(options.json, rows, table(rows, ['grant_id', 'username', 'client_id', 'scope', 'created_at']));
     });
 
@@ -208,7 +206,7 @@ export function buildProgram(): Command {
       if (options.jti !== undefined) targets.push({ jti: options.jti });
       const [target] = targets;
       if (targets.length !== 1 || !target) throw new CliError('give exactly one of --username, --user-id, --client-id, --grant-id, --jti');
-      const revoked = await withDatabase((db, config) => revokeTarget({ db, clock: systemClock, config }, target, { actor: CLI_ACTOR, reason: 'cli' }));
+      const revoked = await withDatabase((deps) => revokeTarget(deps, target, { actor: CLI_ACTOR, reason: 'cli' }));
       print(options.json, { revoked }, `revoked ${revoked}`);
     });
 
@@ -217,7 +215,9 @@ export function buildProgram(): Command {
 
 function describe(error: unknown): string {
   if (error instanceof OAuthError) return error.description;
-  if (error instanceof ConfigError || error instanceof DatabaseInUseError || error instanceof KeyDecryptionError || error instanceof CliError) return error.message;
+  if (error instanceof CliError) return error.message;
+  const known = operatorErrorMessage(error);
+  if (known !== undefined) return known;
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0] ?? 'failed';
 }

@@ -1,13 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import { parse } from 'csv-parse/sync';
-import type { Config } from '../config.js';
 import { OAuthError } from '../errors.js';
-import type { Clock } from '../lib/clock.js';
 import { parseScope } from '../lib/scope.js';
 import { CLI_ACTOR } from '../services/actor.js';
-import { createUser } from '../services/users.js';
-import type { Database } from '../store/database.js';
+import { createUser, type UserChangeDeps } from '../services/users.js';
 
 export interface ImportResult {
   created: number;
@@ -21,7 +18,7 @@ const COLUMNS = ['username', 'password', 'email', 'name', 'scopes'];
  * (scopes space-separated). Each row stands alone: a bad row is reported and the rest go on.
  * Argon2 makes each row cost ~20 ms, so a progress bar shows on a terminal (stderr).
  */
-export async function importUsers(db: Database, clock: Clock, config: Config, path: string): Promise<ImportResult> {
+export async function importUsers(deps: UserChangeDeps, path: string): Promise<ImportResult> {
   const records = parse(await readFile(path, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
   const header = Object.keys(records[0] ?? {});
   const unknown = header.filter((column) => !COLUMNS.includes(column));
@@ -32,7 +29,7 @@ export async function importUsers(db: Database, clock: Clock, config: Config, pa
   for (const [index, record] of records.entries()) {
     const username = record.username ?? '';
     try {
-      await createUser(db, clock, { username, password: record.password ?? '', email: record.email || null, name: record.name || null, scopes: parseScope(record.scopes) }, config, CLI_ACTOR);
+      await createUser(deps, { username, password: record.password ?? '', email: record.email || null, name: record.name || null, scopes: parseScope(record.scopes) }, CLI_ACTOR);
       result.created += 1;
     } catch (error) {
       // Line numbers count the header as line 1.

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
-import { formParametersValidator, type FormParametersSchema } from '../http/form-parameters.js';
+import { formParametersValidator, type FormParametersSchema } from '../lib/form-parameters.js';
 import { introspectToken } from '../services/introspection.js';
 
 /** RFC 7662 §2.1 parameters (client authentication parameters come on top). */
@@ -13,7 +13,7 @@ export const introspectionRequestSchema = {
   },
 } as const satisfies FormParametersSchema;
 
-const validateIntrospection = formParametersValidator<{ token: string; token_type_hint?: string }>(introspectionRequestSchema);
+const validateIntrospection = formParametersValidator(introspectionRequestSchema);
 
 /** POST /introspect (RFC 7662): the caller has authenticated as a confidential client. */
 export function introspectEndpoint(deps: Deps): Middleware {

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
-import { GRANT_HANDLERS } from '../grants/index.js';
-import { listAllClientScopes } from '../store/clients-repository.js';
+import { GRANT_TYPE_HANDLERS } from '../grant-types/index.js';
+import { allClientScopes } from '../services/clients.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
 const SCOPES_CACHE_MS = 10_000;
@@ -11,7 +11,7 @@ export function metadataEndpoint(deps: Deps): Middleware {
   const issuer = deps.config.issuer;
   let scopes: { value: string[]; at: number } | undefined;
   return async (ctx) => {
-    if (!scopes || Date.now() - scopes.at > SCOPES_CACHE_MS) scopes = { value: await listAllClientScopes(deps.db), at: Date.now() };
+    if (!scopes || Date.now() - scopes.at > SCOPES_CACHE_MS) scopes = { value: await allClientScopes(deps.db), at: Date.now() };
     ctx.set('Cache-Control', 'public, max-age=60');
     ctx.body = {
       issuer,
@@ -19,7 +19,7 @@ export function metadataEndpoint(deps: Deps): Middleware {
       jwks_uri: `${issuer}/.well-known/jwks.json`,
       introspection_endpoint: `${issuer}/introspect`,
       revocation_endpoint: `${issuer}/revoke`,
-      grant_types_supported: [...GRANT_HANDLERS.keys()],
+      grant_types_supported: [...GRANT_TYPE_HANDLERS.keys()],
       response_types_supported: [],
       scopes_supported: scopes.value,
       token_endpoint_auth_methods_supported: AUTH_METHODS,

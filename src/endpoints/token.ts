@@ -1,12 +1,12 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
-import { GRANT_HANDLERS } from '../grants/index.js';
-import { formParametersValidator } from '../http/form-parameters.js';
+import { GRANT_TYPE_HANDLERS } from '../grant-types/index.js';
+import { formParametersValidator } from '../lib/form-parameters.js';
 
 /** Each grant's parameter schema, compiled once. */
 const validators = new Map(
-  [...GRANT_HANDLERS.values()].map((handler) => [handler.grantType, formParametersValidator<Record<string, string>>(handler.parameters)]),
+  [...GRANT_TYPE_HANDLERS.values()].map((handler) => [handler.grantType, formParametersValidator(handler.parameters)]),
 );
 
 /** POST /token (RFC 6749 §3.2): picks the grant module; client auth has already run. */
@@ -17,7 +17,7 @@ export function tokenEndpoint(deps: Deps): Middleware {
     if (!client) throw new Error('tokenEndpoint needs clientAuth first');
     const grantType = form.grant_type;
     if (grantType === undefined) throw new InvalidRequest('the parameter "grant_type" is required');
-    const handler = GRANT_HANDLERS.get(grantType);
+    const handler = GRANT_TYPE_HANDLERS.get(grantType);
     const validate = validators.get(grantType);
     if (!handler || !validate) throw new UnsupportedGrantType(`grant_type "${grantType.slice(0, 64)}" is not supported`);
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient(`this client may not use grant_type "${grantType}"`);

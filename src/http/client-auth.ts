@@ -1,8 +1,7 @@
 import type { Middleware } from 'koa';
 import { InvalidClient, InvalidRequest } from '../errors.js';
-import type { Queryable } from '../store/database.js';
 import type { Client } from '../store/clients-repository.js';
-import { verifyClientCredentials, type PresentedCredentials } from '../services/clients.js';
+import type { ClientAuthentication, PresentedCredentials } from '../services/client-authentication.js';
 import type { Throttle } from '../services/throttle.js';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
@@ -66,14 +65,14 @@ export function presentedClientCredentials(
  * Authenticates the client of /token, /introspect and /revoke (client_secret_basic,
  * client_secret_post, or none for public clients). Needs ctx.state.form. Sets ctx.state.client.
  */
-export function clientAuth(deps: { db: Queryable; throttle: Throttle }, options: { allowPublic: boolean }): Middleware {
+export function clientAuth(deps: { clientAuthentication: ClientAuthentication; throttle: Throttle }, options: { allowPublic: boolean }): Middleware {
   return async (ctx, next) => {
     const presented = presentedClientCredentials(ctx.get('Authorization') || undefined, ctx.state.form ?? {});
     if (!presented) throw new InvalidClient('client authentication is required');
     const basicTried = presented.method === 'client_secret_basic';
     // Guessing secrets from one address is capped (RATE_LIMIT_PER_IP / 5 failures a minute).
     await deps.throttle.assertClientAuthenticationAllowed(ctx.ip);
-    const client = await verifyClientCredentials(deps.db, presented.credentials);
+    const client = await deps.clientAuthentication.verify(presented.credentials);
     if (!client) {
       await deps.throttle.clientAuthenticationFailed(ctx.ip);
       throw new InvalidClient('client authentication failed', basicTried);

@@ -1,18 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { OAuthError, TemporarilyUnavailable } from '../errors.js';
-
-/** Database faults a request cannot fix: answered 503 + Retry-After, not 500. */
-function isDatabaseUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; name?: string; message?: string } | undefined;
-  if (!e) return false;
-  return (
-    e.name === 'KnexTimeoutError' ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57014', '57P01', '57P03', '53300', '08006', '08001', '08003'].includes(e.code ?? '') ||
-    // node-postgres: a broken connection, a connect that timed out ("timeout expired"), a lost answer.
-    /Connection terminated|Connection ended unexpectedly|connection timeout|timeout exceeded when trying to connect|^timeout expired$|Query read timeout/i.test(e.message ?? '')
-  );
-}
+import { isTemporaryStorageFailure } from '../services/health.js';
 
 /**
  * Outermost middleware: every failure becomes an RFC 6749 §5.2-shaped JSON body. OAuth errors
@@ -31,7 +20,7 @@ export function errorHandler(logger: Logger): Middleware {
       if (caught instanceof OAuthError) {
         error = caught;
         if (caught.cause) logger.debug({ err: caught.cause, error: caught.error }, 'request refused');
-      } else if (isDatabaseUnavailable(caught)) {
+      } else if (isTemporaryStorageFailure(caught)) {
         logger.warn({ err: caught }, 'database unavailable');
         error = new TemporarilyUnavailable();
       } else {

@@ -3,6 +3,7 @@ import { createLocalJWKSet, importPKCS8, type JSONWebKeySet, type JWTVerifyGetKe
 import type { Clock } from '../lib/clock.js';
 import type { Database } from '../store/database.js';
 import { listSigningKeys, type SigningKey } from '../store/signing-keys-repository.js';
+import type { Actor } from '../services/actor.js';
 import { decryptPrivateKey } from './key-crypto.js';
 import { rotateKeys, type RotationResult, type RotationSettings } from './rotation.js';
 
@@ -75,7 +76,8 @@ export class KeyService {
     if (rotationError !== undefined) throw rotationError;
   }
 
-  async rotateNow(options: { revokeOld?: boolean } = {}): Promise<RotationResult> {
+  /** Rotates at once, audited as done by `actor`. */
+  async rotateNow(options: { revokeOld?: boolean; actor: Actor }): Promise<RotationResult> {
     const result = await rotateKeys(this.db, this.settings, this.clock.now(), { force: true, ...options });
     await this.refresh();
     return result;
@@ -119,7 +121,13 @@ export class KeyService {
     return this.verifier;
   }
 
+  /** The keys as this instance last loaded them. */
   list(): readonly SigningKey[] {
     return this.keys;
+  }
+
+  /** The keys as stored right now (what an admin asking for them expects to see). */
+  listStored(): Promise<SigningKey[]> {
+    return listSigningKeys(this.db);
   }
 }

@@ -8,6 +8,8 @@ import {
   updateSigningKey,
   type SigningKey,
 } from '../store/signing-keys-repository.js';
+import { SYSTEM_ACTOR, type Actor } from '../services/actor.js';
+import { recordAudit } from '../services/audit.js';
 import { canDecryptPrivateKey, encryptPrivateKey, KeyDecryptionError } from './key-crypto.js';
 import { planKeyChanges, type KeyTimings } from './lifecycle.js';
 
@@ -48,7 +50,7 @@ export async function rotateKeys(
   db: Database,
   settings: RotationSettings,
   now: Date,
-  options: { force?: boolean; revokeOld?: boolean } = {},
+  options: { force?: boolean; revokeOld?: boolean; actor?: Actor } = {},
 ): Promise<RotationResult> {
   return db.transaction(async (tx) => {
     await lockKeyRotation(tx);
@@ -90,6 +92,15 @@ export async function rotateKeys(
     if (!next) {
       next = await createSigningKey(settings.encryptionSecret, 'next', now);
       await insertSigningKey(tx, next);
+    }
+    if (rotate) {
+      // On demand by whoever asked; on schedule by Gatehouse itself. Audited with the change.
+      await recordAudit(tx, {
+        actor: options.actor ?? SYSTEM_ACTOR,
+        at: now,
+        action: 'keys.rotate',
+        details: { current: currentKid, next: next.kid, revoke_old: options.revokeOld === true, scheduled: options.force !== true },
+      });
     }
     return { current: currentKid as string, next: next.kid, rotated: rotate };
   });

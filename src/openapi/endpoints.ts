@@ -4,11 +4,12 @@ import { dirname, join } from 'node:path';
 import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
 import { NotFound } from '../errors.js';
+import type { Route } from '../routes.js';
 import { buildOpenApiDocument } from './document.js';
 
 /** GET /openapi.json: the document is built once, when the app is created. */
-export function openApiEndpoint(deps: Deps): Middleware {
-  const body = JSON.stringify(buildOpenApiDocument({ issuer: deps.config.issuer }));
+export function openApiEndpoint(deps: Deps, routes: readonly Route[]): Middleware {
+  const body = JSON.stringify(buildOpenApiDocument({ issuer: deps.config.issuer, routes }));
   return async (ctx) => {
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.type = 'application/json';

@@ -1,11 +1,13 @@
-import { digestsEqual, sha256Hex } from '../lib/hash.js';
+import { sha256Hex } from '../lib/hash.js';
 import { randomToken } from '../lib/random.js';
 import { isValidScopeToken } from '../lib/scope.js';
-import type { Clock } from '../lib/clock.js';
+import type { Knex } from 'knex';
+import type { Deps } from '../deps.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
 import { isUuid } from '../lib/uuid.js';
-import type { Database, Queryable } from '../store/database.js';
-import { clientsGeneration, deleteClient, findClientById, insertClient, updateClient, type Client } from '../store/clients-repository.js';
+import type { Queryable } from '../store/database.js';
+import { deleteClient, findClientById, insertClient, listAllClientScopes, listClients, updateClient, type Client } from '../store/clients-repository.js';
+import { collectAllPages } from './paging.js';
 import { assertMayAssignScopes, assertMayManage, type Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 
@@ -69,11 +71,25 @@ export function validateClientInput(input: ClientInput): { isPublic: boolean; gr
  * Registers a client and audits it in one transaction; returns the secret once (it is stored only
  * as SHA-256). An admin scope can be given only by an actor holding it.
  */
-export async function createClient(db: Database, clock: Clock, input: ClientInput, actor: Actor): Promise<{ client: Client; clientSecret: string | null }> {
+/** What changing clients needs: the database, the time, and the cache of client authentications to empty. */
+export type ClientChangeDeps = Pick<Deps, 'db' | 'clock' | 'clientAuthentication'>;
+
+/** Runs a change to the clients table and empties the authentication cache around it. */
+async function changingClients<T>(deps: ClientChangeDeps, change: (tx: Knex.Transaction) => Promise<T>): Promise<T> {
+  deps.clientAuthentication.forget();
+  try {
+    return await deps.db.transaction(change);
+  } finally {
+    // Also after the commit: a lookup that read the old row meanwhile must not be remembered.
+    deps.clientAuthentication.forget();
+  }
+}
+
+export async function createClient(deps: ClientChangeDeps, input: ClientInput, actor: Actor): Promise<{ client: Client; clientSecret: string | null }> {
   const { isPublic, grantTypes, scopes } = validateClientInput(input);
   assertMayAssignScopes(actor, scopes);
   const clientSecret: string | null = isPublic ? null : (input.secret ?? randomToken(32));
-  const now = clock.now();
+  const now = deps.clock.now();
   const client: Client = {
     id: input.id,
     secretHash: clientSecret === null ? null : sha256Hex(clientSecret),
@@ -83,54 +99,11 @@ export async function createClient(db: Database, clock: Clock, input: ClientInpu
     createdAt: now,
     updatedAt: now,
   };
-  await db.transaction(async (tx) => {
+  await changingClients(deps, async (tx) => {
     if (!(await insertClient(tx, client))) throw new Conflict(`a client with id "${input.id}" already exists`);
     await recordAudit(tx, { actor, at: now, action: 'client.create', details: { client_id: client.id } });
   });
   return { client, clientSecret };
-}
-
-export interface PresentedCredentials {
-  clientId: string;
-  /** Absent for the `none` method (public clients). */
-  secret?: string | undefined;
-}
-
-/**
- * Successful client authentications are remembered for CLIENT_AUTH_CACHE_TTL_MS, keyed by a hash of
- * id and secret, sparing the client lookup on every /token, /introspect and /revoke request. Only
- * successes: an unknown id and a wrong secret both still ask the database, so response times do
- * not tell which client ids exist, and a client created by another process works at once. A write
- * to the clients table in this process empties the cache; a client deleted or given a new secret
- * elsewhere (another instance, the CLI) keeps authenticating there for at most the TTL.
- */
-export const CLIENT_AUTH_CACHE_TTL_MS = 2_000;
-const CLIENT_AUTH_CACHE_MAX_ENTRIES = 10_000;
-const authenticated = new WeakMap<object, Map<string, { client: Client; until: number; generation: number }>>();
-
-/** The client when the credentials are right, otherwise undefined. Constant-time on the secret. */
-export async function verifyClientCredentials(db: Queryable, credentials: PresentedCredentials): Promise<Client | undefined> {
-  const presentedHash = sha256Hex(credentials.secret ?? '');
-  const cacheKey = sha256Hex(`${credentials.clientId}\u0000${credentials.secret === undefined ? 'none' : `secret:${presentedHash}`}`);
-  let cache = authenticated.get(db);
-  if (!cache) authenticated.set(db, (cache = new Map()));
-  const now = performance.now();
-  const hit = cache.get(cacheKey);
-  if (hit && hit.until > now && hit.generation === clientsGeneration()) return hit.client;
-
-  const generation = clientsGeneration();
-  const client = await findClientById(db, credentials.clientId);
-  if (!client) return undefined;
-  let verified: boolean;
-  if (client.secretHash === null) verified = credentials.secret === undefined;
-  else verified = credentials.secret !== undefined && digestsEqual(presentedHash, client.secretHash);
-  if (!verified) return undefined;
-  // A write that landed while this read ran may not be in it: remember nothing then.
-  if (generation === clientsGeneration()) {
-    if (cache.size >= CLIENT_AUTH_CACHE_MAX_ENTRIES) cache.clear();
-    cache.set(cacheKey, { client, until: now + CLIENT_AUTH_CACHE_TTL_MS, generation });
-  }
-  return client;
 }
 
 export interface ClientChanges {
@@ -157,8 +130,7 @@ const CHANGE_FIELD_NAMES: Record<keyof ClientChanges, string> = {
  * lacks cannot be changed by it at all, and an admin scope can be added only by an actor holding it.
  */
 export async function changeClient(
-  db: Database,
-  clock: Clock,
+  deps: ClientChangeDeps,
   id: string,
   changes: ClientChanges,
   actor: Actor,
@@ -168,8 +140,8 @@ export async function changeClient(
   if (changes.audience !== undefined && changes.audience !== null && changes.audience.trim() === '') throw new ValidationError('audience must not be empty');
   const scopes = changes.scopes === undefined ? undefined : validateScopes(changes.scopes);
   if (scopes !== undefined) assertMayAssignScopes(actor, scopes);
-  const now = clock.now();
-  return db.transaction(async (tx) => {
+  const now = deps.clock.now();
+  return changingClients(deps, async (tx) => {
     // Locked, so the rules below judge the row as it is when the change lands.
     const existing = await findClientById(tx, id, { forUpdate: true });
     if (!existing) throw new NotFound(`no client with id "${id}"`);
@@ -195,13 +167,35 @@ export async function changeClient(
  * Deletes a client: its grants and refresh tokens go with it (cascade), and its access tokens turn
  * inactive, also should a client be created later under the same id (they were issued before it).
  */
-export async function removeClient(db: Database, clock: Clock, id: string, actor: Actor): Promise<void> {
-  const now = clock.now();
-  await db.transaction(async (tx) => {
+export async function removeClient(deps: ClientChangeDeps, id: string, actor: Actor): Promise<void> {
+  const now = deps.clock.now();
+  await changingClients(deps, async (tx) => {
     const existing = await findClientById(tx, id, { forUpdate: true });
     if (!existing) throw new NotFound(`no client with id "${id}"`);
     assertMayManage(actor, `the client "${id}"`, existing.scopes);
     await deleteClient(tx, id);
     await recordAudit(tx, { actor, at: now, action: 'client.delete', details: { client_id: id } });
   });
+}
+
+/** The client with this id; NotFound otherwise. */
+export async function getClient(db: Queryable, id: string): Promise<Client> {
+  const client = await findClientById(db, id);
+  if (!client) throw new NotFound(`no client with id "${id}"`);
+  return client;
+}
+
+/** One page of clients in id order (keyset pagination: `after` is the last id seen). */
+export function listClientsPage(db: Queryable, page: { after?: string | undefined; limit: number }): Promise<Client[]> {
+  return listClients(db, page);
+}
+
+/** Every client, in id order. */
+export function listEveryClient(db: Queryable): Promise<Client[]> {
+  return collectAllPages((after: string | undefined, limit) => listClients(db, { after, limit }), (last) => last.id);
+}
+
+/** Every scope some client may request (RFC 8414 scopes_supported). */
+export function allClientScopes(db: Queryable): Promise<string[]> {
+  return listAllClientScopes(db);
 }

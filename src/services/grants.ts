@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../store/database.js';
 import { endClientTokensIssuedUpTo } from '../store/clients-repository.js';
-import { insertGrant, revokeGrants, type Grant, type GrantSelector } from '../store/grants-repository.js';
+import { insertGrant, listActiveGrants, revokeGrants, type ActiveGrant, type Grant, type GrantSelector } from '../store/grants-repository.js';
+import { findRefreshTokenWithGrant, type RefreshToken } from '../store/refresh-tokens-repository.js';
+import { hashRefreshToken } from '../tokens/refresh-token.js';
+import { collectAllPages } from './paging.js';
 import { revokeAccessToken } from '../store/revoked-access-tokens-repository.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
@@ -73,4 +76,25 @@ export async function revokeAccessTokenAndAudit(
     await recordAudit(tx, { at: audit.now, actor: audit.actor, action: 'access_token.revoke', details: { jti: token.jti, reason: audit.reason }, count: revoked ? 1 : 0 });
     return revoked;
   });
+}
+
+/** A refresh token as presented, with its grant; undefined when no such token was ever issued. */
+export async function findRefreshToken(db: Queryable, presented: string): Promise<{ token: RefreshToken; grant: Grant } | undefined> {
+  return findRefreshTokenWithGrant(db, hashRefreshToken(presented));
+}
+
+/** Live (unrevoked, unexpired) grants, newest first, keyset-paginated. */
+export function listLiveGrants(
+  db: Queryable,
+  filter: { username?: string | undefined; clientId?: string | undefined; now: Date; before?: { createdAt: Date; id: string } | undefined; limit: number },
+): Promise<ActiveGrant[]> {
+  return listActiveGrants(db, filter);
+}
+
+/** Every live grant, newest first. */
+export function listEveryLiveGrant(db: Queryable, filter: { username?: string | undefined; clientId?: string | undefined; now: Date }): Promise<ActiveGrant[]> {
+  return collectAllPages(
+    (before: { createdAt: Date; id: string } | undefined, limit) => listActiveGrants(db, { ...filter, before, limit }),
+    (last) => ({ createdAt: last.createdAt, id: last.id }),
+  );
 }

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { KeyService } from '../keys/key-service.js';
 import type { Clock } from '../lib/clock.js';
-import type { Database } from '../store/database.js';
+import { connectionPoolUsage, type Database } from '../store/database.js';
 
 /** Prometheus metrics of one app: its own registry, so several apps can live in one process (tests). */
 export interface Metrics {
@@ -14,15 +14,9 @@ export interface Metrics {
   rateLimitRejections: Counter<'limit'>;
 }
 
-interface PoolLike {
-  numUsed(): number;
-  numPendingAcquires(): number;
-}
-
 export function createMetrics(db: Database, keys: KeyService, clock: Clock): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const pool = (): PoolLike | undefined => (db.client as { pool?: PoolLike }).pool;
   new Gauge({
     name: 'gatehouse_signing_key_age_seconds',
     help: 'How long the current signing key has been signing',
@@ -37,7 +31,7 @@ export function createMetrics(db: Database, keys: KeyService, clock: Clock): Met
     help: 'Database connections checked out of the pool',
     registers: [registry],
     collect() {
-      this.set(pool()?.numUsed() ?? 0);
+      this.set(connectionPoolUsage(db).inUse);
     },
   });
   new Gauge({
@@ -45,7 +39,7 @@ export function createMetrics(db: Database, keys: KeyService, clock: Clock): Met
     help: 'Requests waiting for a database connection',
     registers: [registry],
     collect() {
-      this.set(pool()?.numPendingAcquires() ?? 0);
+      this.set(connectionPoolUsage(db).waiting);
     },
   });
   return {

@@ -10,7 +10,7 @@ import { verifyAccessToken } from './introspection.js';
  * the deny list until its exp. Tokens of other clients, unknown or already dead tokens: no effect.
  * Returns whether anything was revoked (the endpoint answers 200 either way).
  */
-export async function revokeClientToken(deps: Deps, client: Client, token: string, hint: 'access_token' | 'refresh_token' | undefined): Promise<boolean> {
+export async function revokeClientToken(deps: Deps, client: Client, token: string, hint: string | undefined): Promise<boolean> {
   const tryRefresh = async (): Promise<boolean | undefined> => {
     if (token.length > 512) return undefined;
     const found = await findRefreshTokenWithGrant(deps.db, hashRefreshToken(token));

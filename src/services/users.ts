@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../lib/clock.js';
+import type { Deps } from '../deps.js';
 import { checkUsername } from '../lib/username.js';
 import { hashPassword, passwordNeedsRehash, verifyAgainstDummy, verifyPassword } from '../lib/password.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
-import type { Database, Queryable } from '../store/database.js';
-import { deleteUser, findUserById, findUserByUsername, insertUser, updateUser, type User } from '../store/users-repository.js';
+import type { Queryable } from '../store/database.js';
+import { deleteUser, findUserById, findUserByUsername, insertUser, listUsers, updateUser, type User } from '../store/users-repository.js';
+import { collectAllPages } from './paging.js';
 import { assertMayAssignScopes, assertMayManage, type Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { revokeGrantsAndAudit } from './grants.js';
@@ -45,7 +46,11 @@ export function validateEmail(email: string): void {
 }
 
 /** Creates a user and audits it in one transaction. An admin scope can be given only by an actor holding it. */
-export async function createUser(db: Database, clock: Clock, input: UserInput, policy: PasswordPolicy, actor: Actor): Promise<User> {
+/** What changing users needs: the database, the time, and the password policy. */
+export type UserChangeDeps = Pick<Deps, 'db' | 'clock'> & { config: PasswordPolicy };
+
+export async function createUser(deps: UserChangeDeps, input: UserInput, actor: Actor): Promise<User> {
+  const { db, clock, config: policy } = deps;
   const username = normalizeUsername(input.username);
   validatePassword(input.password, policy);
   if (input.email) validateEmail(input.email);
@@ -68,6 +73,11 @@ export async function createUser(db: Database, clock: Clock, input: UserInput, p
     await recordAudit(tx, { actor, at: now, action: 'user.create', details: { user_id: user.id, username: user.username } });
   });
   return user;
+}
+
+/** The user with this id (the `sub` of its tokens), if any. */
+export function findUser(db: Queryable, id: string): Promise<User | undefined> {
+  return findUserById(db, id);
 }
 
 /**
@@ -102,15 +112,9 @@ export interface UserChanges {
  * lacks cannot be changed by it, and an admin scope can be added only by an actor holding it.
  * Returns the user and how many grants were revoked.
  */
-export async function changeUser(
-  db: Database,
-  clock: Clock,
-  id: string,
-  changes: UserChanges,
-  context: { actor: Actor; policy: PasswordPolicy },
-): Promise<{ user: User; revoked: number }> {
-  const { actor } = context;
-  if (changes.password !== undefined) validatePassword(changes.password, context.policy);
+export async function changeUser(deps: UserChangeDeps, id: string, changes: UserChanges, actor: Actor): Promise<{ user: User; revoked: number }> {
+  const { db, clock } = deps;
+  if (changes.password !== undefined) validatePassword(changes.password, deps.config);
   if (changes.email) validateEmail(changes.email);
   const scopes = changes.scopes === undefined ? undefined : validateScopes(changes.scopes);
   if (scopes !== undefined) assertMayAssignScopes(actor, scopes);
@@ -142,13 +146,30 @@ export async function changeUser(
 }
 
 /** Deletes a user: the grants go with it (cascade), so its tokens turn inactive at once. */
-export async function removeUser(db: Database, clock: Clock, id: string, actor: Actor): Promise<void> {
-  const now = clock.now();
-  await db.transaction(async (tx) => {
+export async function removeUser(deps: Pick<Deps, 'db' | 'clock'>, id: string, actor: Actor): Promise<void> {
+  const now = deps.clock.now();
+  await deps.db.transaction(async (tx) => {
     const existing = await findUserById(tx, id, { forUpdate: true });
     if (!existing) throw new NotFound(`no user with id "${id}"`);
     assertMayManage(actor, `the user "${existing.username}"`, existing.scopes);
     await deleteUser(tx, id);
     await recordAudit(tx, { actor, at: now, action: 'user.delete', details: { user_id: id, username: existing.username } });
   });
+}
+
+/** The user with this id; NotFound otherwise. */
+export async function getUser(db: Queryable, id: string): Promise<User> {
+  const user = await findUserById(db, id);
+  if (!user) throw new NotFound(`no user with id "${id}"`);
+  return user;
+}
+
+/** One page of users in username order (keyset pagination: `after` is the last username seen). */
+export function listUsersPage(db: Queryable, page: { after?: string | undefined; limit: number }): Promise<User[]> {
+  return listUsers(db, page);
+}
+
+/** Every user, in username order. */
+export function listEveryUser(db: Queryable): Promise<User[]> {
+  return collectAllPages((after: string | undefined, limit) => listUsers(db, { after, limit }), (last) => last.username);
 }

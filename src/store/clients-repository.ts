@@ -40,20 +40,8 @@ export async function findClientById(db: Queryable, id: string, options: { forUp
   return row ? toClient(row) : undefined;
 }
 
-let clientWriteGeneration = 0;
-
-/** Bumped by every write to the clients table in this process, so caches of clients can tell. */
-export function clientsGeneration(): number {
-  return clientWriteGeneration;
-}
-
-function forgetCachedClients(): void {
-  clientWriteGeneration++;
-}
-
 /** Returns false when the id is taken. */
 export async function insertClient(db: Queryable, client: Client): Promise<boolean> {
-  forgetCachedClients();
   const rows = await db('clients')
     .insert({
       id: client.id,
@@ -80,23 +68,13 @@ export async function updateClient(
   if (changes.grantTypes !== undefined) patch.grant_types = changes.grantTypes;
   if (changes.scopes !== undefined) patch.scopes = changes.scopes;
   if (changes.audience !== undefined) patch.audience = changes.audience;
-  forgetCachedClients();
-  try {
-    const [row] = await db<ClientRow>('clients').where({ id }).update(patch).returning('*');
-    return row ? toClient(row as ClientRow) : undefined;
-  } finally {
-    forgetCachedClients();
-  }
+  const [row] = await db<ClientRow>('clients').where({ id }).update(patch).returning('*');
+  return row ? toClient(row as ClientRow) : undefined;
 }
 
 export async function deleteClient(db: Queryable, id: string): Promise<boolean> {
-  forgetCachedClients();
-  try {
-    // RETURNING rather than the affected-row count: knex-pglite does not report counts for DELETE.
-    return (await db('clients').where({ id }).delete().returning('id')).length > 0;
-  } finally {
-    forgetCachedClients();
-  }
+  // RETURNING rather than the affected-row count: knex-pglite does not report counts for DELETE.
+  return (await db('clients').where({ id }).delete().returning('id')).length > 0;
 }
 
 /**

@@ -30,6 +30,17 @@ export interface DatabaseOptions {
   logger?: { warn(message: string): void; error(message: string): void } | undefined;
 }
 
+interface KnexPool {
+  numUsed(): number;
+  numPendingAcquires(): number;
+}
+
+/** Connections checked out, and requests waiting for one (zero on the embedded database). */
+export function connectionPoolUsage(db: Database): { inUse: number; waiting: number } {
+  const pool = (db.client as { pool?: KnexPool }).pool;
+  return { inUse: pool?.numUsed() ?? 0, waiting: pool?.numPendingAcquires() ?? 0 };
+}
+
 const locks = new WeakMap<Database, () => void>();
 
 /** Closes the pool (or PGlite) and releases DATA_DIR. */

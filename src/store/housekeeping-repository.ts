@@ -6,7 +6,7 @@ import type { Queryable } from './database.js';
  * long lock is held. SKIP LOCKED lets several instances clean at once without waiting on each
  * other. Returns how many rows went.
  */
-export async function deleteInBatches(
+async function deleteInBatches(
   db: Queryable,
   target: { table: string; key: string },
   condition: string,
@@ -23,4 +23,33 @@ export async function deleteInBatches(
     if (result.rows.length < options.batchSize) break;
   }
   return deleted;
+}
+
+export interface ExpiredRowsCutoffs {
+  now: Date;
+  /** Grants expired or revoked, and refresh tokens expired, before this go. */
+  deadBefore: Date;
+  /** Audit entries older than this go. */
+  auditBefore: Date;
+}
+
+export interface DeletedRows {
+  grants: number;
+  refreshTokens: number;
+  revokedAccessTokens: number;
+  auditEntries: number;
+  rateLimitCounters: number;
+}
+
+/** Deletes rows that no longer matter, table by table, in batches. */
+export async function deleteExpiredRows(db: Queryable, cutoffs: ExpiredRowsCutoffs, options: { batchSize: number; maxBatches: number }): Promise<DeletedRows> {
+  const { now, deadBefore, auditBefore } = cutoffs;
+  // Grants first: their refresh tokens go with them (ON DELETE CASCADE).
+  const grants = await deleteInBatches(db, { table: 'grants', key: 'id' }, 'expires_at < ? OR revoked_at < ?', [deadBefore, deadBefore], options);
+  const refreshTokens = await deleteInBatches(db, { table: 'refresh_tokens', key: 'token_hash' }, 'expires_at < ?', [deadBefore], options);
+  const revokedAccessTokens = await deleteInBatches(db, { table: 'revoked_access_tokens', key: 'jti' }, 'expires_at <= ?', [now], options);
+  const auditEntries = await deleteInBatches(db, { table: 'audit_log', key: 'id' }, 'at < ?', [auditBefore], options);
+  // rate-limiter-flexible stores expiry as epoch milliseconds.
+  const rateLimitCounters = await deleteInBatches(db, { table: 'rate_limits', key: 'key' }, 'expire < ?', [now.getTime()], options);
+  return { grants, refreshTokens, revokedAccessTokens, auditEntries, rateLimitCounters };
 }

@@ -18,76 +18,82 @@ export interface TokenResponse {
   scope: string;
 }
 
+/** What issuing needs from the composition root. */
 export interface IssueContext {
   issuer: string;
   accessTokenTtl: number;
   refreshTokenIdleTtl: number;
   refreshTokenSecret: Buffer;
-  keys: KeyService;
+  keys: Pick<KeyService, 'signingKey'>;
   clock: Clock;
 }
 
-export interface IssueRequest {
+/** A user's tokens from a grant (token family). */
+interface UserTokens {
   client: Client;
-  user?: User | undefined;
-  /** Present for user grants: a refresh token is issued when the client may refresh. */
-  grant?: Grant | undefined;
+  user: User;
+  grant: Grant;
   /** The scope of this access token (may be narrower than the grant's). */
   scopes: string[];
-  /** The refresh token being rotated: its successor is derived from it. */
-  parentRefreshToken?: string | undefined;
-  /** Return this already-stored refresh token again instead of storing a new one (reuse grace). */
-  existingRefreshToken?: string | undefined;
+}
+
+/** What to issue; each kind stores a different thing, so each is its own shape. */
+export type IssueRequest =
+  /** client_credentials: an access token for the client itself; nothing is stored. */
+  | { kind: 'client'; client: Client; scopes: string[] }
+  /** The first tokens of a new grant: a new refresh token when the client may refresh. */
+  | ({ kind: 'new-grant' } & UserTokens)
   /**
-   * With parentRefreshToken: mark the parent used at this time and store its successor in one
+   * A refresh: marks `parentRefreshToken` used at `rotatedAt` and stores its successor in one
    * statement; RefreshTokenAlreadyUsed when the parent was used meanwhile (reuse or a lost race).
    */
-  rotatedAt?: Date | undefined;
-}
+  | ({ kind: 'rotation'; parentRefreshToken: string; rotatedAt: Date } & UserTokens)
+  /** Reuse grace: this already-stored, unused refresh token again, with a fresh access token. */
+  | ({ kind: 'reissue'; refreshToken: string } & UserTokens);
 
 /** The parent of a rotation had been used already: nothing was stored. */
 export class RefreshTokenAlreadyUsed extends Error {}
 
 /**
- * Signs the access token and, for a grant, stores the next refresh token in `db` — the caller's
- * transaction, so nothing is returned that was not committed with it.
+ * Signs the access token and stores what the request kind needs in `db`, the caller's transaction
+ * where there is one, so nothing is returned that was not committed with it.
  */
 export async function issueTokens(context: IssueContext, db: Queryable, request: IssueRequest): Promise<TokenResponse> {
   const now = context.clock.now();
-  const { client, user, grant } = request;
+  const { client } = request;
   const scope = formatScope(request.scopes);
+  const user = request.kind === 'client' ? undefined : request.user;
   const { token } = await signAccessToken(context.keys.signingKey(), {
     issuer: context.issuer,
     subject: user ? user.id : client.id,
     audience: client.audience ?? context.issuer,
     clientId: client.id,
     scope,
-    grantId: grant?.id,
+    grantId: request.kind === 'client' ? undefined : request.grant.id,
     user,
     now,
     ttlSeconds: context.accessTokenTtl,
   });
   const response: TokenResponse = { access_token: token, token_type: 'Bearer', expires_in: context.accessTokenTtl, scope };
-  if (request.existingRefreshToken) {
-    response.refresh_token = request.existingRefreshToken;
-  } else if (grant && client.grantTypes.includes('refresh_token')) {
-    const parent = request.parentRefreshToken;
-    const refreshToken = parent ? successorRefreshToken(context.refreshTokenSecret, parent) : generateRefreshToken();
-    const idleExpiry = now.getTime() + context.refreshTokenIdleTtl * 1000;
-    const successor = {
-      tokenHash: hashRefreshToken(refreshToken),
-      grantId: grant.id,
-      createdAt: now,
-      expiresAt: new Date(Math.min(idleExpiry, grant.expiresAt.getTime())),
-    };
-    if (parent && request.rotatedAt) {
-      if (!(await rotateRefreshToken(db, hashRefreshToken(parent), request.rotatedAt, successor))) throw new RefreshTokenAlreadyUsed();
-    } else {
-      await insertRefreshToken(db, { ...successor, parentHash: parent ? hashRefreshToken(parent) : null, usedAt: null });
-    }
-    response.refresh_token = refreshToken;
-  } else if (request.rotatedAt) {
-    throw new Error('issueTokens: rotatedAt needs a grant whose client may refresh, and parentRefreshToken');
+  if (request.kind === 'client') return response;
+  if (request.kind === 'reissue') return { ...response, refresh_token: request.refreshToken };
+  if (!client.grantTypes.includes('refresh_token')) {
+    if (request.kind === 'rotation') throw new Error('issueTokens: a rotation needs a client that may refresh');
+    return response;
   }
-  return response;
+  const { grant } = request;
+  const refreshToken = request.kind === 'rotation' ? successorRefreshToken(context.refreshTokenSecret, request.parentRefreshToken) : generateRefreshToken();
+  const successor = {
+    tokenHash: hashRefreshToken(refreshToken),
+    grantId: grant.id,
+    createdAt: now,
+    // Idle lifetime, never beyond the grant's absolute one.
+    expiresAt: new Date(Math.min(now.getTime() + context.refreshTokenIdleTtl * 1000, grant.expiresAt.getTime())),
+  };
+  if (request.kind === 'rotation') {
+    if (!(await rotateRefreshToken(db, hashRefreshToken(request.parentRefreshToken), request.rotatedAt, successor))) throw new RefreshTokenAlreadyUsed();
+  } else {
+    await insertRefreshToken(db, { ...successor, parentHash: null, usedAt: null });
+  }
+  return { ...response, refresh_token: refreshToken };
 }

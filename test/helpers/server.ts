@@ -60,8 +60,7 @@ export async function startTestServer(
     clock,
     async createClient(input) {
       const { client, clientSecret } = await createClient(
-        database.db,
-        clock,
+        deps,
         { grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['read', 'write'], ...input },
         CLI_ACTOR,
       );
@@ -69,7 +68,7 @@ export async function startTestServer(
     },
     async createUser(input) {
       const password = input.password ?? `pw-${input.username}-secret`;
-      const user = await createUser(database.db, clock, { scopes: ['read', 'write'], ...input, password }, config, CLI_ACTOR);
+      const user = await createUser(deps, { scopes: ['read', 'write'], ...input, password }, CLI_ACTOR);
       return { id: user.id, username: user.username, password };
     },
     async close() {

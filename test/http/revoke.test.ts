@@ -68,10 +68,17 @@ describe('POST /revoke (RFC 7009)', () => {
     }
   });
 
-  it('refuses an unsupported token_type_hint, a missing token, and unauthenticated callers', async () => {
-    const hint = await revoke(app, { token: 'x', token_type_hint: 'id_token' });
-    expect(hint.status).toBe(400);
-    expect(hint.body.error).toBe('unsupported_token_type');
+  it('ignores an unknown token_type_hint and looks the token up as every kind (RFC 7009 §2.1)', async () => {
+    for (const hint of ['id_token', 'urn:example:unknown']) {
+      const tokens = await passwordTokens(server, app, alice);
+      expect((await revoke(app, { token: tokens.access_token, token_type_hint: hint })).status).toBe(200);
+      expect((await ask(tokens.access_token)).body).toEqual({ active: false });
+      expect((await revoke(app, { token: tokens.refresh_token as string, token_type_hint: hint })).status).toBe(200);
+      expect((await ask(tokens.refresh_token as string)).body).toEqual({ active: false });
+    }
+  });
+
+  it('refuses a missing token and unauthenticated callers', async () => {
     const missing = await revoke(app, {});
     expect(missing.status).toBe(400);
     expect(missing.body.error).toBe('invalid_request');

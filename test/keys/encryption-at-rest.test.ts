@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { createKeyService } from '../../src/deps.js';
+import { CLI_ACTOR } from '../../src/services/actor.js';
+import { createKeyService } from '../../src/keys/policy.js';
 import { decryptPrivateKey, KeyDecryptionError } from '../../src/keys/key-crypto.js';
 import { reencryptSigningKeys } from '../../src/keys/reencrypt.js';
 import { TestClock } from '../helpers/clock.js';
@@ -71,7 +72,7 @@ describe('an instance started with a wrong KEY_ENCRYPTION_SECRET fails and write
     clock.advance(2 * 3600);
     const wrong = createKeyService(testConfig({ KEY_ENCRYPTION_SECRET: WRONG_SECRET, KEY_ROTATION_INTERVAL: '1h', KEY_PUBLISH_AHEAD: '10m' }), database.db, clock);
     await expect(wrong.initialize()).rejects.toBeInstanceOf(KeyDecryptionError);
-    await expect(wrong.rotateNow()).rejects.toBeInstanceOf(KeyDecryptionError);
+    await expect(wrong.rotateNow({ actor: CLI_ACTOR })).rejects.toBeInstanceOf(KeyDecryptionError);
     expect(await rawRows()).toEqual(before);
     await expect(wrong.initialize()).rejects.toThrow(/^KEY_ENCRYPTION_SECRET does not decrypt the stored signing keys .*keys reencrypt --old-secret-stdin/);
   });

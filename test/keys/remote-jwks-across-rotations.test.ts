@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { keyRefreshIntervalMs } from '../../src/deps.js';
+import { keyRefreshIntervalMs } from '../../src/keys/policy.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { kidOf, tokenIssuer } from './support.js';
 

@@ -1,7 +1,8 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify, errors } from 'jose';
+import { CLI_ACTOR } from '../../src/services/actor.js';
 import { TestClock } from '../helpers/clock.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { KEY_RETENTION_LEEWAY } from '../../src/deps.js';
+import { KEY_RETENTION_LEEWAY } from '../../src/keys/policy.js';
 import { fetchJwks, kidOf, kidsOf, tokenIssuer } from './support.js';
 
 // Settings in production shape (hours and minutes); a TestClock moves through them.
@@ -121,7 +122,7 @@ describe('on-demand rotation promotes the published next key at once', () => {
     const oldToken = await issue();
     const nextKid = server.deps.keys.list().find((k) => k.state === 'next')!.kid;
 
-    const result = await server.deps.keys.rotateNow();
+    const result = await server.deps.keys.rotateNow({ actor: CLI_ACTOR });
     expect(result).toEqual({ current: nextKid, next: expect.any(String), rotated: true });
     expect(kidOf(await issue())).toBe(nextKid);
     const after = kidsOf(await fetchJwks(server));
@@ -138,7 +139,7 @@ describe('rotate --revoke-old (key compromise): the old key leaves the JWKS at o
     const oldToken = await issue();
     await verifyAt(server, oldToken, clock.now());
 
-    const result = await server.deps.keys.rotateNow({ revokeOld: true });
+    const result = await server.deps.keys.rotateNow({ revokeOld: true, actor: CLI_ACTOR });
 
     expect(kidsOf(await fetchJwks(server))).not.toContain(oldKid);
     expect(server.deps.keys.list().map((k) => k.kid)).not.toContain(oldKid);
@@ -181,7 +182,7 @@ describe('JWKS HTTP caching: Cache-Control public with max-age at most KEY_PUBLI
 
   it('changes the ETag when the key set changes, so a cached copy is replaced', async () => {
     const { headers } = await server.http.get('/.well-known/jwks.json');
-    await server.deps.keys.rotateNow();
+    await server.deps.keys.rotateNow({ actor: CLI_ACTOR });
     const response = await server.http.get('/.well-known/jwks.json').set('If-None-Match', headers.etag as string);
     expect(response.status).toBe(200);
     expect(response.headers.etag).not.toBe(headers.etag);

@@ -1,8 +1,9 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { createKeyService } from '../../src/deps.js';
+import { createKeyService } from '../../src/keys/policy.js';
 import type { KeyService } from '../../src/keys/key-service.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { CLI_ACTOR } from '../../src/services/actor.js';
+import { createAdminDeps } from '../../src/deps.js';
 import { createClient } from '../../src/services/clients.js';
 import { closeDatabase, openDatabase, type Database } from '../../src/store/database.js';
 import { listSigningKeys, type SigningKey } from '../../src/store/signing-keys-repository.js';
@@ -83,7 +84,7 @@ describe(
     });
 
     it('follows an on-demand rotation made by the other instance on its next refresh', async () => {
-      const result = await a.rotateNow();
+      const result = await a.rotateNow({ actor: CLI_ACTOR });
       expect(a.signingKey().kid).toBe(result.current);
       await b.refresh();
       expect(b.signingKey().kid).toBe(result.current);
@@ -104,7 +105,7 @@ if (testDatabaseUrl) {
 
     beforeAll(async () => {
       database = await createTestDatabase();
-      ({ clientSecret } = (await createClient(database.db, systemClock, { id: 'two-instances', grantTypes: ['client_credentials'], scopes: ['read'] }, CLI_ACTOR)) as {
+      ({ clientSecret } = (await createClient(createAdminDeps(testConfig(), database.db), { id: 'two-instances', grantTypes: ['client_credentials'], scopes: ['read'] }, CLI_ACTOR)) as {
         clientSecret: string;
       });
       const env = {

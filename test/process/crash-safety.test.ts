@@ -1,13 +1,13 @@
 import knexFactory, { type Knex } from 'knex';
-import { systemClock } from '../../src/lib/clock.js';
 import { sha256Hex } from '../../src/lib/hash.js';
 import { CLI_ACTOR } from '../../src/services/actor.js';
+import { createAdminDeps } from '../../src/deps.js';
 import { createClient } from '../../src/services/clients.js';
 import { createUser } from '../../src/services/users.js';
 import { closeDatabase, openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { createPostgresDatabase, ensureBuilt, freePort, startServerProcess, type PostgresDatabase, type ServerProcess } from '../helpers/process.js';
-import { basicAuth } from '../helpers/server.js';
+import { basicAuth, testConfig } from '../helpers/server.js';
 
 /**
  * Crash safety: the real server is killed with SIGKILL in the middle of a load of refreshes and
@@ -35,10 +35,10 @@ beforeAll(async () => {
   const db = openDatabase({ databaseUrl: database.url });
   try {
     await migrateToLatest(db);
-    const created = await createClient(db, systemClock, { id: 'crash-app', grantTypes: ['password', 'refresh_token'], scopes: ['read'] }, CLI_ACTOR);
+    const created = await createClient(createAdminDeps(testConfig(), db), { id: 'crash-app', grantTypes: ['password', 'refresh_token'], scopes: ['read'] }, CLI_ACTOR);
     client = { id: created.client.id, secret: created.clientSecret as string };
     for (let i = 0; i < FAMILIES; i++) {
-      await createUser(db, systemClock, { username: `crash-user-${i}`, password: `crash-user-${i} password`, scopes: ['read'] }, { passwordMinLength: 8 }, CLI_ACTOR);
+      await createUser(createAdminDeps(testConfig(), db), { username: `crash-user-${i}`, password: `crash-user-${i} password`, scopes: ['read'] }, CLI_ACTOR);
     }
   } finally {
     await closeDatabase(db);

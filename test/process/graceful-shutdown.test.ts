@@ -1,13 +1,13 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { systemClock } from '../../src/lib/clock.js';
 import { CLI_ACTOR } from '../../src/services/actor.js';
+import { createAdminDeps } from '../../src/deps.js';
 import { createClient } from '../../src/services/clients.js';
 import { createUser } from '../../src/services/users.js';
 import { closeDatabase, openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { createPostgresDatabase, ensureBuilt, freePort, startServerProcess, type PostgresDatabase, type ServerProcess } from '../helpers/process.js';
-import { basicAuth } from '../helpers/server.js';
+import { basicAuth, testConfig } from '../helpers/server.js';
 
 /**
  * SIGTERM and SIGINT: the real server stops accepting connections, finishes what is in flight,
@@ -29,9 +29,9 @@ beforeAll(async () => {
   const db = openDatabase({ databaseUrl: database.url });
   try {
     await migrateToLatest(db);
-    const created = await createClient(db, systemClock, { id: 'shutdown-app', grantTypes: ['password', 'refresh_token'], scopes: ['read'] }, CLI_ACTOR);
+    const created = await createClient(createAdminDeps(testConfig(), db), { id: 'shutdown-app', grantTypes: ['password', 'refresh_token'], scopes: ['read'] }, CLI_ACTOR);
     client = { id: created.client.id, secret: created.clientSecret as string };
-    await createUser(db, systemClock, { ...user, scopes: ['read'] }, { passwordMinLength: 8 }, CLI_ACTOR);
+    await createUser(createAdminDeps(testConfig(), db), { ...user, scopes: ['read'] }, CLI_ACTOR);
   } finally {
     await closeDatabase(db);
   }

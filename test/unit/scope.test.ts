@@ -1,5 +1,5 @@
 import { OAuthError } from '../../src/errors.js';
-import { grantScopes, requestedScopes } from '../../src/grants/scope.js';
+import { grantScopes, requestedScopes } from '../../src/grant-types/scope.js';
 import { formatScope, intersectScopes, isSubset, isValidScopeToken, parseScope } from '../../src/lib/scope.js';
 
 function oauthErrorOf(action: () => unknown): string | undefined {

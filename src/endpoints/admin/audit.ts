@@ -1,15 +1,8 @@
-import type { Context, Middleware } from 'koa';
+import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
-import { listAudit as listAuditRecords, recordAudit } from '../../services/audit.js';
+import { listAudit as listAuditRecords } from '../../services/audit.js';
 import type { AuditRecord } from '../../store/audit-repository.js';
 import { page, pageSize, queryParameters, decodeCursor, isIdCursor } from './pagination.js';
-
-/** Records an admin action the services do not audit themselves; details carry identifiers only. */
-export async function recordAdminAction(deps: Deps, ctx: Context, action: string, details: Record<string, unknown>, count?: number): Promise<void> {
-  const actor = ctx.state.admin;
-  if (!actor) throw new Error('recordAdminAction needs bearerAuth first');
-  await recordAudit(deps.db, { actor, at: deps.clock.now(), action, details, count: count ?? null });
-}
 
 /** The actor as separate fields: a user id and a client id can never be read as each other. */
 function presentActor(entry: AuditRecord): Record<string, unknown> {

@@ -1,10 +1,8 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
-import { NotFound } from '../../errors.js';
 import { schemaValidator } from '../../http/json-body.js';
 import { adminActor } from '../../http/bearer-auth.js';
-import { changeClient, createClient, GRANT_TYPES, removeClient as deleteClient } from '../../services/clients.js';
-import { findClientById, listClients as listClientRows } from '../../store/clients-repository.js';
+import { changeClient, createClient, getClient as findClient, GRANT_TYPES, listClientsPage, removeClient as deleteClient } from '../../services/clients.js';
 import { presentClient } from '../../services/presenters.js';
 import { decodeCursor, isTextCursor, page, pageSize, queryParameters } from './pagination.js';
 
@@ -57,7 +55,7 @@ export function listClients(deps: Deps): Middleware {
   return async (ctx) => {
     const query = queryParameters(ctx, ['limit', 'cursor'] as const);
     const limit = pageSize(query.limit);
-    const rows = await listClientRows(deps.db, { after: decodeCursor(query.cursor, isTextCursor), limit: limit + 1 });
+    const rows = await listClientsPage(deps.db, { after: decodeCursor(query.cursor, isTextCursor), limit: limit + 1 });
     ctx.body = page(rows, limit, presentClient, (last) => last.id);
   };
 }
@@ -66,8 +64,7 @@ export function registerClient(deps: Deps): Middleware {
   return async (ctx) => {
     const body = validateCreate(ctx.request.body);
     const { client, clientSecret } = await createClient(
-      deps.db,
-      deps.clock,
+      deps,
       { id: body.client_id, secret: body.client_secret, public: body.public, grantTypes: body.grant_types, scopes: body.scopes, audience: body.audience },
       adminActor(ctx),
     );
@@ -80,9 +77,7 @@ export function registerClient(deps: Deps): Middleware {
 
 export function getClient(deps: Deps): Middleware {
   return async (ctx) => {
-    const client = await findClientById(deps.db, ctx.params.id as string);
-    if (!client) throw new NotFound(`no client with id "${ctx.params.id}"`);
-    ctx.body = presentClient(client);
+    ctx.body = presentClient(await findClient(deps.db, ctx.params.id as string));
   };
 }
 
@@ -90,8 +85,7 @@ export function updateClient(deps: Deps): Middleware {
   return async (ctx) => {
     const body = validateUpdate(ctx.request.body);
     const { client, clientSecret } = await changeClient(
-      deps.db,
-      deps.clock,
+      deps,
       ctx.params.id as string,
       { grantTypes: body.grant_types, scopes: body.scopes, audience: body.audience, secret: body.client_secret, rotateSecret: body.rotate_secret },
       adminActor(ctx),
@@ -103,7 +97,7 @@ export function updateClient(deps: Deps): Middleware {
 /** Deleting a client deletes its grants and refresh tokens; its access tokens turn inactive. */
 export function removeClient(deps: Deps): Middleware {
   return async (ctx) => {
-    await deleteClient(deps.db, deps.clock, ctx.params.id as string, adminActor(ctx));
+    await deleteClient(deps, ctx.params.id as string, adminActor(ctx));
     ctx.status = 204;
   };
 }

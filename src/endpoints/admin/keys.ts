@@ -1,15 +1,14 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
 import { schemaValidator } from '../../http/json-body.js';
-import { listSigningKeys } from '../../store/signing-keys-repository.js';
 import { presentKey } from '../../services/presenters.js';
-import { recordAdminAction } from './audit.js';
+import { adminActor } from '../../http/bearer-auth.js';
 
 
 /** GET /admin/keys */
 export function listKeys(deps: Deps): Middleware {
   return async (ctx) => {
-    ctx.body = { items: (await listSigningKeys(deps.db)).map(presentKey), next_cursor: null };
+    ctx.body = { items: (await deps.keys.listStored()).map(presentKey), next_cursor: null };
   };
 }
 
@@ -24,8 +23,7 @@ const validateRotate = schemaValidator<{ revoke_old?: boolean }>(rotateKeysReque
 export function rotateKeysNow(deps: Deps): Middleware {
   return async (ctx) => {
     const body = validateRotate(ctx.request.body);
-    const result = await deps.keys.rotateNow({ revokeOld: body.revoke_old === true });
-    await recordAdminAction(deps, ctx, 'keys.rotate', { current: result.current, next: result.next, revoke_old: body.revoke_old === true });
+    const result = await deps.keys.rotateNow({ revokeOld: body.revoke_old === true, actor: adminActor(ctx) });
     ctx.body = { current: result.current, next: result.next };
   };
 }

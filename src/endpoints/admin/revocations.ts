@@ -5,7 +5,7 @@ import { schemaValidator } from '../../http/json-body.js';
 import { revokeTarget, type RevocationTarget } from '../../services/revocation.js';
 import { InvalidRequest } from '../../errors.js';
 import { isUuid } from '../../lib/uuid.js';
-import { listActiveGrants } from '../../store/grants-repository.js';
+import { listLiveGrants } from '../../services/grants.js';
 import { presentGrant } from '../../services/presenters.js';
 import { normalizeUsername } from '../../services/users.js';
 import { decodeCursor, isPair, isTimestampCursor, page, pageSize, queryParameters } from './pagination.js';
@@ -50,7 +50,7 @@ export function listGrants(deps: Deps): Middleware {
     const query = queryParameters(ctx, ['username', 'client_id', 'limit', 'cursor'] as const);
     const limit = pageSize(query.limit);
     const cursor = decodeCursor(query.cursor, isGrantCursor);
-    const rows = await listActiveGrants(deps.db, {
+    const rows = await listLiveGrants(deps.db, {
       username: query.username === undefined ? undefined : normalizeUsername(query.username),
       clientId: query.client_id,
       now: deps.clock.now(),

@@ -1,10 +1,8 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
-import { NotFound } from '../../errors.js';
 import { schemaValidator } from '../../http/json-body.js';
 import { adminActor } from '../../http/bearer-auth.js';
-import { changeUser, createUser, removeUser as deleteUser } from '../../services/users.js';
-import { findUserById, listUsers as listUserRows } from '../../store/users-repository.js';
+import { changeUser, createUser, getUser as findUser, listUsersPage, removeUser as deleteUser } from '../../services/users.js';
 import { presentUser } from '../../services/presenters.js';
 import { decodeCursor, isTextCursor, page, pageSize, queryParameters } from './pagination.js';
 
@@ -48,7 +46,7 @@ export function listUsers(deps: Deps): Middleware {
   return async (ctx) => {
     const query = queryParameters(ctx, ['limit', 'cursor'] as const);
     const limit = pageSize(query.limit);
-    const rows = await listUserRows(deps.db, { after: decodeCursor(query.cursor, isTextCursor), limit: limit + 1 });
+    const rows = await listUsersPage(deps.db, { after: decodeCursor(query.cursor, isTextCursor), limit: limit + 1 });
     ctx.body = page(rows, limit, presentUser, (last) => last.username);
   };
 }
@@ -56,7 +54,7 @@ export function listUsers(deps: Deps): Middleware {
 export function registerUser(deps: Deps): Middleware {
   return async (ctx) => {
     const body = validateCreate(ctx.request.body);
-    const user = await createUser(deps.db, deps.clock, body, deps.config, adminActor(ctx));
+    const user = await createUser(deps, body, adminActor(ctx));
     ctx.status = 201;
     ctx.set('Location', `/admin/users/${user.id}`);
     ctx.body = presentUser(user);
@@ -65,9 +63,7 @@ export function registerUser(deps: Deps): Middleware {
 
 export function getUser(deps: Deps): Middleware {
   return async (ctx) => {
-    const user = await findUserById(deps.db, ctx.params.id as string);
-    if (!user) throw new NotFound(`no user with id "${ctx.params.id}"`);
-    ctx.body = presentUser(user);
+    ctx.body = presentUser(await findUser(deps.db, ctx.params.id as string));
   };
 }
 
@@ -75,7 +71,7 @@ export function getUser(deps: Deps): Middleware {
 export function updateUser(deps: Deps): Middleware {
   return async (ctx) => {
     const body = validateUpdate(ctx.request.body);
-    const { user, revoked } = await changeUser(deps.db, deps.clock, ctx.params.id as string, body, { actor: adminActor(ctx), policy: deps.config });
+    const { user, revoked } = await changeUser(deps, ctx.params.id as string, body, adminActor(ctx));
     deps.metrics.revocations.inc({ source: 'admin' }, revoked);
     ctx.body = { ...presentUser(user), revoked_grants: revoked };
   };
@@ -84,7 +80,7 @@ export function updateUser(deps: Deps): Middleware {
 /** Deleting a user deletes its grants (cascade); its tokens turn inactive at once. */
 export function removeUser(deps: Deps): Middleware {
   return async (ctx) => {
-    await deleteUser(deps.db, deps.clock, ctx.params.id as string, adminActor(ctx));
+    await deleteUser(deps, ctx.params.id as string, adminActor(ctx));
     ctx.status = 204;
   };
 }

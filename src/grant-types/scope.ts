@@ -1,5 +1,5 @@
 import { InvalidScope } from '../errors.js';
-import { intersectScopes, isSubset, isValidScopeToken, parseScope } from '../lib/scope.js';
+import { intersectScopes, isSubset, isValidScopeToken } from '../lib/scope.js';
 
 /** Reads the `scope` parameter (RFC 6749 §3.3: space-delimited). */
 export function requestedScopes(scope: string | undefined): string[] {
@@ -23,5 +23,3 @@ export function grantScopes(requested: string[], ceiling: string[], ...limits: s
   if (granted.length === 0) throw new InvalidScope('none of the requested scopes can be granted');
   return granted;
 }
-
-export { parseScope };

@@ -1,10 +1,10 @@
 import { UnauthorizedClient } from '../errors.js';
 import { issueTokens } from '../tokens/issue.js';
-import { issueContext, type GrantHandler } from './grant-handler.js';
+import { defineGrantType, issueContext } from './grant-type-handler.js';
 import { grantScopes, requestedScopes } from './scope.js';
 
 /** RFC 6749 §4.4: the client acts on its own behalf; sub = client id, no refresh token. */
-export const clientCredentialsGrant = {
+export const clientCredentialsGrant = defineGrantType({
   grantType: 'client_credentials',
   parameters: {
     type: 'object',
@@ -14,6 +14,6 @@ export const clientCredentialsGrant = {
   async handle(deps, client, parameters) {
     if (client.secretHash === null) throw new UnauthorizedClient('public clients cannot use client_credentials');
     const scopes = grantScopes(requestedScopes(parameters.scope), client.scopes);
-    return issueTokens(issueContext(deps), deps.db, { client, scopes });
+    return issueTokens(issueContext(deps), deps.db, { kind: 'client', client, scopes });
   },
-} satisfies GrantHandler;
+});

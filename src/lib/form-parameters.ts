@@ -7,17 +7,25 @@ const ajv = new Ajv({ allErrors: false, strict: true });
 export interface FormParametersSchema {
   type: 'object';
   required: readonly string[];
-  properties: Record<string, { type: 'string'; minLength?: number; maxLength?: number; description?: string }>;
+  properties: Readonly<Record<string, { type: 'string'; minLength?: number; maxLength?: number; description?: string }>>;
 }
+
+/**
+ * The parameters a schema admits, as a type: every form parameter is a string; required ones are
+ * present. Declare a schema `as const` (or `satisfies FormParametersSchema`) to get exact names.
+ */
+export type FormParameters<S extends FormParametersSchema> = { [K in S['required'][number]]: string } & {
+  [K in Exclude<keyof S['properties'] & string, S['required'][number]>]?: string;
+};
 
 /**
  * Compiles the schema of a form body once; the returned function throws InvalidRequest naming the
  * parameter (RFC 6749 §5.2). Unknown parameters are left alone (RFC 6749 §3.1: ignored).
  */
-export function formParametersValidator<T extends Record<string, string>>(schema: FormParametersSchema): (form: Record<string, string>) => T {
+export function formParametersValidator<S extends FormParametersSchema>(schema: S): (form: Record<string, string>) => FormParameters<S> {
   const validate: ValidateFunction = ajv.compile(schema);
   return (form) => {
-    if (validate(form)) return form as T;
+    if (validate(form)) return form as FormParameters<S>;
     const error = validate.errors?.[0];
     if (error?.keyword === 'required') {
       throw new InvalidRequest(`the parameter "${(error.params as { missingProperty: string }).missingProperty}" is required`);

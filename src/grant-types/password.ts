@@ -3,11 +3,11 @@ import { checkUsername } from '../lib/username.js';
 import { authenticateUser } from '../services/users.js';
 import { startGrant } from '../services/grants.js';
 import { issueTokens } from '../tokens/issue.js';
-import { issueContext, type GrantHandler } from './grant-handler.js';
+import { defineGrantType, issueContext } from './grant-type-handler.js';
 import { grantScopes, requestedScopes } from './scope.js';
 
 /** RFC 6749 §4.3: resource owner password credentials. */
-export const passwordGrant = {
+export const passwordGrant = defineGrantType({
   grantType: 'password',
   parameters: {
     type: 'object',
@@ -21,10 +21,10 @@ export const passwordGrant = {
   async handle(deps, client, parameters, request) {
     const requested = requestedScopes(parameters.scope);
     // Locks count against the name as users are stored (NFC): another form of it is no way around one.
-    const username = checkUsername(parameters.username as string).username;
+    const username = checkUsername(parameters.username).username;
     // The attempt is counted before the password is looked at, and a locked username is refused
     // without looking at it at all: parallel guesses cannot outrun the lock.
-    const user = await deps.throttle.attemptLogin({ username, ip: request.ip }, () => authenticateUser(deps.db, username, parameters.password as string));
+    const user = await deps.throttle.attemptLogin({ username, ip: request.ip }, () => authenticateUser(deps.db, username, parameters.password));
     if (!user) {
       deps.metrics.failedLogins.inc();
       throw new InvalidGrant('invalid username or password');
@@ -34,7 +34,7 @@ export const passwordGrant = {
     const now = deps.clock.now();
     return deps.db.transaction(async (tx) => {
       const grant = await startGrant(tx, { clientId: client.id, userId: user.id, scopes, now, lifetimeSeconds: deps.config.refreshTokenTtl });
-      return issueTokens(issueContext(deps), tx, { client, user, grant, scopes });
+      return issueTokens(issueContext(deps), tx, { kind: 'new-grant', client, user, grant, scopes });
     });
   },
-} satisfies GrantHandler;
+});

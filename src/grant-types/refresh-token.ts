@@ -1,19 +1,18 @@
-import { InvalidGrant } from '../errors.js';
-import { revokeGrantsAndAudit } from '../services/grants.js';
-import { findRefreshTokenWithGrant } from '../store/refresh-tokens-repository.js';
-import { findUserById } from '../store/users-repository.js';
-import { hashRefreshToken, successorRefreshToken } from '../tokens/refresh-token.js';
-import { issueTokens, RefreshTokenAlreadyUsed, type TokenResponse } from '../tokens/issue.js';
 import type { Deps } from '../deps.js';
+import { InvalidGrant } from '../errors.js';
+import { findRefreshToken, revokeGrantsAndAudit } from '../services/grants.js';
+import { findUser } from '../services/users.js';
 import type { Client } from '../store/clients-repository.js';
 import type { Grant } from '../store/grants-repository.js';
 import type { User } from '../store/users-repository.js';
-import { issueContext, type GrantHandler } from './grant-handler.js';
+import { issueTokens, RefreshTokenAlreadyUsed, type TokenResponse } from '../tokens/issue.js';
+import { successorRefreshToken } from '../tokens/refresh-token.js';
+import { defineGrantType, issueContext } from './grant-type-handler.js';
 import { grantScopes, requestedScopes } from './scope.js';
 
 /** Lifetimes, the user, and the scope this refresh may have; throws the OAuth error otherwise. */
 async function checkGrantStillValid(
-  deps: Deps,
+  deps: Pick<Deps, 'db'>,
   client: Client,
   grant: Grant,
   tokenExpiresAt: Date,
@@ -21,7 +20,7 @@ async function checkGrantStillValid(
   now: Date,
 ): Promise<{ user: User; scopes: string[] }> {
   if (tokenExpiresAt <= now || grant.expiresAt <= now) throw new InvalidGrant('the refresh token has expired');
-  const user = grant.userId ? await findUserById(deps.db, grant.userId) : undefined;
+  const user = grant.userId ? await findUser(deps.db, grant.userId) : undefined;
   if (!user || user.disabled) throw new InvalidGrant('the refresh token is no longer valid');
   // May narrow, never widen, and never exceed what client and user may have now (RFC 6749 §6).
   return { user, scopes: grantScopes(requested, grant.scopes, client.scopes, user.scopes) };
@@ -33,17 +32,17 @@ async function checkGrantStillValid(
  */
 async function reissueSuccessor(deps: Deps, client: Client, presented: string, requested: string[], now: Date): Promise<TokenResponse | undefined> {
   const successor = successorRefreshToken(deps.refreshTokenSecret, presented);
-  const found = await findRefreshTokenWithGrant(deps.db, hashRefreshToken(successor));
+  const found = await findRefreshToken(deps.db, successor);
   if (!found || found.token.usedAt || found.grant.revokedAt) return undefined;
   const { user, scopes } = await checkGrantStillValid(deps, client, found.grant, found.token.expiresAt, requested, now);
-  return issueTokens(issueContext(deps), deps.db, { client, user, grant: found.grant, scopes, existingRefreshToken: successor });
+  return issueTokens(issueContext(deps), deps.db, { kind: 'reissue', client, user, grant: found.grant, scopes, refreshToken: successor });
 }
 
 /**
  * RFC 6749 §6, with rotation: every use returns a new refresh token, and presenting a used one
  * (reuse, or the loser of a race) revokes the whole grant (RFC 9700 §4.14.2).
  */
-export const refreshTokenGrant = {
+export const refreshTokenGrant = defineGrantType({
   grantType: 'refresh_token',
   parameters: {
     type: 'object',
@@ -55,9 +54,8 @@ export const refreshTokenGrant = {
   },
   async handle(deps, client, parameters) {
     const requested = requestedScopes(parameters.scope);
-    const presented = parameters.refresh_token as string;
-    const tokenHash = hashRefreshToken(presented);
-    const found = await findRefreshTokenWithGrant(deps.db, tokenHash);
+    const presented = parameters.refresh_token;
+    const found = await findRefreshToken(deps.db, presented);
     if (!found) throw new InvalidGrant('the refresh token is invalid');
     const { token, grant } = found;
     // Another client's token: refuse without touching it (RFC 6749 §10.4).
@@ -83,12 +81,12 @@ export const refreshTokenGrant = {
     const { user, scopes } = await checkGrantStillValid(deps, client, grant, token.expiresAt, requested, now);
     try {
       // One statement marks the token used (only if nobody has) and stores its successor.
-      return await issueTokens(issueContext(deps), deps.db, { client, user, grant, scopes, parentRefreshToken: presented, rotatedAt: now });
+      return await issueTokens(issueContext(deps), deps.db, { kind: 'rotation', client, user, grant, scopes, parentRefreshToken: presented, rotatedAt: now });
     } catch (error) {
       if (!(error instanceof RefreshTokenAlreadyUsed)) throw error;
       // Lost a race: the winner has committed by now, so its used_at is visible.
-      const winner = await findRefreshTokenWithGrant(deps.db, tokenHash);
+      const winner = await findRefreshToken(deps.db, presented);
       return answerReuse(winner?.token.usedAt ?? null);
     }
   },
-} satisfies GrantHandler;
+});

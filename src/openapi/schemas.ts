@@ -1,0 +1,279 @@
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../endpoints/admin/pagination.js';
+
+/**
+ * The building blocks of the OpenAPI 3.1 document: components (response bodies) and helpers the
+ * route table (src/routes.ts) describes its operations with.
+ */
+
+export type Schema = Record<string, unknown>;
+export type Operation = Record<string, unknown>;
+
+export const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+export const json = (schema: Schema, description: string): Schema => ({ description, content: { 'application/json': { schema } } });
+export const form = (schema: Schema): Schema => ({ required: true, content: { 'application/x-www-form-urlencoded': { schema } } });
+export const jsonRequest = (schema: Schema): Schema => ({ required: true, content: { 'application/json': { schema } } });
+const TIMESTAMP = { type: 'string', format: 'date-time' } as const;
+const NULLABLE_TIMESTAMP = { type: ['string', 'null'], format: 'date-time' } as const;
+
+/** Client authentication in the body (client_secret_post, or none for public clients). */
+const CLIENT_AUTH_PROPERTIES = {
+  client_id: { type: 'string', description: 'client_secret_post and public clients (none): the client id. With Basic it may repeat the id of the header.' },
+  client_secret: { type: 'string', description: 'client_secret_post: the client secret. Never together with Basic.' },
+} as const;
+
+/** A form schema the code validates with, plus the client authentication parameters. */
+export function withClientAuth(schema: { type: 'object'; required: readonly string[]; properties: Record<string, unknown> }, extra: Schema = {}): Schema {
+  return { ...schema, ...extra, properties: { ...(extra.properties as object | undefined), ...schema.properties, ...CLIENT_AUTH_PROPERTIES } };
+}
+
+export function grantComponentName(grantType: string): string {
+  return `${grantType.split('_').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('')}GrantRequest`;
+}
+
+export const errorCodes = (codes: string[]): Schema => ({ allOf: [ref('OAuthError')], properties: { error: { enum: codes } } });
+
+/** An object with exactly these properties, all present (nullable ones say so in their type). */
+function strictObject(properties: Record<string, Schema>): Schema {
+  return { type: 'object', required: Object.keys(properties), properties, additionalProperties: false };
+}
+
+const CLIENT_PROPERTIES: Record<string, Schema> = {
+  client_id: { type: 'string' },
+  public: { type: 'boolean', description: 'A public client has no secret and authenticates with client_id only.' },
+  grant_types: { type: 'array', items: { type: 'string' } },
+  scopes: { type: 'array', items: { type: 'string' } },
+  audience: { type: ['string', 'null'], description: 'The aud of its tokens; null means the issuer.' },
+  created_at: TIMESTAMP,
+  updated_at: TIMESTAMP,
+};
+
+const USER_PROPERTIES: Record<string, Schema> = {
+  id: { type: 'string', format: 'uuid', description: "The sub of the user's tokens." },
+  username: { type: 'string' },
+  email: { type: ['string', 'null'] },
+  name: { type: ['string', 'null'] },
+  scopes: { type: 'array', items: { type: 'string' } },
+  disabled: { type: 'boolean' },
+  created_at: TIMESTAMP,
+  updated_at: TIMESTAMP,
+};
+
+export const RESPONSE_SCHEMAS: Record<string, Schema> = {
+  OAuthError: {
+    description: 'RFC 6749 §5.2 error body; every error of every endpoint has this shape.',
+    type: 'object',
+    required: ['error', 'error_description'],
+    properties: {
+      error: { type: 'string', description: 'Stable error code, e.g. invalid_request, invalid_client, invalid_grant, invalid_token, insufficient_scope.' },
+      error_description: { type: 'string', description: 'Human-readable, safe to show.' },
+    },
+  },
+  TokenResponse: {
+    description: 'RFC 6749 §5.1. The access token is an RFC 9068 JWT (RS256, typ at+jwt).',
+    type: 'object',
+    required: ['access_token', 'token_type', 'expires_in', 'scope'],
+    properties: {
+      access_token: { type: 'string' },
+      token_type: { type: 'string', enum: ['Bearer'] },
+      expires_in: { type: 'integer', minimum: 0, description: 'Seconds until the access token expires.' },
+      refresh_token: { type: 'string', description: 'Opaque; rotated on every use. Absent for client_credentials.' },
+      scope: { type: 'string', description: 'The granted scope, space-separated; always present.' },
+    },
+    additionalProperties: false,
+  },
+  IntrospectionResponse: {
+    description: 'RFC 7662 §2.2. An unknown, expired or revoked token is just {"active": false}.',
+    oneOf: [
+      { type: 'object', required: ['active'], properties: { active: { const: false } }, additionalProperties: false },
+      {
+        type: 'object',
+        required: ['active', 'token_type', 'scope', 'client_id', 'sub', 'aud', 'iss', 'exp', 'iat'],
+        properties: {
+          active: { const: true },
+          token_type: { type: 'string', enum: ['Bearer', 'refresh_token'] },
+          scope: { type: 'string' },
+          client_id: { type: 'string' },
+          sub: { type: 'string' },
+          aud: { type: 'string' },
+          iss: { type: 'string' },
+          exp: { type: 'integer' },
+          iat: { type: 'integer' },
+          jti: { type: 'string' },
+          username: { type: 'string' },
+        },
+        additionalProperties: false,
+      },
+    ],
+  },
+  AuthorizationServerMetadata: {
+    description: 'RFC 8414 §2.',
+    type: 'object',
+    required: ['issuer', 'token_endpoint', 'jwks_uri', 'grant_types_supported', 'response_types_supported'],
+    properties: {
+      issuer: { type: 'string', format: 'uri' },
+      token_endpoint: { type: 'string', format: 'uri' },
+      jwks_uri: { type: 'string', format: 'uri' },
+      introspection_endpoint: { type: 'string', format: 'uri' },
+      revocation_endpoint: { type: 'string', format: 'uri' },
+      grant_types_supported: { type: 'array', items: { type: 'string' } },
+      response_types_supported: { type: 'array', items: { type: 'string' }, maxItems: 0 },
+      scopes_supported: { type: 'array', items: { type: 'string' } },
+      token_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+      introspection_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+      revocation_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+      service_documentation: { type: 'string', format: 'uri', description: 'The human-readable API reference (GET /docs).' },
+    },
+  },
+  JsonWebKeySet: {
+    description: 'RFC 7517 §5: the public halves of the next, current and retired signing keys.',
+    type: 'object',
+    required: ['keys'],
+    properties: {
+      keys: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['kty', 'kid', 'n', 'e'],
+          properties: {
+            kty: { const: 'RSA' },
+            kid: { type: 'string' },
+            use: { const: 'sig' },
+            alg: { const: 'RS256' },
+            n: { type: 'string' },
+            e: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  Client: strictObject(CLIENT_PROPERTIES),
+  ClientWithSecret: {
+    description: 'A client with its secret, shown this once (on creation, or when rotate_secret generated a new one).',
+    ...strictObject({ ...CLIENT_PROPERTIES, client_secret: { type: ['string', 'null'], description: 'null for a public client.' } }),
+  },
+  User: strictObject(USER_PROPERTIES),
+  UpdatedUser: strictObject({
+    ...USER_PROPERTIES,
+    revoked_grants: { type: 'integer', minimum: 0, description: 'Grants ended by this change (password change, disabling).' },
+  }),
+  Grant: {
+    description: 'An active grant (session): a refresh token family.',
+    type: 'object',
+    required: ['grant_id', 'client_id', 'user_id', 'username', 'scope', 'created_at', 'expires_at'],
+    properties: {
+      grant_id: { type: 'string', format: 'uuid' },
+      client_id: { type: 'string' },
+      user_id: { type: ['string', 'null'] },
+      username: { type: ['string', 'null'] },
+      scope: { type: 'string' },
+      created_at: TIMESTAMP,
+      expires_at: TIMESTAMP,
+    },
+    additionalProperties: false,
+  },
+  SigningKey: {
+    type: 'object',
+    required: ['kid', 'state', 'created_at', 'activated_at', 'retired_at', 'remove_after'],
+    properties: {
+      kid: { type: 'string' },
+      state: { type: 'string', enum: ['next', 'current', 'retired'] },
+      created_at: TIMESTAMP,
+      activated_at: NULLABLE_TIMESTAMP,
+      retired_at: NULLABLE_TIMESTAMP,
+      remove_after: NULLABLE_TIMESTAMP,
+    },
+    additionalProperties: false,
+  },
+  AuditEntry: {
+    type: 'object',
+    required: ['id', 'at', 'actor', 'action', 'details', 'count'],
+    properties: {
+      id: { type: 'string' },
+      at: TIMESTAMP,
+      actor: {
+        type: 'object',
+        description: 'Who acted. type cli: the CLI; system: Gatehouse itself; client: a client with its own token (id = client id); user: a user (id = user id) through the client client_id.',
+        required: ['type'],
+        properties: {
+          type: { enum: ['cli', 'system', 'client', 'user', 'unknown'] },
+          id: { type: 'string' },
+          client_id: { type: ['string', 'null'] },
+          username: { type: 'string', description: 'The acting user, while the user exists.' },
+        },
+        additionalProperties: false,
+      },
+      action: { type: 'string' },
+      details: { type: 'object', description: 'Identifiers only, never secrets or token values.' },
+      count: { type: ['integer', 'null'] },
+    },
+    additionalProperties: false,
+  },
+  RotateKeysResponse: {
+    type: 'object',
+    required: ['current', 'next'],
+    properties: { current: { type: 'string', description: 'kid now signing' }, next: { type: 'string', description: 'kid published for the next rotation' } },
+    additionalProperties: false,
+  },
+  RevocationResult: {
+    type: 'object',
+    required: ['revoked'],
+    properties: { revoked: { type: 'integer', minimum: 0, description: 'Grants newly revoked; for a jti, 1 if a live token was newly revoked, else 0.' } },
+    additionalProperties: false,
+  },
+  Liveness: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } },
+  Readiness: {
+    type: 'object',
+    required: ['status', 'checks'],
+    properties: {
+      status: { type: 'string', enum: ['ready', 'unavailable'] },
+      checks: { type: 'object', additionalProperties: { type: 'string', enum: ['ok', 'failing'] } },
+    },
+  },
+};
+
+export function listOf(item: string): Schema {
+  return {
+    type: 'object',
+    required: ['items', 'next_cursor'],
+    properties: {
+      items: { type: 'array', items: ref(item) },
+      next_cursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last page.' },
+    },
+    additionalProperties: false,
+  };
+}
+
+export const queryParameter = (name: string, description: string, schema: Schema = { type: 'string' }): Schema => ({ name, in: 'query', required: false, description, schema });
+export const PAGE_PARAMETERS = [
+  queryParameter('limit', `Page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`, { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
+  queryParameter('cursor', 'The next_cursor of the previous page.'),
+];
+export const ID_PARAMETER = (description: string): Schema => ({ name: 'id', in: 'path', required: true, description, schema: { type: 'string' } });
+
+export const ERROR = ref('OAuthError');
+export const BEARER_CHALLENGE = { 'WWW-Authenticate': { description: 'RFC 6750 §3 Bearer challenge.', schema: { type: 'string' } } };
+
+export const NOT_FOUND = { '404': json(errorCodes(['not_found']), 'No such resource') };
+export const CLIENT_SECURITY = [{ clientBasic: [] }, {}];
+export const CLIENT_AUTH_TEXT =
+  'Client authentication: `client_secret_basic` (HTTP Basic, id and secret form-urlencoded first, RFC 6749 §2.3.1), ' +
+  '`client_secret_post` (client_id and client_secret in the body) or, for public clients, `none` (client_id only). ' +
+  'Two methods at once is invalid_request; none at all is invalid_client.';
+export const INVALID_CLIENT = {
+  ...json(errorCodes(['invalid_client']), 'invalid_client: client authentication failed or is missing'),
+  headers: { 'WWW-Authenticate': { description: 'Basic challenge, when the client tried Basic.', schema: { type: 'string' } } },
+};
+export const NO_STORE = { 'Cache-Control': { description: 'no-store', schema: { type: 'string' } } };
+
+/** The answers every admin operation may give besides its success. */
+export function adminErrors(extra: Record<string, Schema> = {}): Record<string, Schema> {
+  return {
+    '400': json(ERROR, 'invalid_request: a malformed body, query or cursor'),
+    '401': { ...json(ERROR, 'invalid_token: missing, invalid, expired or revoked access token, or one meant for another API (aud)'), headers: BEARER_CHALLENGE },
+    '403': {
+      ...json(errorCodes(['insufficient_scope']), 'insufficient_scope: the token lacks the scope of this operation, or an admin scope the change needs'),
+      headers: BEARER_CHALLENGE,
+    },
+    ...extra,
+  };
+}

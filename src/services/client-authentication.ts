@@ -1,0 +1,58 @@
+import { digestsEqual, sha256Hex } from '../lib/hash.js';
+import { findClientById, type Client } from '../store/clients-repository.js';
+import type { Queryable } from '../store/database.js';
+
+export interface PresentedCredentials {
+  clientId: string;
+  /** Absent for the `none` method (public clients). */
+  secret?: string | undefined;
+}
+
+/** Checks client credentials; remembers successes for a moment (see createClientAuthentication). */
+export interface ClientAuthentication {
+  /** The client when the credentials are right, otherwise undefined. Constant-time on the secret. */
+  verify(credentials: PresentedCredentials): Promise<Client | undefined>;
+  /** Forgets every remembered success: called by every change to a client in this process. */
+  forget(): void;
+}
+
+/**
+ * Successful client authentications are remembered for CLIENT_AUTH_CACHE_TTL_MS, keyed by a hash of
+ * id and secret, sparing the client lookup on every /token, /introspect and /revoke request. Only
+ * successes: an unknown id and a wrong secret both still ask the database, so response times do
+ * not tell which client ids exist, and a client created by another process works at once. A change
+ * to a client made through this object's owner empties it; a client deleted or given a new secret
+ * elsewhere (another instance, the CLI) keeps authenticating here for at most the TTL.
+ */
+export const CLIENT_AUTH_CACHE_TTL_MS = 2_000;
+const CLIENT_AUTH_CACHE_MAX_ENTRIES = 10_000;
+
+export function createClientAuthentication(db: Queryable, now: () => number = () => performance.now()): ClientAuthentication {
+  const remembered = new Map<string, { client: Client; until: number }>();
+  // Bumped by forget(): a lookup that overlapped a change remembers nothing.
+  let generation = 0;
+  return {
+    async verify(credentials) {
+      const presentedHash = sha256Hex(credentials.secret ?? '');
+      const cacheKey = sha256Hex(`${credentials.clientId}\u0000${credentials.secret === undefined ? 'none' : `secret:${presentedHash}`}`);
+      const hit = remembered.get(cacheKey);
+      if (hit && hit.until > now()) return hit.client;
+
+      const lookedUpIn = generation;
+      const client = await findClientById(db, credentials.clientId);
+      if (!client) return undefined;
+      const verified =
+        client.secretHash === null ? credentials.secret === undefined : credentials.secret !== undefined && digestsEqual(presentedHash, client.secretHash);
+      if (!verified) return undefined;
+      if (lookedUpIn === generation) {
+        if (remembered.size >= CLIENT_AUTH_CACHE_MAX_ENTRIES) remembered.clear();
+        remembered.set(cacheKey, { client, until: now() + CLIENT_AUTH_CACHE_TTL_MS });
+      }
+      return client;
+    },
+    forget() {
+      generation++;
+      remembered.clear();
+    },
+  };
+}
