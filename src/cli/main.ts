@@ -6,6 +6,7 @@ import { createKeyService } from '../keys/policy.js';
 import { reencryptSigningKeys } from '../keys/reencrypt.js';
 import { systemClock } from '../lib/clock.js';
 import { parseScope } from '../lib/scope.js';
+import { packageVersion } from '../lib/version.js';
 import { escapeUsername } from '../lib/username.js';
 import { applyMigrations, closeConfiguredDatabase, openConfiguredDatabase, operatorErrorMessage } from '../runtime.js';
 import { CLI_ACTOR } from '../services/actor.js';
@@ -43,6 +44,7 @@ async function readStdin(flag = '--password-stdin', what = 'the password'): Prom
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .description('Gatehouse OAuth 2 authorization server: administration commands. Uses DATABASE_URL, or the embedded database in DATA_DIR.')
     .exitOverride()
     // One line per failure, also for usage errors that come with a suggestion ("Did you mean …?").

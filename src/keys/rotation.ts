@@ -1,4 +1,5 @@
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair } from 'jose';
+import { addSeconds } from '../lib/clock.js';
 import type { Database } from '../store/database.js';
 import {
   deleteSigningKey,
@@ -82,7 +83,7 @@ export async function rotateKeys(
           await updateSigningKey(tx, current.kid, {
             state: 'retired',
             retiredAt: now,
-            removeAfter: new Date(now.getTime() + settings.retention * 1000),
+            removeAfter: addSeconds(now, settings.retention),
           });
       }
       await updateSigningKey(tx, next.kid, { state: 'current', activatedAt: now });

@@ -1,4 +1,5 @@
 import { GRANT_TYPE_HANDLERS } from '../grant-types/index.js';
+import { packageVersion } from '../lib/version.js';
 import type { Route } from '../routes.js';
 import {
   CLIENT_AUTH_TEXT,
@@ -76,7 +77,7 @@ export function buildOpenApiDocument(options: { issuer: string; routes: readonly
     openapi: '3.1.0',
     info: {
       title: 'Gatehouse',
-      version: options.version ?? '0.1.0',
+      version: options.version ?? packageVersion(),
       description:
         'OAuth 2 authorization server: password, refresh_token and client_credentials grants, RFC 9068 JWT access tokens signed with rotating RS256 keys, introspection (RFC 7662), revocation (RFC 7009) and an admin API.',
       license: { name: 'MIT', identifier: 'MIT' },

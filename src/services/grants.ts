@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { addSeconds } from '../lib/clock.js';
 import type { Queryable } from '../store/database.js';
 import { endClientTokensIssuedUpTo } from '../store/clients-repository.js';
 import { insertGrant, listActiveGrants, revokeGrants, type ActiveGrant, type Grant, type GrantSelector } from '../store/grants-repository.js';
@@ -20,7 +21,7 @@ export async function startGrant(
     userId: input.userId,
     scopes: input.scopes,
     createdAt: input.now,
-    expiresAt: new Date(input.now.getTime() + input.lifetimeSeconds * 1000),
+    expiresAt: addSeconds(input.now, input.lifetimeSeconds),
     revokedAt: null,
     revokedReason: null,
   };

@@ -1,4 +1,5 @@
 import type { Database } from '../store/database.js';
+import { addSeconds } from '../lib/clock.js';
 import { deleteExpiredRows, type DeletedRows } from '../store/housekeeping-repository.js';
 
 /**
@@ -24,8 +25,8 @@ export async function cleanUpExpiredRows(
     db,
     {
       now,
-      deadBefore: new Date(now.getTime() - KEEP_DEAD_ROWS_SECONDS * 1000),
-      auditBefore: new Date(now.getTime() - settings.auditRetention * 1000),
+      deadBefore: addSeconds(now, -KEEP_DEAD_ROWS_SECONDS),
+      auditBefore: addSeconds(now, -settings.auditRetention),
     },
     { batchSize: settings.batchSize ?? 1000, maxBatches: settings.maxBatches ?? 100 },
   );

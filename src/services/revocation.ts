@@ -4,6 +4,7 @@ import type { Database } from '../store/database.js';
 import { findUserByUsername } from '../store/users-repository.js';
 import { revokeAccessTokenAndAudit, revokeGrantsAndAudit, type RevocationReason } from './grants.js';
 import { isUuid } from '../lib/uuid.js';
+import { addSeconds } from '../lib/clock.js';
 import type { Actor } from './actor.js';
 import { normalizeUsername } from './users.js';
 
@@ -29,7 +30,7 @@ export async function revokeTarget(
   if ('jti' in target) {
     if (!isUuid(target.jti)) return 0;
     // Access tokens are not stored; the deny-list entry lives as long as any token could.
-    const expiresAt = new Date(now.getTime() + deps.config.accessTokenTtl * 1000);
+    const expiresAt = addSeconds(now, deps.config.accessTokenTtl);
     return (await revokeAccessTokenAndAudit(deps.db, { jti: target.jti, expiresAt }, { ...audit, now })) ? 1 : 0;
   }
   if ('username' in target) {

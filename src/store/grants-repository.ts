@@ -51,12 +51,6 @@ export async function insertGrant(db: Queryable, grant: Grant): Promise<void> {
 }
 
 
-export async function findGrantById(db: Queryable, id: string): Promise<Grant | undefined> {
-  if (!isUuid(id)) return undefined;
-  const row = await db<GrantRow>('grants').where({ id }).first();
-  return row ? toGrant(row) : undefined;
-}
-
 export type GrantSelector = { grantId: string } | { userId: string } | { clientId: string };
 
 /** Revokes the live grants the selector names; returns how many were newly revoked. */
