@@ -32,8 +32,11 @@ export interface WorkloadData {
 const form = (values: Record<string, string>): string => new URLSearchParams(values).toString();
 const FORM = 'application/x-www-form-urlencoded';
 
+/** autocannon's options plus the path of a plain run (it is joined to the URL below). */
+type WorkloadOptions = Partial<autocannon.Options> & { path?: string };
+
 /** The autocannon options of one workload. Bodies are built per request where they change. */
-function workloadOptions(workload: string, data: WorkloadData): Partial<autocannon.Options> {
+function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions {
   const headers = { 'content-type': FORM, authorization: data.basic ?? '' };
   switch (workload) {
     case 'password':
@@ -62,7 +65,7 @@ function workloadOptions(workload: string, data: WorkloadData): Partial<autocann
         setupClient: (client: any) => {
           client.setRequests([refreshRequest({ token: pool.shift() ?? 'exhausted' })]);
         },
-      } as Partial<autocannon.Options>;
+      } as WorkloadOptions;
     }
     case 'introspect_access':
     case 'introspect_refresh':
@@ -82,7 +85,7 @@ function workloadOptions(workload: string, data: WorkloadData): Partial<autocann
             },
           },
         ],
-      } as Partial<autocannon.Options>;
+      } as WorkloadOptions;
     }
     case 'get':
       return { method: 'GET', path: data.path! };
@@ -96,7 +99,7 @@ async function runHttp(job: Extract<Job, { kind: 'http' }>) {
   const result = await autocannon({
     ...options,
     // autocannon takes the path of plain runs from the URL, not from `path`.
-    url: `${job.url}${(options.path as string | undefined) ?? '/token'}`,
+    url: `${job.url}${options.path ?? '/token'}`,
     connections: job.connections,
     duration: job.duration,
     pipelining: 1,

@@ -23,7 +23,6 @@ import { CLI_ACTOR } from '../src/services/actor.js';
 import { createAdminDeps } from '../src/deps.js';
 import { createClient } from '../src/services/clients.js';
 import { createUser } from '../src/services/users.js';
-import { systemClock } from '../src/lib/clock.js';
 import type { WorkloadData } from './load.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -230,8 +229,8 @@ interface Row {
   rssMb?: number;
   rssProcessMb?: number;
   bound?: string;
-  boundRate?: number;
-  ratio?: number;
+  boundRate?: number | undefined;
+  ratio?: number | undefined;
 }
 
 async function main(): Promise<void> {

@@ -18,7 +18,7 @@ export interface OpenIdClientExampleOptions {
   resourceServer: { id: string; secret: string };
   username: string;
   password: string;
-  scope?: string;
+  scope?: string | undefined;
   /** Where each step is printed (console.log by default). */
   log?: (line: string) => void;
 }

@@ -100,7 +100,7 @@ function serve(privatePem: string): void {
     }
     let raw = '';
     for await (const chunk of ctx.req) raw += chunk;
-    const request = new OAuth2Server.Request({ method: ctx.method, query: {}, headers: ctx.headers, body: Object.fromEntries(new URLSearchParams(raw)) });
+    const request = new OAuth2Server.Request({ method: ctx.method, query: {}, headers: ctx.headers as Record<string, string>, body: Object.fromEntries(new URLSearchParams(raw)) });
     const response = new OAuth2Server.Response({ headers: {} });
     try {
       await oauth.token(request, response);

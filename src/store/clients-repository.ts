@@ -1,3 +1,4 @@
+import type { Changes } from '../lib/changes.js';
 import type { Queryable } from './database.js';
 
 export interface ClientRow {
@@ -61,7 +62,7 @@ export async function insertClient(db: Queryable, client: Client): Promise<boole
 export async function updateClient(
   db: Queryable,
   id: string,
-  changes: Partial<Pick<Client, 'secretHash' | 'grantTypes' | 'scopes' | 'audience'>> & { updatedAt: Date },
+  changes: Changes<Pick<Client, 'secretHash' | 'grantTypes' | 'scopes' | 'audience'>> & { updatedAt: Date },
 ): Promise<Client | undefined> {
   const patch: Partial<ClientRow> = { updated_at: changes.updatedAt };
   if (changes.secretHash !== undefined) patch.secret_hash = changes.secretHash;

@@ -86,7 +86,7 @@ export function openDatabase(options: DatabaseOptions): Database {
   return db;
 }
 
-function knexLog(logger: NonNullable<DatabaseOptions['logger']>): Knex.Config['log'] {
+function knexLog(logger: NonNullable<DatabaseOptions['logger']>): Knex.Logger {
   const text = (message: unknown): string => (message instanceof Error ? message.message : String(message));
   return {
     warn: (message: unknown) => logger.warn(`database: ${text(message)}`),

@@ -1,3 +1,4 @@
+import type { Changes } from '../lib/changes.js';
 import type { Queryable } from './database.js';
 
 export type KeyState = 'next' | 'current' | 'retired';
@@ -70,7 +71,7 @@ export async function insertSigningKey(db: Queryable, key: SigningKey): Promise<
 export async function updateSigningKey(
   db: Queryable,
   kid: string,
-  changes: Partial<Pick<SigningKey, 'state' | 'activatedAt' | 'retiredAt' | 'removeAfter' | 'privateKeyEncrypted'>>,
+  changes: Changes<Pick<SigningKey, 'state' | 'activatedAt' | 'retiredAt' | 'removeAfter' | 'privateKeyEncrypted'>>,
 ): Promise<void> {
   const patch: Partial<SigningKeyRow> = {};
   if (changes.state !== undefined) patch.state = changes.state;

@@ -1,3 +1,4 @@
+import type { Changes } from '../lib/changes.js';
 import type { Queryable } from './database.js';
 import { isUuid } from '../lib/uuid.js';
 
@@ -77,7 +78,7 @@ export async function insertUser(db: Queryable, user: User): Promise<boolean> {
 export async function updateUser(
   db: Queryable,
   id: string,
-  changes: Partial<Pick<User, 'passwordHash' | 'email' | 'name' | 'scopes' | 'disabled'>> & { updatedAt: Date },
+  changes: Changes<Pick<User, 'passwordHash' | 'email' | 'name' | 'scopes' | 'disabled'>> & { updatedAt: Date },
 ): Promise<User | undefined> {
   if (!isUuid(id)) return undefined;
   const patch: Partial<UserRow> = { updated_at: changes.updatedAt };

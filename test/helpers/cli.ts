@@ -25,7 +25,7 @@ export interface ProcessResult {
  * Runs `node <script> …args` from the repository root with only the given environment (plus PATH),
  * feeding `input` to standard input. Kills it after `timeoutMs`.
  */
-export function runNode(script: string, args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<ProcessResult> {
+export function runNode(script: string, args: string[], options: { env?: Record<string, string>; input?: string | undefined; timeoutMs?: number } = {}): Promise<ProcessResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
       cwd: REPO_ROOT,
@@ -47,7 +47,7 @@ export function runNode(script: string, args: string[], options: { env?: Record<
 }
 
 /** `gatehouse …args` (the compiled CLI, bin/gatehouse.js). */
-export function runGatehouse(args: string[], options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<ProcessResult> {
+export function runGatehouse(args: string[], options: { env?: Record<string, string>; input?: string | undefined; timeoutMs?: number } = {}): Promise<ProcessResult> {
   return runNode('bin/gatehouse.js', args, options);
 }
 

@@ -1,7 +1,6 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createKeyService } from '../../src/keys/policy.js';
 import type { KeyService } from '../../src/keys/key-service.js';
-import { systemClock } from '../../src/lib/clock.js';
 import { CLI_ACTOR } from '../../src/services/actor.js';
 import { createAdminDeps } from '../../src/deps.js';
 import { createClient } from '../../src/services/clients.js';
