@@ -85,7 +85,7 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
             },
           },
         ],
-      } as WorkloadOptions;
+      };
     }
     case 'get':
       return { method: 'GET', path: data.path! };
@@ -105,7 +105,7 @@ async function runHttp(job: Extract<Job, { kind: 'http' }>) {
     pipelining: 1,
     // An argon2-bound password run at 200 connections queues for seconds: not a timeout.
     timeout: job.workload === 'password' ? 30 : 10,
-  } as autocannon.Options);
+  });
   return {
     requests: result.requests.total,
     rps: result.requests.total / ((result as any).duration || job.duration),

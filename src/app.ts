@@ -53,7 +53,10 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Koa {
   if (origins.size > 0) {
     const allowCors = cors({ origin: (ctx) => (origins.has(ctx.get('Origin')) ? ctx.get('Origin') : ''), allowMethods: ['GET', 'POST'] });
     const browserFacing = /^\/(token|introspect|revoke|\.well-known\/[a-z-]+(\.json)?)$/;
-    app.use((ctx, next) => (browserFacing.test(ctx.path) ? allowCors(ctx, next) : next()));
+    app.use(async (ctx, next) => {
+      if (browserFacing.test(ctx.path)) await allowCors(ctx, next);
+      else await next();
+    });
   }
   app.use(router.routes());
   app.use(allowedMethods(router));

@@ -50,7 +50,7 @@ async function serve(config: Config): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    deps.keys.stop();
+    void deps.keys.stop();
     clearInterval(cleanup);
     const force = setTimeout(() => {
       server.closeAllConnections();

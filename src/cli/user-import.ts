@@ -19,7 +19,7 @@ const COLUMNS = ['username', 'password', 'email', 'name', 'scopes'];
  * Argon2 makes each row cost ~20 ms, so a progress bar shows on a terminal (stderr).
  */
 export async function importUsers(deps: UserChangeDeps, path: string): Promise<ImportResult> {
-  const records = parse(await readFile(path, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+  const records = parse<Record<string, string>>(await readFile(path, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, bom: true });
   const header = Object.keys(records[0] ?? {});
   const unknown = header.filter((column) => !COLUMNS.includes(column));
   if (unknown.length > 0) throw new Error(`unknown CSV column(s): ${unknown.join(', ')} (expected ${COLUMNS.join(', ')})`);

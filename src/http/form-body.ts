@@ -29,11 +29,11 @@ export const formBody: Middleware = async (ctx, next) => {
     throw new InvalidRequest('the request body could not be read as UTF-8 form data');
   }
   const raw = (ctx.request as unknown as { rawBody?: string }).rawBody ?? '';
-  const form: Record<string, string> = Object.create(null);
+  const form = Object.create(null) as Record<string, string>;
   const seen = new Set<string>();
   for (const [name, value] of new URLSearchParams(raw)) {
     if (seen.has(name)) throw new InvalidRequest(`the parameter "${name}" is repeated`);
-    if (/[\u0000\uFFFD]/.test(name) || /[\u0000\uFFFD]/.test(value)) {
+    if (/[\0\uFFFD]/.test(name) || /[\0\uFFFD]/.test(value)) {
       throw new InvalidRequest(`the parameter "${name.replace(/[^\x20-\x7E]/g, '?')}" contains invalid characters`);
     }
     seen.add(name);

@@ -38,7 +38,8 @@ export const jsonBody: Middleware = async (ctx, next) => {
   const hasBody = ctx.request.length !== undefined ? ctx.request.length > 0 : Boolean(ctx.get('Transfer-Encoding'));
   if (!hasBody) {
     (ctx.request as unknown as { body: unknown }).body = {};
-    return next();
+    await next();
+    return;
   }
   if (!ctx.is('application/json')) throw new UnsupportedMediaType('application/json');
   try {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createLocalJWKSet, importPKCS8, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, importPKCS8, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../lib/clock.js';
 import type { Database } from '../store/database.js';
 import { listSigningKeys, type SigningKey } from '../store/signing-keys-repository.js';
@@ -51,7 +51,7 @@ export class KeyService {
       this.signing = { kid: current.kid, privateKey: await importPKCS8(pkcs8, 'RS256') };
     }
     const published = keys.filter((k) => k.removeAfter === null || k.removeAfter > this.clock.now());
-    const jwks = { keys: published.map((k) => k.publicJwk) } as unknown as JSONWebKeySet;
+    const jwks = { keys: published.map((k) => k.publicJwk) };
     const body = JSON.stringify(jwks);
     if (body !== this.document?.body) {
       this.document = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
@@ -73,6 +73,8 @@ export class KeyService {
       rotationError = error;
     }
     await this.refresh();
+    // Rethrown as it came (the caller logs it), after the reload above.
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (rotationError !== undefined) throw rotationError;
   }
 

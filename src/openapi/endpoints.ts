@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
 import { NotFound } from '../errors.js';
+import { pathParameter } from '../http/path-parameters.js';
 import type { Route } from '../routes.js';
 import { buildOpenApiDocument } from './document.js';
 
@@ -94,7 +95,7 @@ export const apiReferencePage: Middleware = async (ctx) => {
 
 /** GET /docs/:asset — a fixed list of files; anything else is 404. */
 export const apiReferenceAsset: Middleware = async (ctx) => {
-  const name = ctx.params.asset as string;
+  const name = pathParameter(ctx, 'asset');
   if (name === 'start.js') {
     ctx.set('Cache-Control', 'public, max-age=86400');
     ctx.type = 'text/javascript; charset=utf-8';

@@ -70,7 +70,7 @@ export async function updateClient(
   if (changes.scopes !== undefined) patch.scopes = changes.scopes;
   if (changes.audience !== undefined) patch.audience = changes.audience;
   const [row] = await db<ClientRow>('clients').where({ id }).update(patch).returning('*');
-  return row ? toClient(row as ClientRow) : undefined;
+  return row ? toClient(row) : undefined;
 }
 
 export async function deleteClient(db: Queryable, id: string): Promise<boolean> {
@@ -91,7 +91,7 @@ export async function endClientTokensIssuedUpTo(db: Queryable, id: string, at: D
 export async function listClients(db: Queryable, options: { after?: string | undefined; limit: number }): Promise<Client[]> {
   const query = db<ClientRow>('clients').orderBy('id').limit(options.limit);
   if (options.after !== undefined) query.where('id', '>', options.after);
-  return (await query).map((row) => toClient(row as ClientRow));
+  return (await query).map((row) => toClient(row));
 }
 
 /** Every scope some client may request (RFC 8414 scopes_supported). */

@@ -72,13 +72,13 @@ export function openDatabase(options: DatabaseOptions): Database {
     });
   }
   if (!options.dataDir) {
-    return knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: 'postgres', connection: {} });
+    return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: {} });
   }
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = lockDataDir(dataDir);
   const db = knexFactory({
-    client: ClientPgLite as unknown as typeof Knex.Client,
+    client: ClientPgLite,
     dialect: 'postgres',
     connection: { filename: join(dataDir, 'pgdata') },
   });

@@ -41,20 +41,29 @@ export async function insertRefreshToken(db: Queryable, token: RefreshToken): Pr
   });
 }
 
+type TokenWithGrantRow = GrantRow & Omit<RefreshTokenRow, 'created_at' | 'expires_at'> & { token_created_at: Date; token_expires_at: Date };
+
 /** The token and its grant in one query: the refresh grant's hot path. */
 export async function findRefreshTokenWithGrant(db: Queryable, tokenHash: string): Promise<{ token: RefreshToken; grant: Grant } | undefined> {
-  const row = await db('refresh_tokens as r')
+  const row = (await db('refresh_tokens as r')
     .join('grants as g', 'g.id', 'r.grant_id')
     .select(
       'r.token_hash', 'r.grant_id', 'r.parent_hash', 'r.created_at as token_created_at', 'r.expires_at as token_expires_at', 'r.used_at',
       'g.id', 'g.client_id', 'g.user_id', 'g.scopes', 'g.created_at', 'g.expires_at', 'g.revoked_at', 'g.revoked_reason',
     )
     .where('r.token_hash', tokenHash)
-    .first();
+    .first()) as TokenWithGrantRow | undefined;
   if (!row) return undefined;
   return {
-    token: toRefreshToken({ ...row, created_at: row.token_created_at, expires_at: row.token_expires_at } as RefreshTokenRow),
-    grant: toGrant(row as GrantRow),
+    token: toRefreshToken({
+      token_hash: row.token_hash,
+      grant_id: row.grant_id,
+      parent_hash: row.parent_hash,
+      created_at: row.token_created_at,
+      expires_at: row.token_expires_at,
+      used_at: row.used_at,
+    }),
+    grant: toGrant(row),
   };
 }
 

@@ -45,7 +45,7 @@ export async function listSigningKeys(db: Queryable): Promise<SigningKey[]> {
     { column: 'created_at', order: 'asc' },
     { column: 'kid', order: 'asc' },
   ]);
-  return rows.map((row) => toSigningKey(row as SigningKeyRow));
+  return rows.map((row) => toSigningKey(row));
 }
 
 /** Takes the rotation lock row for the rest of the transaction: one instance decides at a time. */

@@ -88,7 +88,7 @@ export async function updateUser(
   if (changes.scopes !== undefined) patch.scopes = changes.scopes;
   if (changes.disabled !== undefined) patch.disabled = changes.disabled;
   const [row] = await db<UserRow>('users').where({ id }).update(patch).returning('*');
-  return row ? toUser(row as UserRow) : undefined;
+  return row ? toUser(row) : undefined;
 }
 
 export async function deleteUser(db: Queryable, id: string): Promise<boolean> {
@@ -100,5 +100,5 @@ export async function deleteUser(db: Queryable, id: string): Promise<boolean> {
 export async function listUsers(db: Queryable, options: { after?: string | undefined; limit: number }): Promise<User[]> {
   const query = db<UserRow>('users').orderBy('username').limit(options.limit);
   if (options.after !== undefined) query.where('username', '>', options.after);
-  return (await query).map((row) => toUser(row as UserRow));
+  return (await query).map((row) => toUser(row));
 }

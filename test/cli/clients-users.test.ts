@@ -111,8 +111,8 @@ describe('gatehouse refuses bad arguments in one line, before opening the databa
     ['a missing required option', ['client', 'create', '--grants', 'password', '--scopes', 'read'], /--id/],
     ['an unknown command', ['clients', 'list'], /clients/],
   ])('refuses %s', async (_name, args, pattern) => {
-    const line = expectOneLineFailure(await gatehouse(args as string[]));
-    expect(line).toMatch(pattern as RegExp);
+    const line = expectOneLineFailure(await gatehouse(args));
+    expect(line).toMatch(pattern);
   }, SLOW);
 
   it('refuses an empty password, or one that is only a newline', async () => {

@@ -6,7 +6,7 @@ describe('the server refuses bad configuration at start, in one line naming the 
     [{ ACCESS_TOKEN_TTL: 'forever' }, 'ACCESS_TOKEN_TTL'],
     [{ DATABASE_URL: 'postgres://gatehouse@127.0.0.1:1/gatehouse' }, 'KEY_ENCRYPTION_SECRET'],
   ])('exits non-zero for %j', async (env, variable) => {
-    const result = await runNode('dist/src/main.js', [], { env: env as Record<string, string> });
+    const result = await runNode('dist/src/main.js', [], { env: env });
     const line = expectOneLineFailure(result);
     expect(line).toContain(variable);
     expect(result.stdout).toBe('');

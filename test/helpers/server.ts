@@ -50,7 +50,8 @@ export async function startTestServer(
   const config = testConfig({ ISSUER: baseUrl, ...options.env });
   const deps = await createDeps(config, database.db, { clock, logger: options.logger ?? pino({ level: 'silent' }) });
   const app = createApp(deps);
-  server.on('request', app.callback());
+  const handle = app.callback();
+  server.on('request', (request, response) => void handle(request, response));
   return {
     deps,
     app,
@@ -72,7 +73,7 @@ export async function startTestServer(
       return { id: user.id, username: user.username, password };
     },
     async close() {
-      deps.keys.stop();
+      await deps.keys.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();

@@ -240,7 +240,7 @@ function oauthRequest(path: '/token' | '/introspect' | '/revoke'): fc.Arbitrary<
     contentEncoding,
     authorization: authorization(),
     body: fc.oneof({ weight: 6, arbitrary: formBody() }, { weight: 1, arbitrary: jsonBody() }, { weight: 1, arbitrary: fc.constant(undefined) }),
-  }) as fc.Arbitrary<FuzzRequest>;
+  });
 }
 
 const ADMIN_PATHS = [
@@ -267,7 +267,7 @@ function adminRequest(): fc.Arbitrary<FuzzRequest> {
     // Mostly a valid admin token, so the input gets past bearer authentication to the handlers.
     authorization: fc.oneof({ weight: 3, arbitrary: fc.constant(`Bearer ${adminAccessToken}`) }, { weight: 1, arbitrary: authorization() }),
     body: fc.oneof({ weight: 5, arbitrary: jsonBody() }, { weight: 1, arbitrary: formBody() }, { weight: 2, arbitrary: fc.constant(undefined) }),
-  }) as fc.Arbitrary<FuzzRequest>;
+  });
 }
 
 /** Any method token: each one Node parses (upper case), others Node refuses (lower or mixed case, unknown tokens). */

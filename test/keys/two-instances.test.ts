@@ -120,7 +120,7 @@ if (testDatabaseUrl) {
       const started = await Promise.allSettled(ports.map((port) => startServerProcess(env, { port })));
       instances = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
       const failed = started.find((s) => s.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+      if (failed) throw (failed).reason;
     }, 25_000);
 
     afterAll(async () => {

@@ -132,9 +132,9 @@ describe('a bad value is a ConfigError naming the variable', () => {
     ['METRICS_TOKEN', 'shorter-than-32-characters'],
     ['METRICS_TOKEN', 'a metrics token with spaces in it, long enough'],
   ])('refuses %s=%j', (variable, value) => {
-    const error = configError({ [variable as string]: value as string });
+    const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);
-    expect(error.message).toContain(variable as string);
+    expect(error.message).toContain(variable);
     expect(error.message).not.toContain('\n');
   });
 

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
 import { schemaValidator } from '../../http/json-body.js';
+import { pathParameter } from '../../http/path-parameters.js';
 import { adminActor } from '../../http/bearer-auth.js';
 import { changeClient, createClient, getClient as findClient, GRANT_TYPES, listClientsPage, removeClient as deleteClient } from '../../services/clients.js';
 import { presentClient } from '../../services/presenters.js';
@@ -77,7 +78,7 @@ export function registerClient(deps: Deps): Middleware {
 
 export function getClient(deps: Deps): Middleware {
   return async (ctx) => {
-    ctx.body = presentClient(await findClient(deps.db, ctx.params.id as string));
+    ctx.body = presentClient(await findClient(deps.db, pathParameter(ctx, 'id')));
   };
 }
 
@@ -86,7 +87,7 @@ export function updateClient(deps: Deps): Middleware {
     const body = validateUpdate(ctx.request.body);
     const { client, clientSecret } = await changeClient(
       deps,
-      ctx.params.id as string,
+      pathParameter(ctx, 'id'),
       { grantTypes: body.grant_types, scopes: body.scopes, audience: body.audience, secret: body.client_secret, rotateSecret: body.rotate_secret },
       adminActor(ctx),
     );
@@ -97,7 +98,7 @@ export function updateClient(deps: Deps): Middleware {
 /** Deleting a client deletes its grants and refresh tokens; its access tokens turn inactive. */
 export function removeClient(deps: Deps): Middleware {
   return async (ctx) => {
-    await deleteClient(deps, ctx.params.id as string, adminActor(ctx));
+    await deleteClient(deps, pathParameter(ctx, 'id'), adminActor(ctx));
     ctx.status = 204;
   };
 }

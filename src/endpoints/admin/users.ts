@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
 import { schemaValidator } from '../../http/json-body.js';
+import { pathParameter } from '../../http/path-parameters.js';
 import { adminActor } from '../../http/bearer-auth.js';
 import { changeUser, createUser, getUser as findUser, listUsersPage, removeUser as deleteUser } from '../../services/users.js';
 import { presentUser } from '../../services/presenters.js';
@@ -63,7 +64,7 @@ export function registerUser(deps: Deps): Middleware {
 
 export function getUser(deps: Deps): Middleware {
   return async (ctx) => {
-    ctx.body = presentUser(await findUser(deps.db, ctx.params.id as string));
+    ctx.body = presentUser(await findUser(deps.db, pathParameter(ctx, 'id')));
   };
 }
 
@@ -71,7 +72,7 @@ export function getUser(deps: Deps): Middleware {
 export function updateUser(deps: Deps): Middleware {
   return async (ctx) => {
     const body = validateUpdate(ctx.request.body);
-    const { user, revoked } = await changeUser(deps, ctx.params.id as string, body, adminActor(ctx));
+    const { user, revoked } = await changeUser(deps, pathParameter(ctx, 'id'), body, adminActor(ctx));
     deps.metrics.revocations.inc({ source: 'admin' }, revoked);
     ctx.body = { ...presentUser(user), revoked_grants: revoked };
   };
@@ -80,7 +81,7 @@ export function updateUser(deps: Deps): Middleware {
 /** Deleting a user deletes its grants (cascade); its tokens turn inactive at once. */
 export function removeUser(deps: Deps): Middleware {
   return async (ctx) => {
-    await deleteUser(deps, ctx.params.id as string, adminActor(ctx));
+    await deleteUser(deps, pathParameter(ctx, 'id'), adminActor(ctx));
     ctx.status = 204;
   };
 }
