@@ -13,12 +13,14 @@ export interface CleanupResult {
   revokedAccessTokens: number;
   auditEntries: number;
   rateLimitCounters: number;
+  replayCacheEntries: number;
 }
 
 /**
  * One pass of periodic clean-up: expired or revoked grants (their refresh tokens go with them),
  * expired refresh tokens, deny-list entries of access tokens that have expired anyway, and audit
- * entries older than AUDIT_RETENTION, expired rate-limit counters. Retired keys are removed by key rotation (keys/rotation.ts).
+ * entries older than AUDIT_RETENTION, expired rate-limit counters, and replay-cache entries (used jtis)
+ * of proofs and assertions that have expired anyway. Retired keys are removed by key rotation (keys/rotation.ts).
  */
 export async function cleanUpExpiredRows(
   db: Database,
@@ -34,5 +36,6 @@ export async function cleanUpExpiredRows(
   const auditEntries = await deleteInBatches(db, { table: 'audit_log', key: 'id' }, 'at < ?', [auditBefore], options);
   // rate-limiter-flexible stores expiry as epoch milliseconds.
   const rateLimitCounters = await deleteInBatches(db, { table: 'rate_limits', key: 'key' }, 'expire < ?', [now.getTime()], options);
-  return { grants, refreshTokens, revokedAccessTokens, auditEntries, rateLimitCounters };
+  const replayCacheEntries = await deleteInBatches(db, { table: 'replay_cache', key: 'key' }, 'expires_at <= ?', [now], options);
+  return { grants, refreshTokens, revokedAccessTokens, auditEntries, rateLimitCounters, replayCacheEntries };
 }
