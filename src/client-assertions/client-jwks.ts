@@ -1,7 +1,6 @@
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import type { JWK } from 'jose';
-import { isJsonObject } from '../lib/compact-jws.js';
-import { algorithmsForJwk, privateJwkMember, publicJwkProblem, publicKeyMembers } from '../lib/jwk.js';
+import { isJsonObject } from '../lib/jws.js';
+import { algorithmsForJwk, importPublicJwk, privateJwkMember, publicJwkProblem, publicKeyMembers } from '../lib/jwk.js';
 import { isLoopbackHost } from '../lib/loopback.js';
 
 /** RFC 7523 client assertions are accepted with these algorithms only (`token_endpoint_auth_signing_alg_values_supported`). */
@@ -31,7 +30,7 @@ function clientKeyProblem(jwk: JWK): string | undefined {
     return `a ${kind} key cannot check any of ${CLIENT_ASSERTION_ALGORITHMS.join(', ')}`;
   }
   try {
-    createPublicKey({ key: publicKeyMembers(jwk, { keepMetadata: false }) as JsonWebKey, format: 'jwk' });
+    importPublicJwk(jwk);
   } catch {
     return 'the key is not a valid public key (its numbers do not form one)';
   }

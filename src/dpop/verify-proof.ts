@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, compactVerify, importJWK, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { InvalidDpopProof, UseDpopNonce } from '../errors.js';
-import { decodeCompactJws } from '../lib/compact-jws.js';
 import { jwkAlgorithmProblem, publicJwkProblem, publicKeyMembers } from '../lib/jwk.js';
+import { decodeCompactJws, verifyCompactJwsSignature } from '../lib/jws.js';
 import { htuMatches } from './htu.js';
+import { uncachedDpopKeys, type DpopKey, type DpopKeyCache } from './key-cache.js';
 import type { DpopNonces } from './nonce.js';
 
 /** Algorithms a DPoP proof may be signed with (`dpop_signing_alg_values_supported`). */
@@ -36,6 +37,8 @@ export interface DpopVerifyOptions {
   futureSkewSeconds?: number | undefined;
   /** Defaults to DPOP_SIGNING_ALGORITHMS; only asymmetric algorithms can ever pass. */
   algorithms?: readonly string[] | undefined;
+  /** Keys already imported (createDpopKeyCache, one per process); without it every key is imported anew. */
+  keyCache?: DpopKeyCache | undefined;
 }
 
 export interface VerifiedDpopProof {
@@ -110,18 +113,17 @@ export async function verifyDpopProof(
   const algorithmProblem = jwkAlgorithmProblem(jwk, alg);
   if (algorithmProblem !== undefined) throw invalid(`the DPoP proof header "jwk" does not fit "alg": ${algorithmProblem}`);
 
+  // RFC 7515 §4.1.11: an extension we do not understand, marked critical, must be refused.
+  if (header.crit !== undefined) throw invalid('the DPoP proof header has "crit"; no JWS extensions are supported');
+
   // 6. The signature verifies with that key.
-  let key: Awaited<ReturnType<typeof importJWK>>;
+  let key: DpopKey;
   try {
-    key = await importJWK(publicKeyMembers(jwk, { keepMetadata: false }), alg);
+    key = await (options.keyCache ?? uncachedDpopKeys).resolve(jwk);
   } catch (error) {
     throw invalid('the DPoP proof header "jwk" is not a valid public key', error);
   }
-  try {
-    await compactVerify(proof, key, { algorithms: [alg] });
-  } catch (error) {
-    throw invalid('the DPoP proof signature does not verify with its "jwk"', error);
-  }
+  if (!verifyCompactJwsSignature(proof, key.key, alg)) throw invalid('the DPoP proof signature does not verify with its "jwk"');
 
   // 3. The claims RFC 9449 §4.2 requires.
   const { jti, htm, htu, iat } = payload;
@@ -157,12 +159,11 @@ export async function verifyDpopProof(
     if (!required.isValid(nonce)) throw new UseDpopNonce(required.current(), 'the DPoP proof nonce is not current: use the one in the DPoP-Nonce header');
   }
 
-  const publicJwk = publicKeyMembers(jwk, { keepMetadata: false });
   return {
-    jkt: await calculateJwkThumbprint(publicJwk, 'sha256'),
+    jkt: key.jkt,
     jti,
     iat,
-    publicJwk,
+    publicJwk: publicKeyMembers(jwk, { keepMetadata: false }),
     ...(required !== undefined && nonce !== undefined ? { nonce } : {}),
     acceptedUntil: new Date((iat + maxAge) * 1000),
   };

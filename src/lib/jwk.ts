@@ -1,5 +1,6 @@
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
-import { isJsonObject } from './compact-jws.js';
+import { isJsonObject } from './jws.js';
 
 /**
  * Asymmetric JWS algorithms (RFC 7518 §3, RFC 8037, RFC 9864) and the key each one needs. HS* and
@@ -89,6 +90,28 @@ export function publicKeyMembers(jwk: JWK, options: { keepMetadata: boolean }): 
     if (typeof value === 'string') kept[member] = value;
   }
   return kept as JWK;
+}
+
+/** The public key of a JWK found public by publicJwkProblem; throws when its numbers do not form a key. */
+export function importPublicJwk(jwk: JWK): KeyObject {
+  return createPublicKey({ key: publicKeyMembers(jwk, { keepMetadata: false }) as JsonWebKey, format: 'jwk' });
+}
+
+/**
+ * The RFC 7638 §3 thumbprint input: the required members in lexicographic order, no white space.
+ * Two JWKs with the same input are the same public key.
+ */
+export function jwkThumbprintInput(jwk: JWK): string {
+  switch (jwk.kty) {
+    case 'RSA':
+      return JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n });
+    case 'EC':
+      return JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+    case 'OKP':
+      return JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x });
+    default:
+      throw new Error(`no thumbprint for key type ${String(jwk.kty)}`);
+  }
 }
 
 function rsaModulusBits(n: string): number {

@@ -64,7 +64,7 @@ async function assertion(key: ClientKey, clock: TestClock): Promise<string> {
 function setUp(settings: Record<string, number> = {}): { clock: TestClock; registry: ClientKeysRegistry } {
   keyServer.requests = 0;
   const clock = new TestClock(new Date('2026-11-29T10:00:00Z'));
-  return { clock, registry: createClientKeysRegistry({ clock, settings: { timeoutMs: 300, ...settings } }) };
+  return { clock, registry: createClientKeysRegistry({ clock, settings }) };
 }
 
 async function verify(registry: ClientKeysRegistry, clock: TestClock, key: ClientKey) {
@@ -180,7 +180,7 @@ describe('concurrent needs of one jwks_uri share a single fetch', () => {
 
 describe('a failing jwks_uri neither hangs requests nor takes the server down', () => {
   it('gives up after the timeout, and within the refetch interval fails at once without asking again', async () => {
-    const { clock, registry } = setUp();
+    const { clock, registry } = setUp({ timeoutMs: 300 });
     keyServer.respond = () => undefined; // never answers
     const keys = registry.keysFor({ type: 'jwks_uri', uri: keyServer.uri });
     const started = Date.now();

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { KeyObject, randomUUID, sign } from 'node:crypto';
 import { CompactSign, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { checkClientJwks, type ClientJwkSet } from '../../src/client-assertions/client-jwks.js';
 import { storedClientKeys } from '../../src/client-assertions/client-keys.js';
@@ -65,6 +65,12 @@ async function handBuilt(header: Record<string, unknown>, payload: Record<string
   return new CompactSign(bytes).setProtectedHeader({ ...header, alg: signer.alg }).sign(signer.key);
 }
 
+/** Signed with node:crypto, for headers jose will not sign (an unknown crit). */
+function signedEs256(header: Record<string, unknown>, payload: Record<string, unknown>, privateKey: CryptoKey): string {
+  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${input}.${sign('sha256', Buffer.from(input), { key: KeyObject.from(privateKey), dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
+
 const presented = (value: string | undefined, assertionType: string | undefined = CLIENT_ASSERTION_TYPE): PresentedClientAssertion => ({ assertionType, assertion: value });
 
 describe('a private_key_jwt client assertion signed by a key of the client JWK Set is accepted', () => {
@@ -110,6 +116,7 @@ describe('every check refuses with one outcome and a precise reason for the log'
     ['alg HS256 (a client secret)', async () => presented(await handBuilt({}, claims(), { key: new Uint8Array(32).fill(3), alg: 'HS256' })), /HMAC \(HS\*\)/],
     ['alg ES384, not accepted for client assertions', async () => presented(await assertion(key('ES384'))), /alg is not one of RS256, PS256, ES256, EdDSA/],
     ['no alg', async () => presented(`${Buffer.from('{}').toString('base64url')}.e30.c2ln`), /has no alg/],
+    ['a crit header', async () => presented(signedEs256({ alg: 'ES256', kid: 'key-ES256', crit: ['exp'], exp: 1 }, claims(), key('ES256').privateKey)), /has a crit header/],
     ['a numeric kid', async () => presented(await assertion(key('ES256'), {}, { kid: 7 })), /kid is not a non-empty string/],
     ['no iss', async () => presented(await assertion(key('ES256'), { iss: undefined })), /^iss is missing$/],
     ['iss of another client', async () => presented(await assertion(key('ES256'), { iss: 'other' })), /^iss is not the client id$/],

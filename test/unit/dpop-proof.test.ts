@@ -1,5 +1,6 @@
-import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, KeyObject, randomUUID, sign } from 'node:crypto';
 import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { createDpopKeyCache } from '../../src/dpop/key-cache.js';
 import { createDpopNonces } from '../../src/dpop/nonce.js';
 import { accessTokenHash, dpopReplayKey, verifyDpopProof, type DpopExpectations } from '../../src/dpop/verify-proof.js';
 import { InvalidDpopProof, UseDpopNonce } from '../../src/errors.js';
@@ -26,7 +27,7 @@ const SMALL_RSA_JWK = generateKeyPairSync('rsa', { modulusLength: 1024 }).public
 
 const keys: Record<string, TestKey> = {};
 beforeAll(async () => {
-  for (const alg of ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA']) keys[alg] = await testKey(alg);
+  for (const alg of ['ES256', 'ES384', 'ES512', 'RS256', 'RS512', 'PS256', 'PS384', 'EdDSA']) keys[alg] = await testKey(alg);
   keys.Ed25519 = { ...(keys.EdDSA as TestKey), alg: 'Ed25519' };
   keys.P384 = await testKey('ES384');
 });
@@ -53,6 +54,12 @@ async function handBuilt(header: Record<string, unknown>, payload: Uint8Array | 
   return new CompactSign(bytes).setProtectedHeader({ ...header, alg: signer.alg }).sign(signer.key);
 }
 
+/** Signed with node:crypto, for headers jose will not sign (an unknown crit). */
+function signedEs256(header: Record<string, unknown>, payload: Record<string, unknown>, privateKey: CryptoKey): string {
+  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${input}.${sign('sha256', Buffer.from(input), { key: KeyObject.from(privateKey), dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
+
 const verify = (value: string | readonly string[] | undefined, expectations: DpopExpectations = EXPECT, now: Date = NOW) => verifyDpopProof(value, expectations, { now });
 
 async function rejection(value: string | readonly string[] | undefined, expectations: DpopExpectations = EXPECT): Promise<InvalidDpopProof | UseDpopNonce> {
@@ -66,7 +73,7 @@ async function rejection(value: string | readonly string[] | undefined, expectat
 }
 
 describe('a well-formed DPoP proof is accepted and yields what a bound token needs', () => {
-  it.each(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA', 'Ed25519'])('signed with %s', async (alg) => {
+  it.each(['ES256', 'ES384', 'ES512', 'RS256', 'RS512', 'PS256', 'PS384', 'EdDSA', 'Ed25519'])('signed with %s', async (alg) => {
     const signer = key(alg);
     const jti = randomUUID();
     const result = await verify(await proof(signer, { jti }));
@@ -122,6 +129,19 @@ describe('a well-formed DPoP proof is accepted and yields what a bound token nee
     expect(result).not.toHaveProperty('nonce');
   });
 
+  it('gives the same answers with a key cache, and never mistakes one key for another', async () => {
+    const keyCache = createDpopKeyCache({ maxEntries: 2 });
+    for (const name of ['ES256', 'RS256', 'EdDSA', 'ES256', 'PS256', 'ES256']) {
+      const signer = key(name);
+      const cached = await verifyDpopProof(await proof(signer), EXPECT, { now: NOW, keyCache });
+      expect(cached.jkt).toBe(await calculateJwkThumbprint(signer.publicJwk, 'sha256'));
+    }
+    // Signed by one key, carrying a cached other key: the signature check uses the carried key.
+    await verifyDpopProof(await proof(key('ES256')), EXPECT, { now: NOW, keyCache });
+    const other = await testKey('ES256');
+    await expect(verifyDpopProof(await proof({ ...other, publicJwk: key('ES256').publicJwk }), EXPECT, { now: NOW, keyCache })).rejects.toThrow(/signature does not verify/);
+  });
+
   it('keys the replay cache by key thumbprint and jti', async () => {
     const result = await verify(await proof(key('ES256'), { jti: 'one' }));
     expect(dpopReplayKey(result)).toBe(JSON.stringify(['dpop', result.jkt, 'one']));
@@ -165,6 +185,8 @@ describe('each RFC 9449 §4.3 check refuses a proof that fails it, naming the ch
     ['a jwk whose own alg differs', async () => proof(key('ES256'), {}, { jwk: { ...key('ES256').publicJwk, alg: 'ES384' } }), /the key is for ES384, not ES256/],
     ['a jwk for encryption (use enc)', async () => proof(key('ES256'), {}, { jwk: { ...key('ES256').publicJwk, use: 'enc' } }), /"use" must be "sig"/],
     ['a jwk that is not a point on the curve', async () => proof(key('ES256'), {}, { jwk: { ...key('ES256').publicJwk, y: key('ES256').publicJwk.x } }), /"jwk" is not a valid public key/],
+    ['a crit header', async () => signedEs256({ alg: 'ES256', typ: 'dpop+jwt', jwk: key('ES256').publicJwk, crit: ['exp'], exp: 1 }, claims(), key('ES256').privateKey), /has "crit"; no JWS extensions are supported/],
+    ['an unencoded payload (b64 false)', async () => signedEs256({ alg: 'ES256', typ: 'dpop+jwt', jwk: key('ES256').publicJwk, b64: false, crit: ['b64'] }, claims(), key('ES256').privateKey), /has "crit"/],
     // 6. signature
     ['a signature by another key', async () => proof({ ...key('ES256'), publicJwk: (await testKey('ES256')).publicJwk }), /signature does not verify with its "jwk"/],
     ['a payload changed after signing', async () => {
