@@ -68,7 +68,8 @@ export function dpopReplayKey(proof: Pick<VerifiedDpopProof, 'jkt' | 'jti'>): st
 }
 
 /**
- * Checks a DPoP proof as RFC 9449 §4.3 says, in its order, and returns what a bound token needs.
+ * Checks a DPoP proof as RFC 9449 §4.3 says (the comments number its steps; the key is checked
+ * before it is used, the claims only once the signature holds) and returns what a bound token needs.
  * `headerValues` are the request's DPoP header fields as received (Node joins repeated fields with
  * ", ": a comma, which no JWS contains, means more than one). Throws InvalidDpopProof naming the
  * first check that failed (never echoing the proof), or UseDpopNonce when everything else is right
