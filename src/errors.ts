@@ -57,6 +57,24 @@ export class InvalidScope extends OAuthError {
   }
 }
 
+/** RFC 9449 §4.3: the DPoP proof is missing a piece, malformed, or does not fit the request. */
+export class InvalidDpopProof extends OAuthError {
+  constructor(description: string, options?: { cause?: unknown }) {
+    super(400, 'invalid_dpop_proof', description, {}, options);
+  }
+}
+
+/**
+ * RFC 9449 §8: the authorization server wants a (fresh) server nonce in the proof. A token endpoint
+ * answers 400 with the nonce in `DPoP-Nonce`, and no `WWW-Authenticate` (that challenge, with 401,
+ * is how a resource server says it, §9).
+ */
+export class UseDpopNonce extends OAuthError {
+  constructor(nonce: string, description = 'the authorization server requires a nonce in the DPoP proof') {
+    super(400, 'use_dpop_nonce', description, { 'DPoP-Nonce': nonce });
+  }
+}
+
 export class InvalidToken extends OAuthError {
   constructor(description = 'the access token is missing, invalid, expired or revoked') {
     super(401, 'invalid_token', description, {

@@ -39,6 +39,7 @@ export interface DeletedRows {
   revokedAccessTokens: number;
   auditEntries: number;
   rateLimitCounters: number;
+  replayCacheEntries: number;
 }
 
 /** Deletes rows that no longer matter, table by table, in batches. */
@@ -51,5 +52,7 @@ export async function deleteExpiredRows(db: Queryable, cutoffs: ExpiredRowsCutof
   const auditEntries = await deleteInBatches(db, { table: 'audit_log', key: 'id' }, 'at < ?', [auditBefore], options);
   // rate-limiter-flexible stores expiry as epoch milliseconds.
   const rateLimitCounters = await deleteInBatches(db, { table: 'rate_limits', key: 'key' }, 'expire < ?', [now.getTime()], options);
-  return { grants, refreshTokens, revokedAccessTokens, auditEntries, rateLimitCounters };
+  // Used jtis of DPoP proofs and client assertions that could no longer be accepted anyway.
+  const replayCacheEntries = await deleteInBatches(db, { table: 'replay_cache', key: 'key' }, 'expires_at <= ?', [now], options);
+  return { grants, refreshTokens, revokedAccessTokens, auditEntries, rateLimitCounters, replayCacheEntries };
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as createCoreTables from '../../migrations/20261126000000_create_core_tables.js';
 import * as createRateLimits from '../../migrations/20261126010000_create_rate_limits.js';
 import * as addRevocationWatermarks from '../../migrations/20261128000000_add_revocation_watermarks_and_audit_actors.js';
+import * as createReplayCache from '../../migrations/20261129000000_create_replay_cache.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261126000000_create_core_tables': createCoreTables,
   '20261126010000_create_rate_limits': createRateLimits,
   '20261128000000_add_revocation_watermarks_and_audit_actors': addRevocationWatermarks,
+  '20261129000000_create_replay_cache': createReplayCache,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

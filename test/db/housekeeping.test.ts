@@ -35,6 +35,11 @@ describe('periodic clean-up deletes only rows that no longer matter', () => {
       { key: 'login_failures:old', points: 3, expire: now.getTime() - 1000 },
       { key: 'login_failures:live', points: 1, expire: now.getTime() + 60_000 },
     ]);
+    await db('replay_cache').insert([
+      { key: 'a'.repeat(64), expires_at: ago(1000) },
+      { key: 'b'.repeat(64), expires_at: now },
+      { key: 'c'.repeat(64), expires_at: ahead(1000) },
+    ]);
     await db('audit_log').insert([
       { at: ago(100 * DAY), actor_type: 'cli', action: 'old', details: '{}' },
       { at: ago(DAY), actor_type: 'cli', action: 'recent', details: '{}' },
@@ -42,9 +47,10 @@ describe('periodic clean-up deletes only rows that no longer matter', () => {
   });
   afterAll(() => database.close());
 
-  it('deletes dead grants, expired refresh tokens, expired deny-list entries and old audit rows, in batches', async () => {
+  it('deletes dead grants, expired refresh tokens, expired deny-list and replay-cache entries and old audit rows, in batches', async () => {
     const result = await cleanUpExpiredRows(database.db, now, { auditRetention: 90 * 24 * 3600, batchSize: 1 });
-    expect(result).toEqual({ grants: 2, refreshTokens: 2, revokedAccessTokens: 2, auditEntries: 1, rateLimitCounters: 1 });
+    expect(result).toEqual({ grants: 2, refreshTokens: 2, revokedAccessTokens: 2, auditEntries: 1, rateLimitCounters: 1, replayCacheEntries: 2 });
+    expect((await database.db('replay_cache').select('key')).map((r: { key: string }) => r.key)).toEqual(['c'.repeat(64)]);
     expect((await database.db('rate_limits').select('key')).map((r: { key: string }) => r.key)).toEqual(['login_failures:live']);
     expect(Number((await database.db('grants').count('* as n').first())?.n)).toBe(2);
     expect((await database.db('refresh_tokens').select('token_hash')).map((r: { token_hash: string }) => r.token_hash)).toEqual(['c']);
@@ -53,6 +59,6 @@ describe('periodic clean-up deletes only rows that no longer matter', () => {
   });
 
   it('finds nothing more on a second pass', async () => {
-    expect(await cleanUpExpiredRows(database.db, now, { auditRetention: 90 * 24 * 3600 })).toEqual({ grants: 0, refreshTokens: 0, revokedAccessTokens: 0, auditEntries: 0, rateLimitCounters: 0 });
+    expect(await cleanUpExpiredRows(database.db, now, { auditRetention: 90 * 24 * 3600 })).toEqual({ grants: 0, refreshTokens: 0, revokedAccessTokens: 0, auditEntries: 0, rateLimitCounters: 0, replayCacheEntries: 0 });
   });
 });

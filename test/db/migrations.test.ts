@@ -22,7 +22,7 @@ describe('migrations run down and up again on a fresh database', () => {
     expect(applied.length).toBeGreaterThanOrEqual(1);
     expect(await migrationsAreCurrent(database.db)).toBe(true);
     const tables = await tablesInPublicSchema();
-    expect(tables).toEqual(expect.arrayContaining(['clients', 'users', 'grants', 'refresh_tokens', 'signing_keys', 'audit_log']));
+    expect(tables).toEqual(expect.arrayContaining(['clients', 'users', 'grants', 'refresh_tokens', 'signing_keys', 'audit_log', 'replay_cache']));
 
     await rollbackAll(database.db);
     expect(await tablesInPublicSchema()).toEqual([]);

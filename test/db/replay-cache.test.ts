@@ -1,0 +1,212 @@
+import { TemporarilyUnavailable } from '../../src/errors.js';
+import { createDatabaseReplayCache, createMemoryReplayCache, createReplayCache, type ReplayCache } from '../../src/services/replay-cache.js';
+import { closeDatabase, openDatabase, type Database } from '../../src/store/database.js';
+import { TestClock } from '../helpers/clock.js';
+import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/database.js';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.close());
+
+const inSeconds = (clock: TestClock, seconds: number): Date => new Date(clock.now().getTime() + seconds * 1000);
+let keyNumber = 0;
+/** Keys no other test uses (the table is shared by the tests of this file). */
+const freshKeys = (count: number): string[] => Array.from({ length: count }, () => `dpop:${process.pid}:${++keyNumber}`);
+
+async function countRows(): Promise<number> {
+  return Number((await database.db('replay_cache').count('* as n').first())?.n);
+}
+
+/** Counts the statements that write the replay cache while `run` runs. */
+async function countStatements(db: Database, run: () => Promise<void>): Promise<number> {
+  let statements = 0;
+  const listener = (query: { sql: string }) => {
+    if (/insert into replay_cache/i.test(query.sql)) statements++;
+  };
+  db.on('query', listener);
+  try {
+    await run();
+  } finally {
+    db.removeListener('query', listener);
+  }
+  return statements;
+}
+
+const implementations: [string, (clock: TestClock) => ReplayCache][] = [
+  ['the replay_cache table', (clock) => createDatabaseReplayCache(database.db, clock)],
+  ['memory (embedded database)', (clock) => createMemoryReplayCache(clock)],
+];
+
+describe.each(implementations)('a replay cache in %s', (_name, create) => {
+  it('answers true the first time and false for a replay', async () => {
+    const clock = new TestClock();
+    const cache = create(clock);
+    const [key, other] = freshKeys(2) as [string, string];
+    expect(await cache.remember(key, inSeconds(clock, 60))).toBe(true);
+    expect(await cache.remember(key, inSeconds(clock, 60))).toBe(false);
+    expect(await cache.remember(other, inSeconds(clock, 60))).toBe(true);
+  });
+
+  it('answers true exactly once per key for 200 concurrent calls on 50 keys', async () => {
+    const clock = new TestClock();
+    const cache = create(clock);
+    const keys = freshKeys(50);
+    const calls = Array.from({ length: 200 }, (_, i) => keys[(i * 7) % 50] as string);
+    const answers = await Promise.all(calls.map((key) => cache.remember(key, inSeconds(clock, 60))));
+    expect(answers.filter(Boolean)).toHaveLength(50);
+    const firsts = calls.filter((_, i) => answers[i]);
+    expect(new Set(firsts).size).toBe(50);
+  });
+
+  it('forgets a key once its expiry has passed, so it may be used anew', async () => {
+    const clock = new TestClock();
+    const cache = create(clock);
+    const [key] = freshKeys(1) as [string];
+    expect(await cache.remember(key, inSeconds(clock, 1))).toBe(true);
+    expect(await cache.remember(key, inSeconds(clock, 60))).toBe(false);
+    clock.advance(1);
+    expect(await cache.remember(key, inSeconds(clock, 60))).toBe(true);
+    clock.advance(59);
+    expect(await cache.remember(key, inSeconds(clock, 60))).toBe(false);
+  });
+
+  it('takes keys of any length and content', async () => {
+    const clock = new TestClock();
+    const cache = create(clock);
+    const key = `client_assertion:${'\u{1F600}'.repeat(5000)}:\u0000:${keyNumber++}`;
+    expect(await cache.remember(key, inSeconds(clock, 60))).toBe(true);
+    expect(await cache.remember(key, inSeconds(clock, 60))).toBe(false);
+  });
+});
+
+describe('the PostgreSQL replay cache coalesces concurrent calls into few statements', () => {
+  it('sends 200 calls made at once as one statement', async () => {
+    const clock = new TestClock();
+    const cache = createDatabaseReplayCache(database.db, clock);
+    const keys = freshKeys(200);
+    const statements = await countStatements(database.db, async () => {
+      const answers = await Promise.all(keys.map((key) => cache.remember(key, inSeconds(clock, 60))));
+      expect(answers.every(Boolean)).toBe(true);
+    });
+    expect(statements).toBe(1);
+  });
+
+  it('sends calls that arrive while a statement is in flight together in the next one', async () => {
+    const clock = new TestClock();
+    const cache = createDatabaseReplayCache(database.db, clock);
+    const keys = freshKeys(41);
+    const statements = await countStatements(database.db, async () => {
+      const first = cache.remember(keys[0] as string, inSeconds(clock, 60));
+      await new Promise((resolve) => setImmediate(resolve));
+      const rest = keys.slice(1).map((key) => cache.remember(key, inSeconds(clock, 60)));
+      expect(await Promise.all([first, ...rest])).toEqual(keys.map(() => true));
+    });
+    expect(statements).toBeLessThanOrEqual(2);
+  });
+
+  it('splits a large burst into batches of maxBatch, still exact', async () => {
+    const clock = new TestClock();
+    const cache = createDatabaseReplayCache(database.db, clock, { maxBatch: 7 });
+    const keys = freshKeys(20);
+    const calls = [...keys, ...keys, ...keys];
+    let answers: boolean[] = [];
+    const statements = await countStatements(database.db, async () => {
+      answers = await Promise.all(calls.map((key) => cache.remember(key, inSeconds(clock, 60))));
+    });
+    expect(statements).toBe(Math.ceil(calls.length / 7));
+    expect(answers.filter(Boolean)).toHaveLength(20);
+  });
+
+  it('rejects every waiting call when the statement fails, and works again afterwards', async () => {
+    const clock = new TestClock();
+    const cache = createDatabaseReplayCache(database.db, clock);
+    const keys = freshKeys(3);
+    await database.db.raw('ALTER TABLE replay_cache RENAME TO replay_cache_away');
+    try {
+      const answers = await Promise.allSettled(keys.map((key) => cache.remember(key, inSeconds(clock, 60))));
+      expect(answers.map((answer) => answer.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    } finally {
+      await database.db.raw('ALTER TABLE replay_cache_away RENAME TO replay_cache');
+    }
+    expect(await Promise.all(keys.map((key) => cache.remember(key, inSeconds(clock, 60))))).toEqual([true, true, true]);
+  });
+
+  it('stores only hashes of the keys', async () => {
+    const clock = new TestClock();
+    const [key] = freshKeys(1) as [string];
+    await createDatabaseReplayCache(database.db, clock).remember(key, inSeconds(clock, 60));
+    const rows = await database.db('replay_cache').select('key');
+    expect(rows.every((row: { key: string }) => /^[0-9a-f]{64}$/.test(row.key))).toBe(true);
+  });
+});
+
+describe('instances share one PostgreSQL replay cache', () => {
+  let second: Database;
+  beforeAll(() => {
+    // On PostgreSQL a second connection pool, as a second instance has; PGlite has one process.
+    second = testDatabaseUrl ? openDatabase({ databaseUrl: database.url }) : database.db;
+  });
+  afterAll(async () => {
+    if (second !== database.db) await closeDatabase(second);
+  });
+
+  it('a key claimed by one instance is a replay at the other', async () => {
+    const clock = new TestClock();
+    const one = createDatabaseReplayCache(database.db, clock);
+    const two = createDatabaseReplayCache(second, clock);
+    const [key] = freshKeys(1) as [string];
+    expect(await one.remember(key, inSeconds(clock, 60))).toBe(true);
+    expect(await two.remember(key, inSeconds(clock, 60))).toBe(false);
+  });
+
+  it('200 concurrent calls on 50 keys spread over two instances: exactly 50 first uses', async () => {
+    const clock = new TestClock();
+    const instances = [createDatabaseReplayCache(database.db, clock), createDatabaseReplayCache(second, clock)];
+    const keys = freshKeys(50);
+    // Every key is asked twice at each instance.
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (instances[i % 2] as ReplayCache).remember(keys[Math.floor(i / 4)] as string, inSeconds(clock, 60))),
+    );
+    expect(answers.filter(Boolean)).toHaveLength(50);
+  });
+
+  it('never deadlocks when two instances claim the same keys in opposite orders at once', async () => {
+    const clock = new TestClock();
+    const one = createDatabaseReplayCache(database.db, clock);
+    const two = createDatabaseReplayCache(second, clock);
+    for (let round = 0; round < 10; round++) {
+      const keys = freshKeys(100);
+      const answers = await Promise.all([
+        ...keys.map((key) => one.remember(key, inSeconds(clock, 60))),
+        ...[...keys].reverse().map((key) => two.remember(key, inSeconds(clock, 60))),
+      ]);
+      expect(answers.filter(Boolean)).toHaveLength(100);
+    }
+  });
+});
+
+describe('the embedded database keeps the replay cache in memory, bounded', () => {
+  it('createReplayCache uses the table with DATABASE_URL and memory without', async () => {
+    const clock = new TestClock();
+    const before = await countRows();
+    await createReplayCache({ databaseUrl: undefined }, database.db, clock).remember(freshKeys(1)[0] as string, inSeconds(clock, 60));
+    expect(await countRows()).toBe(before);
+    await createReplayCache({ databaseUrl: 'postgres://unused' }, database.db, clock).remember(freshKeys(1)[0] as string, inSeconds(clock, 60));
+    expect(await countRows()).toBe(before + 1);
+  });
+
+  it('refuses (503) rather than forget a live entry when full, and takes keys again once entries expire', async () => {
+    const clock = new TestClock();
+    const cache = createMemoryReplayCache(clock, { maxEntries: 3 });
+    const keys = freshKeys(5);
+    for (const key of keys.slice(0, 3)) expect(await cache.remember(key, inSeconds(clock, 5))).toBe(true);
+    await expect(cache.remember(keys[3] as string, inSeconds(clock, 5))).rejects.toBeInstanceOf(TemporarilyUnavailable);
+    // A replay of a live key is still recognised when full.
+    expect(await cache.remember(keys[0] as string, inSeconds(clock, 5))).toBe(false);
+    clock.advance(5);
+    expect(await cache.remember(keys[3] as string, inSeconds(clock, 5))).toBe(true);
+    expect(await cache.remember(keys[4] as string, inSeconds(clock, 5))).toBe(true);
+  });
+});
