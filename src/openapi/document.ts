@@ -168,7 +168,7 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
   Grant: {
     description: 'An active grant (session): a refresh token family.',
     type: 'object',
-    required: ['grant_id', 'client_id', 'user_id', 'username', 'scope', 'created_at', 'expires_at'],
+    required: ['grant_id', 'client_id', 'user_id', 'username', 'scope', 'created_at', 'last_refreshed_at', 'expires_at'],
     properties: {
       grant_id: { type: 'string', format: 'uuid' },
       client_id: { type: 'string' },
@@ -176,6 +176,7 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
       username: { type: ['string', 'null'] },
       scope: { type: 'string' },
       created_at: TIMESTAMP,
+      last_refreshed_at: { ...NULLABLE_TIMESTAMP, description: 'When a refresh token of the grant was last used; null if it never was.' },
       expires_at: TIMESTAMP,
     },
     additionalProperties: false,
@@ -190,6 +191,19 @@ const RESPONSE_SCHEMAS: Record<string, Schema> = {
       activated_at: NULLABLE_TIMESTAMP,
       retired_at: NULLABLE_TIMESTAMP,
       remove_after: NULLABLE_TIMESTAMP,
+    },
+    additionalProperties: false,
+  },
+  SigningKeyList: {
+    type: 'object',
+    required: ['items', 'next_cursor', 'next_rotation_at'],
+    properties: {
+      items: { type: 'array', items: ref('SigningKey') },
+      next_cursor: { type: 'null', description: 'Always null: every key is on the one page.' },
+      next_rotation_at: {
+        ...NULLABLE_TIMESTAMP,
+        description: 'When the scheduled rotation is due (the current key has signed for KEY_ROTATION_INTERVAL and the next key has been published for KEY_PUBLISH_AHEAD); an instance makes it within seconds of this time.',
+      },
     },
     additionalProperties: false,
   },
@@ -405,7 +419,12 @@ export function buildOpenApiDocument(options: { issuer: string; version?: string
       get: adminOperation('admin:tokens', 'Admin: tokens', {
         operationId: 'listGrants',
         summary: 'Active grants (sessions), newest first',
-        parameters: [queryParameter('username', 'Only this user\'s grants.'), queryParameter('client_id', 'Only this client\'s grants.'), ...PAGE_PARAMETERS],
+        parameters: [
+          queryParameter('username', 'Only this user\'s grants.'),
+          queryParameter('user_id', 'Only the grants of the user with this id.'),
+          queryParameter('client_id', 'Only this client\'s grants.'),
+          ...PAGE_PARAMETERS,
+        ],
         responses: { '200': json(listOf('Grant'), 'A page of grants') },
       }),
     },
@@ -413,15 +432,22 @@ export function buildOpenApiDocument(options: { issuer: string; version?: string
       get: adminOperation('admin:tokens', 'Admin: tokens', {
         operationId: 'listAudit',
         summary: 'Audit log, newest first',
-        parameters: [queryParameter('action', 'Only this action, e.g. client.create.'), queryParameter('actor_id', 'Only entries by this actor: a client id or a user id.'), ...PAGE_PARAMETERS],
+        parameters: [
+          queryParameter('action', 'Only this action, e.g. client.create.'),
+          queryParameter('actor_id', 'Only entries by this actor: a client id or a user id.'),
+          queryParameter('target', 'Only entries whose details name this user id, username, client id, grant id, jti or kid.'),
+          queryParameter('since', 'Only entries at or after this time (RFC 3339, e.g. 2026-11-26T21:00:00Z).', { type: 'string', format: 'date-time' }),
+          queryParameter('until', 'Only entries at or before this time (RFC 3339).', { type: 'string', format: 'date-time' }),
+          ...PAGE_PARAMETERS,
+        ],
         responses: { '200': json(listOf('AuditEntry'), 'A page of audit entries') },
       }),
     },
     '/admin/keys': {
       get: adminOperation('admin:keys', 'Admin: keys', {
         operationId: 'listKeys',
-        summary: 'Signing keys and their lifecycle state',
-        responses: { '200': json(listOf('SigningKey'), 'Every key (one page)') },
+        summary: 'Signing keys and their lifecycle state, and when the next scheduled rotation is due',
+        responses: { '200': json(ref('SigningKeyList'), 'Every key (one page)') },
       }),
     },
     '/admin/keys/rotate': {
@@ -478,7 +504,7 @@ export function buildOpenApiDocument(options: { issuer: string; version?: string
       get: adminOperation('admin:users', 'Admin: users', {
         operationId: 'listUsers',
         summary: 'Users, by username',
-        parameters: PAGE_PARAMETERS,
+        parameters: [queryParameter('search', 'Only users whose username, email or name contains this text, ignoring case.'), ...PAGE_PARAMETERS],
         responses: { '200': json(listOf('User'), 'A page of users') },
       }),
       post: adminOperation(
