@@ -2,6 +2,7 @@ import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
 import helmet from 'koa-helmet';
+import { consoleEndpoints } from './console/endpoints.js';
 import type { Deps } from './deps.js';
 import { listAudit } from './endpoints/admin/audit.js';
 import { getClient, listClients, registerClient, removeClient, updateClient } from './endpoints/admin/clients.js';
@@ -70,6 +71,13 @@ export function createApp(deps: Deps): Koa {
   router.get('/openapi.json', openApiEndpoint(deps));
   router.get('/docs', apiReferencePage);
   router.get('/docs/:asset', apiReferenceAsset);
+
+  // Admin console (src/console/): a page for people, a client of the admin API (CONSOLE_ENABLED)
+  if (deps.config.consoleEnabled) {
+    const adminConsole = consoleEndpoints();
+    router.get('/console', adminConsole.page);
+    router.get('/console/:asset', adminConsole.asset);
+  }
 
   app.use(requestLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));

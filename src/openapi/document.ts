@@ -541,6 +541,24 @@ export function buildOpenApiDocument(options: { issuer: string; version?: string
         NOT_FOUND,
       ),
     },
+    '/console': {
+      get: {
+        tags: ['Operations'],
+        operationId: 'adminConsole',
+        summary: 'The admin console (HTML): a page for people that signs in with the password grant and calls the admin API',
+        description: 'Served while CONSOLE_ENABLED is true (the default); otherwise 404. Content-Security-Policy: scripts, styles and requests from this origin only.',
+        responses: { '200': { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } }, '404': json(ERROR, 'CONSOLE_ENABLED is false') },
+      },
+    },
+    '/console/{asset}': {
+      get: {
+        tags: ['Operations'],
+        operationId: 'adminConsoleAsset',
+        summary: 'A file of the admin console (JavaScript module or style sheet)',
+        parameters: [{ name: 'asset', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': { description: 'The file' }, '404': json(ERROR, 'No such file') },
+      },
+    },
     '/healthz': {
       get: {
         tags: ['Operations'],
