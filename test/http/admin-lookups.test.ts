@@ -113,6 +113,9 @@ describe('GET /admin/audit filters by target and by time', () => {
 
   beforeAll(async () => {
     clock.advance(3600);
+    // The clock has passed the first admin token's expiry.
+    auth = `Bearer ${await adminToken(server, ['admin:tokens', 'admin:users', 'admin:clients'], 'audit-admin')}`;
+    clock.advance(60);
     start = clock.now().toISOString();
     const created = await server.http.post('/admin/users').set('Authorization', auth).send({ username: 'gina', password: 'gina password', scopes: ['read'] });
     gina = { id: created.body.id, username: 'gina', password: 'gina password' };
@@ -135,11 +138,13 @@ describe('GET /admin/audit filters by target and by time', () => {
   });
 
   it('keeps the entries from since to until, both included, combined with the other filters', async () => {
-    const between = await get('/admin/audit', { since: start, until: middle });
-    expect(actions(between.body)).toEqual(['user.create']);
+    expect(actions((await get('/admin/audit', { since: start, until: start })).body)).toEqual(['user.create']);
+    expect(actions((await get('/admin/audit', { since: start, until: middle })).body)).toEqual(['client.create', 'grants.revoke', 'user.create']);
+    const justBefore = new Date(Date.parse(middle) - 1).toISOString();
+    expect(actions((await get('/admin/audit', { since: start, until: justBefore })).body)).toEqual(['user.create']);
     expect(actions((await get('/admin/audit', { since: middle, target: gina.id })).body)).toEqual(['user.update', 'grants.revoke', 'grants.revoke']);
     expect(actions((await get('/admin/audit', { since: middle, action: 'client.create' })).body)).toEqual(['client.create']);
-    // An offset other than Z, and minutes without seconds, mean the same instant.
+    // An offset other than Z names the same instant.
     const local = new Date(Date.parse(middle) + 3600_000).toISOString().replace(/\.\d{3}Z$/, '+01:00');
     expect(actions((await get('/admin/audit', { since: local, action: 'client.create' })).body)).toEqual(['client.create']);
   });
