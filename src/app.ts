@@ -11,7 +11,7 @@ import { formBody } from './http/form-body.js';
 import { jsonBody } from './http/json-body.js';
 import { noStore } from './http/no-store.js';
 import { requestLog } from './http/request-log.js';
-import { ROUTES, type Access, type Route } from './routes.js';
+import { ROUTES, servedRoutes, type Access, type Route } from './routes.js';
 
 /** What each kind of access puts in front of a handler. */
 function accessMiddleware(deps: Deps, access: Access): Middleware[] {
@@ -39,10 +39,11 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: 1 });
   app.silent = true;
   const router = new Router();
-  for (const route of routes) {
+  for (const route of servedRoutes(routes, deps.config)) {
     const chain = [...(route.guard ? [route.guard(deps)] : []), ...accessMiddleware(deps, route.access), route.handler(deps)];
     router[route.method](routerPath(route.path), ...chain);
   }
+
 
   app.use(requestLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));

@@ -32,6 +32,8 @@ export interface Config {
   readonly passwordMinLength: number;
   /** Seconds. */
   readonly auditRetention: number;
+  /** Serve the admin console at /console (and make sure its client exists at start). */
+  readonly consoleEnabled: boolean;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +73,7 @@ export const CONFIG_VARIABLES = {
   METRICS_TOKEN: { schema: { type: 'string', pattern: '^[\\x21-\\x7E]{32,1024}$' }, default: undefined, expects: 'a string of 32 to 1024 printable ASCII characters without spaces', meaning: 'bearer token GET /metrics requires; unset → /metrics is open' },
   PASSWORD_MIN_LENGTH: { schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }, default: '8', expects: 'a whole number from 1', meaning: 'shortest password accepted when a user is created or changes password' },
   AUDIT_RETENTION: { schema: DURATION, default: '90d', expects: 'a duration such as 90d', meaning: 'audit log entries older than this are deleted' },
+  CONSOLE_ENABLED: { schema: { type: 'string', enum: ['true', 'false', '1', '0'] }, default: 'true', expects: 'true or false', meaning: 'serve the admin console at /console' },
   LOG_LEVEL: { schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', expects: 'one of fatal, error, warn, info, debug, trace, silent', meaning: 'pino log level' },
 } as const;
 
@@ -151,5 +154,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: values.METRICS_TOKEN,
     passwordMinLength: Number(get('PASSWORD_MIN_LENGTH')),
     auditRetention: seconds('AUDIT_RETENTION'),
+    consoleEnabled: get('CONSOLE_ENABLED') === 'true' || get('CONSOLE_ENABLED') === '1',
   });
 }

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
+import { ensureConsoleClient } from './console/console-client.js';
 import { createDeps } from './deps.js';
 import { keyRefreshIntervalMs } from './keys/policy.js';
 import { answerUnparseableRequests } from './http/unparseable-requests.js';
@@ -29,6 +30,8 @@ async function serve(config: Config): Promise<void> {
   if (cluster.isPrimary) warnIfMetricsOpen(config, logger);
   const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true, logger });
   const deps = await createDeps(complete, db, { logger });
+  // Admin console (src/console/): its client exists whenever the console is served.
+  await ensureConsoleClient(deps);
   deps.keys.start(keyRefreshIntervalMs(complete), (error) => logger.error({ err: error }, 'key refresh failed'));
   const cleanup = setInterval(() => {
     cleanUpExpiredRows(db, deps.clock.now(), { auditRetention: complete.auditRetention })

@@ -1,4 +1,6 @@
 import type { Middleware } from 'koa';
+import type { Config } from './config.js';
+import { consoleEndpoints } from './console/endpoints.js';
 import type { Deps } from './deps.js';
 import { listAudit } from './endpoints/admin/audit.js';
 import { createClientRequestSchema, getClient, listClients, registerClient, removeClient, updateClient, updateClientRequestSchema } from './endpoints/admin/clients.js';
@@ -54,11 +56,18 @@ export interface Route {
   /** Runs before the body is read or the caller authenticated (a rate limit). */
   guard?: (deps: Deps) => Middleware;
   handler: (deps: Deps) => Middleware;
+  /** Served (and documented) only when this holds for the configuration; always when absent. */
+  when?: (config: Config) => boolean;
   /**
    * The OpenAPI operation, without what `access` implies (security, the 401/403 answers, the
    * client-authentication parameters): src/openapi/document.ts adds those.
    */
   operation: Operation;
+}
+
+/** The routes a server with this configuration serves and documents. */
+export function servedRoutes(routes: readonly Route[], config: Config): Route[] {
+  return routes.filter((route) => route.when?.(config) ?? true);
 }
 
 const TOKEN_ERRORS = ['invalid_request', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope'];
@@ -184,7 +193,12 @@ export const ROUTES: readonly Route[] = [
       tags: ['Admin: tokens'],
       operationId: 'listGrants',
       summary: 'Active grants (sessions), newest first',
-      parameters: [queryParameter('username', "Only this user's grants."), queryParameter('client_id', "Only this client's grants."), ...PAGE_PARAMETERS],
+      parameters: [
+        queryParameter('username', "Only this user's grants."),
+        queryParameter('user_id', 'Only the grants of the user with this id.'),
+        queryParameter('client_id', "Only this client's grants."),
+        ...PAGE_PARAMETERS,
+      ],
       responses: { '200': json(listOf('Grant'), 'A page of grants') },
     },
   },
@@ -200,6 +214,9 @@ export const ROUTES: readonly Route[] = [
       parameters: [
         queryParameter('action', 'Only this action, e.g. client.create.'),
         queryParameter('actor_id', 'Only entries by this actor: a client id or a user id.'),
+        queryParameter('target', 'Only entries whose details name this user id, username, client id, grant id, jti or kid.'),
+        queryParameter('since', 'Only entries at or after this time (RFC 3339, e.g. 2026-11-26T21:00:00Z).', { type: 'string', format: 'date-time' }),
+        queryParameter('until', 'Only entries at or before this time (RFC 3339).', { type: 'string', format: 'date-time' }),
         ...PAGE_PARAMETERS,
       ],
       responses: { '200': json(listOf('AuditEntry'), 'A page of audit entries') },
@@ -215,8 +232,8 @@ export const ROUTES: readonly Route[] = [
     operation: {
       tags: ['Admin: keys'],
       operationId: 'listKeys',
-      summary: 'Signing keys and their lifecycle state',
-      responses: { '200': json(listOf('SigningKey'), 'Every key (one page)') },
+      summary: 'Signing keys and their lifecycle state, and when the next scheduled rotation is due',
+      responses: { '200': json(ref('SigningKeyList'), 'Every key (one page)') },
     },
   },
   {
@@ -316,7 +333,7 @@ export const ROUTES: readonly Route[] = [
       tags: ['Admin: users'],
       operationId: 'listUsers',
       summary: 'Users, by username',
-      parameters: PAGE_PARAMETERS,
+      parameters: [queryParameter('search', 'Only users whose username, email or name contains this text, ignoring case.'), ...PAGE_PARAMETERS],
       responses: { '200': json(listOf('User'), 'A page of users') },
     },
   },
@@ -378,6 +395,36 @@ export const ROUTES: readonly Route[] = [
     },
   },
 
+  // Admin console (src/console/): a page for people, a client of the admin API (CONSOLE_ENABLED)
+  {
+    method: 'get',
+    path: '/console',
+    access: { kind: 'anyone' },
+    when: (config) => config.consoleEnabled,
+    handler: () => consoleEndpoints().page,
+    operation: {
+      tags: ['Operations'],
+      operationId: 'adminConsole',
+      summary: 'The admin console (HTML): a page for people that signs in with the password grant and calls the admin API',
+      description: 'Served while CONSOLE_ENABLED is true (the default). Content-Security-Policy: scripts, styles and requests from this origin only.',
+      responses: { '200': { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } } },
+    },
+  },
+  {
+    method: 'get',
+    path: '/console/{asset}',
+    access: { kind: 'anyone' },
+    when: (config) => config.consoleEnabled,
+    handler: () => consoleEndpoints().asset,
+    operation: {
+      tags: ['Operations'],
+      operationId: 'adminConsoleAsset',
+      summary: 'A file of the admin console (JavaScript module or style sheet)',
+      parameters: [{ name: 'asset', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { '200': { description: 'The file' }, '404': json(ERROR, 'No such file') },
+    },
+  },
+
   // Operations
   {
     method: 'get',
@@ -424,7 +471,7 @@ export const ROUTES: readonly Route[] = [
     method: 'get',
     path: '/openapi.json',
     access: { kind: 'anyone' },
-    handler: (deps) => openApiEndpoint(deps, ROUTES),
+    handler: (deps) => openApiEndpoint(deps, servedRoutes(ROUTES, deps.config)),
     operation: {
       tags: ['Operations'],
       operationId: 'openapi',

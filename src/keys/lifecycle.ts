@@ -39,6 +39,21 @@ export function planKeyChanges(keys: readonly SigningKey[], now: Date, timings: 
   return { createCurrent: false, rotate, createNext: rotate || !next, remove };
 }
 
+/**
+ * When the scheduled rotation is due, by the rule planKeyChanges applies: the current key has
+ * signed for the rotation interval and the next key has been published for the publish-ahead
+ * time. A next key not yet created is published at `now`. Null while no key signs. A time in the
+ * past means the rotation is overdue: an instance makes it at its next tick.
+ */
+export function nextRotationAt(keys: readonly SigningKey[], now: Date, timings: Pick<KeyTimings, 'rotationInterval' | 'publishAhead'>): Date | null {
+  const current = keys.find((k) => k.state === 'current');
+  if (!current) return null;
+  const next = keys.find((k) => k.state === 'next');
+  const signedLongEnough = (current.activatedAt ?? current.createdAt).getTime() + timings.rotationInterval * 1000;
+  const publishedLongEnough = (next?.createdAt ?? now).getTime() + timings.publishAhead * 1000;
+  return new Date(Math.max(signedLongEnough, publishedLongEnough));
+}
+
 function secondsSince(then: Date, now: Date): number {
   return (now.getTime() - then.getTime()) / 1000;
 }

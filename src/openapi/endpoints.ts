@@ -9,6 +9,7 @@ import type { Route } from '../routes.js';
 import { buildOpenApiDocument } from './document.js';
 
 /** GET /openapi.json: the document is built once, when the app is created. */
+/** GET /openapi.json for `routes`: those this server serves. */
 export function openApiEndpoint(deps: Deps, routes: readonly Route[]): Middleware {
   const body = JSON.stringify(buildOpenApiDocument({ issuer: deps.config.issuer, routes }));
   return async (ctx) => {

@@ -159,7 +159,7 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   Grant: {
     description: 'An active grant (session): a refresh token family.',
     type: 'object',
-    required: ['grant_id', 'client_id', 'user_id', 'username', 'scope', 'created_at', 'expires_at'],
+    required: ['grant_id', 'client_id', 'user_id', 'username', 'scope', 'created_at', 'last_refreshed_at', 'expires_at'],
     properties: {
       grant_id: { type: 'string', format: 'uuid' },
       client_id: { type: 'string' },
@@ -167,6 +167,7 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       username: { type: ['string', 'null'] },
       scope: { type: 'string' },
       created_at: TIMESTAMP,
+      last_refreshed_at: { ...NULLABLE_TIMESTAMP, description: 'When a refresh token of the grant was last used; null if it never was.' },
       expires_at: TIMESTAMP,
     },
     additionalProperties: false,
@@ -181,6 +182,20 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       activated_at: NULLABLE_TIMESTAMP,
       retired_at: NULLABLE_TIMESTAMP,
       remove_after: NULLABLE_TIMESTAMP,
+    },
+    additionalProperties: false,
+  },
+  SigningKeyList: {
+    type: 'object',
+    required: ['items', 'next_cursor', 'next_rotation_at'],
+    properties: {
+      items: { type: 'array', items: ref('SigningKey') },
+      next_cursor: { type: 'null', description: 'Always null: every key is on the one page.' },
+      next_rotation_at: {
+        ...NULLABLE_TIMESTAMP,
+        description:
+          'When the scheduled rotation is due (the current key has signed for KEY_ROTATION_INTERVAL and the next key has been published for KEY_PUBLISH_AHEAD); an instance makes it within seconds of this time.',
+      },
     },
     additionalProperties: false,
   },

@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/database.js';
-import { insertAuditEntry, listAuditEntries, type AuditRecord } from '../store/audit-repository.js';
+import { insertAuditEntry, listAuditEntries, type AuditFilter, type AuditRecord } from '../store/audit-repository.js';
 import { auditActorFields, type Actor } from './actor.js';
 
 /**
@@ -13,9 +13,6 @@ export async function recordAudit(
   await insertAuditEntry(db, { ...auditActorFields(entry.actor), at: entry.at, action: entry.action, details: entry.details, count: entry.count ?? null });
 }
 
-export function listAudit(
-  db: Queryable,
-  options: { action?: string | undefined; actorId?: string | undefined; beforeId?: string | undefined; limit: number },
-): Promise<AuditRecord[]> {
+export function listAudit(db: Queryable, options: AuditFilter & { beforeId?: string | undefined; limit: number }): Promise<AuditRecord[]> {
   return listAuditEntries(db, options);
 }

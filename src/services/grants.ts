@@ -87,7 +87,14 @@ export async function findRefreshToken(db: Queryable, presented: string): Promis
 /** Live (unrevoked, unexpired) grants, newest first, keyset-paginated. */
 export function listLiveGrants(
   db: Queryable,
-  filter: { username?: string | undefined; clientId?: string | undefined; now: Date; before?: { createdAt: Date; id: string } | undefined; limit: number },
+  filter: {
+    username?: string | undefined;
+    userId?: string | undefined;
+    clientId?: string | undefined;
+    now: Date;
+    before?: { createdAt: Date; id: string } | undefined;
+    limit: number;
+  },
 ): Promise<ActiveGrant[]> {
   return listActiveGrants(db, filter);
 }

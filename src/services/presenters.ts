@@ -52,6 +52,7 @@ export function presentGrant(grant: ActiveGrant): Record<string, unknown> {
     username: grant.username,
     scope: formatScope(grant.scopes),
     created_at: grant.createdAt.toISOString(),
+    last_refreshed_at: grant.lastRefreshedAt?.toISOString() ?? null,
     expires_at: grant.expiresAt.toISOString(),
   };
 }

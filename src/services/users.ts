@@ -164,8 +164,11 @@ export async function getUser(db: Queryable, id: string): Promise<User> {
   return user;
 }
 
-/** One page of users in username order (keyset pagination: `after` is the last username seen). */
-export function listUsersPage(db: Queryable, page: { after?: string | undefined; limit: number }): Promise<User[]> {
+/**
+ * One page of users in username order (keyset pagination: `after` is the last username seen);
+ * `search` keeps those whose username, email or name contains it, ignoring case.
+ */
+export function listUsersPage(db: Queryable, page: { after?: string | undefined; search?: string | undefined; limit: number }): Promise<User[]> {
   return listUsers(db, page);
 }
 

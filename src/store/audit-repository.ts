@@ -62,11 +62,21 @@ export async function insertAuditEntry(db: Queryable, entry: AuditEntry): Promis
   });
 }
 
+/** The details fields that name what an action was done to: a user, a client, a grant, a token, a key. */
+export const AUDIT_TARGET_FIELDS = ['user_id', 'username', 'client_id', 'grant_id', 'jti', 'current', 'next'] as const;
+
+export interface AuditFilter {
+  action?: string | undefined;
+  actorId?: string | undefined;
+  /** An identifier one of AUDIT_TARGET_FIELDS holds. */
+  target?: string | undefined;
+  /** Inclusive bounds on `at`. */
+  since?: Date | undefined;
+  until?: Date | undefined;
+}
+
 /** Newest first, keyset-paginated by id (a decimal string). */
-export async function listAuditEntries(
-  db: Queryable,
-  options: { action?: string | undefined; actorId?: string | undefined; beforeId?: string | undefined; limit: number },
-): Promise<AuditRecord[]> {
+export async function listAuditEntries(db: Queryable, options: AuditFilter & { beforeId?: string | undefined; limit: number }): Promise<AuditRecord[]> {
   const query = db('audit_log as a')
     // A user id is a UUID and a client id never is, so actor_id alone names one actor.
     .leftJoin('users as u', (join) => join.on(db.raw("a.actor_type = 'user'")).andOn(db.raw('u.id::text = a.actor_id')))
@@ -76,5 +86,13 @@ export async function listAuditEntries(
   if (options.action !== undefined) query.where('a.action', options.action);
   if (options.actorId !== undefined) query.where('a.actor_id', options.actorId);
   if (options.beforeId !== undefined) query.where('a.id', '<', options.beforeId);
+  const target = options.target;
+  if (target !== undefined) {
+    query.where((match) => {
+      for (const field of AUDIT_TARGET_FIELDS) match.orWhereRaw('a.details ->> ? = ?', [field, target]);
+    });
+  }
+  if (options.since !== undefined) query.where('a.at', '>=', options.since);
+  if (options.until !== undefined) query.where('a.at', '<=', options.until);
   return ((await query) as AuditRow[]).map(toAuditRecord);
 }

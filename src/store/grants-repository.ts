@@ -70,26 +70,43 @@ export async function revokeGrants(db: Queryable, selector: GrantSelector, at: D
 
 export interface ActiveGrant extends Grant {
   username: string | null;
+  /** When a refresh token of the grant was last used (its successor issued); null if never. */
+  lastRefreshedAt: Date | null;
 }
 
 /** Live (unrevoked, unexpired) grants, newest first, keyset-paginated by (created_at, id). */
 export async function listActiveGrants(
   db: Queryable,
-  filter: { username?: string | undefined; clientId?: string | undefined; now: Date; before?: { createdAt: Date; id: string } | undefined; limit: number },
+  filter: {
+    username?: string | undefined;
+    userId?: string | undefined;
+    clientId?: string | undefined;
+    now: Date;
+    before?: { createdAt: Date; id: string } | undefined;
+    limit: number;
+  },
 ): Promise<ActiveGrant[]> {
+  // No user has an id that is not a UUID (and the uuid column would refuse the comparison).
+  if (filter.userId !== undefined && !isUuid(filter.userId)) return [];
   const query = db('grants as g')
     .leftJoin('users as u', 'u.id', 'g.user_id')
-    .select('g.*', 'u.username')
+    .select(
+      'g.*',
+      'u.username',
+      // Every refresh token but the first was issued by a refresh (refresh_tokens_grant_id_index).
+      db('refresh_tokens as r').max('r.created_at').where('r.grant_id', db.ref('g.id')).whereNotNull('r.parent_hash').as('last_refreshed_at'),
+    )
     .whereNull('g.revoked_at')
     .where('g.expires_at', '>', filter.now)
     .orderBy([{ column: 'g.created_at', order: 'desc' }, { column: 'g.id', order: 'desc' }])
     .limit(filter.limit);
   if (filter.username !== undefined) query.where('u.username', filter.username);
+  if (filter.userId !== undefined) query.where('g.user_id', filter.userId);
   if (filter.clientId !== undefined) query.where('g.client_id', filter.clientId);
   if (filter.before) {
     const { createdAt, id } = filter.before;
     query.whereRaw('(g.created_at, g.id) < (?, ?)', [createdAt, id]);
   }
-  const rows = (await query) as (GrantRow & { username: string | null })[];
-  return rows.map((row) => ({ ...toGrant(row), username: row.username }));
+  const rows = (await query) as (GrantRow & { username: string | null; last_refreshed_at: Date | null })[];
+  return rows.map((row) => ({ ...toGrant(row), username: row.username, lastRefreshedAt: row.last_refreshed_at }));
 }

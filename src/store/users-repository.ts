@@ -96,9 +96,23 @@ export async function deleteUser(db: Queryable, id: string): Promise<boolean> {
   return (await db('users').where({ id }).delete().returning('id')).length > 0;
 }
 
-/** Keyset pagination by username. */
-export async function listUsers(db: Queryable, options: { after?: string | undefined; limit: number }): Promise<User[]> {
+/** `text` as a LIKE pattern that matches it literally, anywhere in the value. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+}
+
+/**
+ * Keyset pagination by username. `search`: only users whose username, email or name contains it,
+ * ignoring case.
+ */
+export async function listUsers(db: Queryable, options: { after?: string | undefined; search?: string | undefined; limit: number }): Promise<User[]> {
   const query = db<UserRow>('users').orderBy('username').limit(options.limit);
   if (options.after !== undefined) query.where('username', '>', options.after);
+  if (options.search !== undefined) {
+    const pattern = containsPattern(options.search);
+    query.where((match) => {
+      void match.whereILike('username', pattern).orWhereILike('email', pattern).orWhereILike('name', pattern);
+    });
+  }
   return (await query).map((row) => toUser(row));
 }

@@ -1,4 +1,4 @@
-import { planKeyChanges, type KeyTimings } from '../../src/keys/lifecycle.js';
+import { nextRotationAt, planKeyChanges, type KeyTimings } from '../../src/keys/lifecycle.js';
 import type { KeyState, SigningKey } from '../../src/store/signing-keys-repository.js';
 
 const timings: KeyTimings = { rotationInterval: 3600, publishAhead: 600, retention: 1200 };
@@ -83,5 +83,31 @@ describe('planKeyChanges: retired keys leave after their retention', () => {
   it('never removes a current or next key, whatever their timestamps', () => {
     const stale = [key('c', 'current', { removeAfter: at(1) }), key('n', 'next', { removeAfter: at(1) })];
     expect(planKeyChanges(stale, at(100), timings).remove).toEqual([]);
+  });
+});
+
+describe('nextRotationAt: when planKeyChanges will rotate', () => {
+  it('is when the current key has signed for the rotation interval, if the next key is published by then', () => {
+    const keys = [key('c', 'current'), key('n', 'next', { createdAt: at(60) })];
+    expect(nextRotationAt(keys, at(100), timings)).toEqual(at(3600));
+    expect(planKeyChanges(keys, at(3599), timings).rotate).toBe(false);
+    expect(planKeyChanges(keys, at(3600), timings).rotate).toBe(true);
+  });
+
+  it('waits for the next key to have been published for the publish-ahead time', () => {
+    const keys = [key('c', 'current'), key('n', 'next', { createdAt: at(3500) })];
+    expect(nextRotationAt(keys, at(3500), timings)).toEqual(at(4100));
+    expect(planKeyChanges(keys, at(4099), timings).rotate).toBe(false);
+    expect(planKeyChanges(keys, at(4100), timings).rotate).toBe(true);
+  });
+
+  it('counts from a key activated by an on-demand rotation, and from now for a next key still to come', () => {
+    expect(nextRotationAt([key('c', 'current', { createdAt: at(0), activatedAt: at(1000) })], at(4500), timings)).toEqual(at(5100));
+    expect(nextRotationAt([key('c', 'current', { activatedAt: at(1000) }), key('n', 'next', { createdAt: at(1000) })], at(1000), timings)).toEqual(at(4600));
+  });
+
+  it('is null while no key signs', () => {
+    expect(nextRotationAt([], start, timings)).toBeNull();
+    expect(nextRotationAt([key('n', 'next')], start, timings)).toBeNull();
   });
 });

@@ -37,6 +37,7 @@ describe('configuration defaults follow the contract', () => {
       webConcurrency: 1,
       logLevel: 'info',
       metricsToken: undefined,
+      consoleEnabled: true,
     });
     expect(loadConfig({ METRICS_TOKEN: SECRET }).metricsToken).toBe(SECRET);
   });
@@ -60,6 +61,12 @@ describe('configuration defaults follow the contract', () => {
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
     expect(loadConfig({ LOCKOUT_THRESHOLD: '0', RATE_LIMIT_PER_IP: '0' })).toMatchObject({ lockoutThreshold: 0, rateLimitPerIp: 0 });
+  });
+
+  it('reads CONSOLE_ENABLED as a boolean', () => {
+    expect(loadConfig({ CONSOLE_ENABLED: 'false' }).consoleEnabled).toBe(false);
+    expect(loadConfig({ CONSOLE_ENABLED: '0' }).consoleEnabled).toBe(false);
+    expect(loadConfig({ CONSOLE_ENABLED: '1' }).consoleEnabled).toBe(true);
   });
 });
 
@@ -127,6 +134,7 @@ describe('a bad value is a ConfigError naming the variable', () => {
     ['LOCKOUT_GLOBAL_THRESHOLD', '-1'],
     ['RATE_LIMIT_PER_IP', '-1'],
     ['TRUST_PROXY', 'yes'],
+    ['CONSOLE_ENABLED', 'off'],
     ['WEB_CONCURRENCY', '0'],
     ['LOG_LEVEL', 'loud'],
     ['METRICS_TOKEN', 'shorter-than-32-characters'],

@@ -1,14 +1,18 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
 import { schemaValidator } from '../../http/json-body.js';
+import { nextRotationAt } from '../../keys/lifecycle.js';
 import { presentKey } from '../../services/presenters.js';
 import { adminActor } from '../../http/bearer-auth.js';
 
 
-/** GET /admin/keys */
+/** GET /admin/keys — every key (one page), and when the scheduled rotation is due. */
 export function listKeys(deps: Deps): Middleware {
   return async (ctx) => {
-    ctx.body = { items: (await deps.keys.listStored()).map(presentKey), next_cursor: null };
+    const keys = await deps.keys.listStored();
+    const timings = { rotationInterval: deps.config.keyRotationInterval, publishAhead: deps.config.keyPublishAhead };
+    const rotation = nextRotationAt(keys, deps.clock.now(), timings);
+    ctx.body = { items: keys.map(presentKey), next_cursor: null, next_rotation_at: rotation?.toISOString() ?? null };
   };
 }
 

@@ -44,14 +44,15 @@ const isGrantCursor = (value: unknown): value is [string, string] =>
   isPair(value) && isTimestampCursor(value[0]) && typeof value[1] === 'string' && isUuid(value[1]);
 
 
-/** GET /admin/grants?username=&client_id=&limit=&cursor= — active grants (sessions), newest first. */
+/** GET /admin/grants?username=&user_id=&client_id=&limit=&cursor= — active grants (sessions), newest first. */
 export function listGrants(deps: Deps): Middleware {
   return async (ctx) => {
-    const query = queryParameters(ctx, ['username', 'client_id', 'limit', 'cursor'] as const);
+    const query = queryParameters(ctx, ['username', 'user_id', 'client_id', 'limit', 'cursor'] as const);
     const limit = pageSize(query.limit);
     const cursor = decodeCursor(query.cursor, isGrantCursor);
     const rows = await listLiveGrants(deps.db, {
       username: query.username === undefined ? undefined : normalizeUsername(query.username),
+      userId: query.user_id,
       clientId: query.client_id,
       now: deps.clock.now(),
       before: cursor ? { createdAt: new Date(cursor[0]), id: cursor[1] } : undefined,

@@ -43,11 +43,14 @@ const validateCreate = schemaValidator<CreateUserRequest>(createUserRequestSchem
 const validateUpdate = schemaValidator<UpdateUserRequest>(updateUserRequestSchema);
 
 
+/** GET /admin/users?search=&limit=&cursor= — by username; `search` matches username, email or name. */
 export function listUsers(deps: Deps): Middleware {
   return async (ctx) => {
-    const query = queryParameters(ctx, ['limit', 'cursor'] as const);
+    const query = queryParameters(ctx, ['search', 'limit', 'cursor'] as const);
     const limit = pageSize(query.limit);
-    const rows = await listUsersPage(deps.db, { after: decodeCursor(query.cursor, isTextCursor), limit: limit + 1 });
+    // Usernames are stored in NFC, so the text searched for is too; an empty search is no filter.
+    const search = query.search === undefined || query.search === '' ? undefined : query.search.normalize('NFC');
+    const rows = await listUsersPage(deps.db, { after: decodeCursor(query.cursor, isTextCursor), search, limit: limit + 1 });
     ctx.body = page(rows, limit, presentUser, (last) => last.username);
   };
 }
