@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { decodeProtectedHeader, type JSONWebKeySet } from 'jose';
-import { basicAuth, type TestServer } from '../helpers/server.js';
+import { basicAuth, type TestServer } from './server.js';
 
 /** Helpers shared by the key tests: tokens, JWKS, and the compiled CLI and server as processes. */
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmptyDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/database.js';
-import { PROCESS_TEST_TIMEOUT_MS, runCli, runServerToExit, type CliResult } from './support.js';
+import { PROCESS_TEST_TIMEOUT_MS, runCli, runServerToExit, type CliResult } from '../helpers/keys-support.js';
 
 // The compiled CLI and server (`npm run build`), on a fresh PostgreSQL database when
 // TEST_DATABASE_URL is set, otherwise on an embedded database in a temporary DATA_DIR.

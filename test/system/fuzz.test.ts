@@ -15,7 +15,7 @@ import { passwordTokens } from '../helpers/token.js';
  * and nothing is logged at error level. A valid grant still works afterwards.
  *
  * The runs are seeded: FUZZ_SEED (an integer) when set, else a fixed seed, so a run repeats exactly.
- * A failure prints its seed and path; `FUZZ_SEED=<seed> npm test -- test/http/fuzz.test.ts`
+ * A failure prints its seed and path; `FUZZ_SEED=<seed> npm test -- test/system/fuzz.test.ts`
  * replays it, and `FUZZ_SEED=$RANDOM` explores inputs the fixed seed does not reach.
  */
 

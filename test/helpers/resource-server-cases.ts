@@ -1,6 +1,6 @@
-import { TestClock } from '../helpers/clock.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { passwordTokens } from '../helpers/token.js';
+import { TestClock } from './clock.js';
+import { startTestServer, type TestServer } from './server.js';
+import { passwordTokens } from './token.js';
 
 export const API_AUDIENCE = 'https://api.example.com';
 
