@@ -5,7 +5,8 @@
  * - integration: HTTP and database in this process (a Gatehouse app on a fresh database per file);
  * - system: spawned server and CLI processes, database faults, crash safety, shutdown, real-time
  *   and timing behaviour, fuzzing, two instances.
- * Every tier uses TEST_DATABASE_URL when set, otherwise the embedded database.
+ * Every tier uses TEST_DATABASE_URL when set, otherwise the embedded database; tests that need
+ * PostgreSQL are reported as skipped without it. test/README.md says what goes where.
  */
 
 /** @type {import('jest').Config} */
@@ -30,4 +31,5 @@ export default {
   maxWorkers: 2,
   // For every tier (jest takes it from here only); tests that spawn processes set longer ones.
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

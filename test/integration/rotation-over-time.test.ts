@@ -2,7 +2,7 @@ import { createLocalJWKSet, decodeJwt, jwtVerify, errors } from 'jose';
 import { TestClock } from '../helpers/clock.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { KEY_RETENTION_LEEWAY } from '../../src/deps.js';
-import { fetchJwks, kidOf, kidsOf, tokenIssuer } from '../helpers/keys-support.js';
+import { fetchJwks, kidOf, kidsOf, tokenIssuer } from '../helpers/keys.js';
 
 // Settings in production shape (hours and minutes); a TestClock moves through them.
 const ROTATION_INTERVAL = 3600;

@@ -1,6 +1,6 @@
 import { TooManyRequests } from '../../src/errors.js';
 import { createThrottle, type Throttle } from '../../src/services/throttle.js';
-import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, itWithPostgres, type TestDatabase } from '../helpers/database.js';
 import { testConfig } from '../helpers/server.js';
 
 let database: TestDatabase;
@@ -62,7 +62,7 @@ describe('the login lock bounds the password checks themselves', () => {
     expect(verifications.count).toBe(2);
   });
 
-  (testDatabaseUrl ? it : it.skip)('shares the count between instances on one PostgreSQL database', async () => {
+  itWithPostgres('shares the count between instances on one PostgreSQL database', async () => {
     const first = throttle({ LOCKOUT_THRESHOLD: '4' });
     const second = throttle({ LOCKOUT_THRESHOLD: '4' });
     const verifications = { count: 0 };

@@ -1,12 +1,13 @@
-import { CLI_TEST_TIMEOUT_MS, cliTargetFactories, expectOneLineFailure, runGatehouse, type CliTarget } from '../helpers/cli.js';
+import { expectOneLineFailure, PROCESS_TEST_TIMEOUT_MS, runCli } from '../helpers/process.js';
 import { startTestServer } from '../helpers/server.js';
+import { describeEachTarget, embeddedTarget, type ProcessTarget } from '../helpers/targets.js';
 import { postToken } from '../helpers/token.js';
 
-const SLOW = CLI_TEST_TIMEOUT_MS;
+const SLOW = PROCESS_TEST_TIMEOUT_MS;
 
-describe.each(cliTargetFactories)('gatehouse migrate, client create and user create on $name', ({ create }) => {
-  let target: CliTarget;
-  const gatehouse = (args: string[], input?: string) => runGatehouse(args, { env: target.env, input });
+describeEachTarget('gatehouse migrate, client create and user create on $name', ({ create }) => {
+  let target: ProcessTarget;
+  const gatehouse = (args: string[], input?: string) => runCli(args, { env: target.env, input });
 
   beforeAll(async () => {
     target = await create();
@@ -93,12 +94,11 @@ describe.each(cliTargetFactories)('gatehouse migrate, client create and user cre
 });
 
 describe('gatehouse refuses bad arguments in one line, before opening the database', () => {
-  const target = cliTargetFactories[0] as { create: () => Promise<CliTarget> };
-  let embedded: CliTarget;
-  const gatehouse = (args: string[], input?: string) => runGatehouse(args, { env: embedded.env, input });
+  let embedded: ProcessTarget;
+  const gatehouse = (args: string[], input?: string) => runCli(args, { env: embedded.env, input });
 
-  beforeAll(async () => {
-    embedded = await target.create();
+  beforeAll(() => {
+    embedded = embeddedTarget();
   });
   afterAll(() => embedded.dispose());
 

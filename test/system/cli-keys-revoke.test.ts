@@ -1,14 +1,15 @@
 import { decodeJwt } from 'jose';
 import { openDatabase, closeDatabase } from '../../src/store/database.js';
-import { CLI_TEST_TIMEOUT_MS, cliTargetFactories, embeddedTarget, expectOneLineFailure, runGatehouse, type CliTarget } from '../helpers/cli.js';
+import { expectOneLineFailure, PROCESS_TEST_TIMEOUT_MS, runCli } from '../helpers/process.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { describeEachTarget, embeddedTarget, type ProcessTarget } from '../helpers/targets.js';
 import { introspector, postToken } from '../helpers/token.js';
 
-const SLOW = CLI_TEST_TIMEOUT_MS;
+const SLOW = PROCESS_TEST_TIMEOUT_MS;
 
-describe.each(cliTargetFactories)('gatehouse keys and revoke on $name', ({ create }) => {
-  let target: CliTarget;
-  const gatehouse = (args: string[]) => runGatehouse(args, { env: target.env });
+describeEachTarget('gatehouse keys and revoke on $name', ({ create }) => {
+  let target: ProcessTarget;
+  const gatehouse = (args: string[]) => runCli(args, { env: target.env });
 
   /** Runs `action` against a Gatehouse on the target's database (closed afterwards, freeing DATA_DIR). */
   async function withServer<T>(action: (server: TestServer) => Promise<T>): Promise<T> {
@@ -130,7 +131,7 @@ describe.each(cliTargetFactories)('gatehouse keys and revoke on $name', ({ creat
 });
 
 describe('the embedded database admits one process at a time', () => {
-  let target: CliTarget;
+  let target: ProcessTarget;
   let dataDir: string;
 
   beforeAll(() => {
@@ -143,7 +144,7 @@ describe('the embedded database admits one process at a time', () => {
     const holder = openDatabase({ dataDir });
     try {
       for (const args of [['keys', 'list'], ['migrate'], ['revoke', '--username', 'alice']]) {
-        const line = expectOneLineFailure(await runGatehouse(args, { env: target.env }));
+        const line = expectOneLineFailure(await runCli(args, { env: target.env }));
         expect(line).toMatch(/stop the server/);
         expect(line).toMatch(/admin API/);
       }

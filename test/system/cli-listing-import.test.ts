@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGrant } from '../../src/services/grants.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
-import { CLI_TEST_TIMEOUT_MS, cliTargetFactories, runGatehouse, type CliTarget } from '../helpers/cli.js';
+import { PROCESS_TEST_TIMEOUT_MS, runCli } from '../helpers/process.js';
+import { describeEachTarget, type ProcessTarget } from '../helpers/targets.js';
 
-describe.each(cliTargetFactories)('gatehouse list commands and user import on $name', ({ create }) => {
-  let target: CliTarget;
+describeEachTarget('gatehouse list commands and user import on $name', ({ create }) => {
+  let target: ProcessTarget;
   let folder: string;
-  const gatehouse = (args: string[]) => runGatehouse(args, { env: target.env });
+  const gatehouse = (args: string[]) => runCli(args, { env: target.env });
 
   beforeAll(async () => {
     target = await create();
@@ -52,7 +53,7 @@ describe.each(cliTargetFactories)('gatehouse list commands and user import on $n
       const human = await gatehouse(['user', 'list']);
       expect(human.stdout.split('\n')[0]).toMatch(/^id\s+username\s+email/);
     },
-    CLI_TEST_TIMEOUT_MS,
+    PROCESS_TEST_TIMEOUT_MS,
   );
 
   it(
@@ -77,6 +78,6 @@ describe.each(cliTargetFactories)('gatehouse list commands and user import on $n
       const grants = JSON.parse((await gatehouse(['grants', 'list', '--username', 'Rene\u0301e', '--json'])).stdout);
       expect(grants).toEqual([expect.objectContaining({ username: 'Ren\u00e9e', client_id: 'app' })]);
     },
-    CLI_TEST_TIMEOUT_MS,
+    PROCESS_TEST_TIMEOUT_MS,
   );
 });

@@ -1,13 +1,9 @@
-import knexFactory, { type Knex } from 'knex';
-import { systemClock } from '../../src/lib/clock.js';
+import type { Knex } from 'knex';
 import { sha256Hex } from '../../src/lib/hash.js';
-import { CLI_ACTOR } from '../../src/services/actor.js';
-import { createClient } from '../../src/services/clients.js';
-import { createUser } from '../../src/services/users.js';
-import { closeDatabase, openDatabase } from '../../src/store/database.js';
-import { migrateToLatest } from '../../src/store/migrate.js';
-import { createPostgresDatabase, ensureBuilt, freePort, startServerProcess, type PostgresDatabase, type ServerProcess } from '../helpers/process.js';
-import { basicAuth } from '../helpers/server.js';
+import { describeWithPostgres, type TestDatabase } from '../helpers/database.js';
+import { PROCESS_TEST_TIMEOUT_MS, startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { postgresTarget, seedTarget, type ProcessTarget } from '../helpers/targets.js';
+import { postTokenTo, type TestClientAuth, type TokenAnswer } from '../helpers/token.js';
 
 /**
  * Crash safety: the real server is killed with SIGKILL in the middle of a load of refreshes and
@@ -23,42 +19,15 @@ const FAMILIES = 20;
 const REFRESHES_BEFORE_KILL = 3 * FAMILIES;
 const LOAD_MAX_MS = 8000;
 
-let database: PostgresDatabase;
+let target: ProcessTarget;
+let database: TestDatabase;
 let direct: Knex;
-let client: { id: string; secret: string };
+let client: TestClientAuth;
 const started: ServerProcess[] = [];
 const env = { REFRESH_REUSE_GRACE: '60s' };
 
-beforeAll(async () => {
-  await ensureBuilt();
-  database = await createPostgresDatabase();
-  const db = openDatabase({ databaseUrl: database.url });
-  try {
-    await migrateToLatest(db);
-    const created = await createClient(db, systemClock, { id: 'crash-app', grantTypes: ['password', 'refresh_token'], scopes: ['read'] }, CLI_ACTOR);
-    client = { id: created.client.id, secret: created.clientSecret as string };
-    for (let i = 0; i < FAMILIES; i++) {
-      await createUser(db, systemClock, { username: `crash-user-${i}`, password: `crash-user-${i} password`, scopes: ['read'] }, { passwordMinLength: 8 }, CLI_ACTOR);
-    }
-  } finally {
-    await closeDatabase(db);
-  }
-  direct = knexFactory({ client: 'pg', connection: database.url, pool: { min: 0, max: 2 } });
-}, 180_000);
-
-afterAll(async () => {
-  for (const server of started) await server.kill();
-  await direct?.destroy();
-  await database?.drop();
-});
-
-async function postToken(baseUrl: string, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${baseUrl}/token`, {
-    method: 'POST',
-    headers: { Authorization: basicAuth(client.id, client.secret), 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(form).toString(),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+function postToken(baseUrl: string, form: Record<string, string>): Promise<TokenAnswer> {
+  return postTokenTo(baseUrl, form, client);
 }
 
 interface Chain {
@@ -68,10 +37,24 @@ interface Chain {
   inFlightAtKill: boolean;
 }
 
-describe('SIGKILL during a load of refreshes loses nothing and breaks no rule', () => {
+describeWithPostgres('SIGKILL during a load of refreshes loses nothing and breaks no rule', () => {
+  beforeAll(async () => {
+    target = await postgresTarget();
+    const users = Array.from({ length: FAMILIES }, (_, i) => ({ username: `crash-user-${i}`, password: `crash-user-${i} password`, scopes: ['read'] }));
+    const secrets = await seedTarget(target, { clients: [{ id: 'crash-app', grantTypes: ['password', 'refresh_token'], scopes: ['read'] }], users });
+    client = { basic: ['crash-app', secrets['crash-app'] as string] };
+    ({ database } = await target.open());
+    direct = database.db;
+  }, PROCESS_TEST_TIMEOUT_MS);
+
+  afterAll(async () => {
+    for (const server of started) await server.kill();
+    await database?.close();
+    await target?.dispose();
+  });
+
   test('every received token was committed, one live token per family, no orphans, every chain continues', async () => {
-    const port = await freePort();
-    const first = await startServerProcess(database.url, port, env);
+    const first = await startServerProcess({ ...target.env, ...env });
     started.push(first);
 
     const chains: Chain[] = await Promise.all(
@@ -86,7 +69,7 @@ describe('SIGKILL during a load of refreshes loses nothing and breaks no rule', 
     let killed = false;
     const loops = chains.map(async (chain) => {
       while (!killed) {
-        let answer: { status: number; body: Record<string, unknown> };
+        let answer: TokenAnswer;
         try {
           answer = await postToken(first.baseUrl, { grant_type: 'refresh_token', refresh_token: chain.received.at(-1) as string });
         } catch {
@@ -110,7 +93,7 @@ describe('SIGKILL during a load of refreshes loses nothing and breaks no rule', 
     if (process.env.DEBUG_CRASH) process.stderr.write(`received ${total} refresh tokens; ${chains.filter((c) => c.inFlightAtKill).length} chains in flight at the kill\n`);
     expect(refreshed()).toBeGreaterThan(FAMILIES);
 
-    const second = await startServerProcess(database.url, port, env);
+    const second = await startServerProcess({ ...target.env, ...env }, { port: first.port });
     started.push(second);
 
     // A token is answered only after it is committed: each received one is in the table, all but the
@@ -156,5 +139,5 @@ describe('SIGKILL during a load of refreshes loses nothing and breaks no rule', 
     expect({ status: afterReuse.status, error: afterReuse.body.error }).toEqual({ status: 400, error: 'invalid_grant' });
 
     await second.kill();
-  }, 40_000);
+  }, PROCESS_TEST_TIMEOUT_MS);
 });

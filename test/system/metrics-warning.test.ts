@@ -1,4 +1,6 @@
-import { createPostgresDatabase, ensureBuilt, freePort, startServerProcess, type PostgresDatabase, type ServerProcess } from '../helpers/process.js';
+import { describeWithPostgres } from '../helpers/database.js';
+import { PROCESS_TEST_TIMEOUT_MS, startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { postgresTarget, type ProcessTarget } from '../helpers/targets.js';
 
 /**
  * Without METRICS_TOKEN, /metrics is open (the contract lists it as public). The server says so once,
@@ -8,16 +10,11 @@ import { createPostgresDatabase, ensureBuilt, freePort, startServerProcess, type
 
 const TOKEN = 'metrics-token-for-the-process-test-0123456789';
 
-let database: PostgresDatabase;
-beforeAll(async () => {
-  await ensureBuilt();
-  database = await createPostgresDatabase();
-}, 180_000);
-afterAll(() => database?.drop());
+let target: ProcessTarget;
 
 /** Starts the real server with LOG_LEVEL=warn, lets it settle, stops it with SIGTERM; returns its warnings. */
 async function warningsAtStart(env: Record<string, string>, check?: (server: ServerProcess) => Promise<void>): Promise<{ msg: string; host?: string }[]> {
-  const server = await startServerProcess(database.url, await freePort(), { LOG_LEVEL: 'warn', ...env });
+  const server = await startServerProcess({ ...target.env, LOG_LEVEL: 'warn', ...env });
   try {
     await check?.(server);
     // Workers log as they come up: give a second one time to write anything it would.
@@ -31,18 +28,23 @@ async function warningsAtStart(env: Record<string, string>, check?: (server: Ser
   return lines.filter((line) => line.level === 40 && /METRICS_TOKEN/.test(line.msg));
 }
 
-describe('the warning about an open /metrics', () => {
+describeWithPostgres('the warning about an open /metrics', () => {
+  beforeAll(async () => {
+    target = await postgresTarget();
+  }, PROCESS_TEST_TIMEOUT_MS);
+  afterAll(() => target?.dispose());
+
   it('is logged once when HOST is not a loopback address and METRICS_TOKEN is unset', async () => {
     expect(await warningsAtStart({ HOST: '0.0.0.0' })).toEqual([expect.objectContaining({ host: '0.0.0.0' })]);
-  }, 120_000);
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('is logged once, not once per worker, with WEB_CONCURRENCY=2', async () => {
     expect(await warningsAtStart({ HOST: '0.0.0.0', WEB_CONCURRENCY: '2' })).toHaveLength(1);
-  }, 120_000);
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('is not logged on a loopback address', async () => {
     expect(await warningsAtStart({ HOST: '127.0.0.1' })).toEqual([]);
-  }, 120_000);
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('is not logged with METRICS_TOKEN set, and the running server then requires the token', async () => {
     const warnings = await warningsAtStart({ HOST: '0.0.0.0', METRICS_TOKEN: TOKEN }, async (server) => {
@@ -50,5 +52,5 @@ describe('the warning about an open /metrics', () => {
       expect((await fetch(`${server.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     });
     expect(warnings).toEqual([]);
-  }, 120_000);
+  }, PROCESS_TEST_TIMEOUT_MS);
 });

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { keyRefreshIntervalMs } from '../../src/deps.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { kidOf, tokenIssuer } from '../helpers/keys-support.js';
+import { kidOf, tokenIssuer } from '../helpers/keys.js';
 
 // Real time, short intervals: a key signs for 2 s and is published 1 s before it signs.
 const ROTATION_INTERVAL_MS = 2000;

@@ -1,4 +1,4 @@
-import { CLI_TEST_TIMEOUT_MS, expectOneLineFailure, runNode } from '../helpers/cli.js';
+import { expectOneLineFailure, PROCESS_TEST_TIMEOUT_MS, runCli, runServerToExit } from '../helpers/process.js';
 
 describe('the server refuses bad configuration at start, in one line naming the variable', () => {
   it.each([
@@ -6,14 +6,14 @@ describe('the server refuses bad configuration at start, in one line naming the 
     [{ ACCESS_TOKEN_TTL: 'forever' }, 'ACCESS_TOKEN_TTL'],
     [{ DATABASE_URL: 'postgres://gatehouse@127.0.0.1:1/gatehouse' }, 'KEY_ENCRYPTION_SECRET'],
   ])('exits non-zero for %j', async (env, variable) => {
-    const result = await runNode('dist/src/main.js', [], { env: env as Record<string, string> });
+    const result = await runServerToExit(env as Record<string, string>);
     const line = expectOneLineFailure(result);
     expect(line).toContain(variable);
     expect(result.stdout).toBe('');
-  }, CLI_TEST_TIMEOUT_MS);
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('refuses bad configuration in the CLI the same way', async () => {
-    const line = expectOneLineFailure(await runNode('bin/gatehouse.js', ['migrate'], { env: { REFRESH_TOKEN_TTL: '-1d' } }));
+    const line = expectOneLineFailure(await runCli(['migrate'], { env: { REFRESH_TOKEN_TTL: '-1d' } }));
     expect(line).toContain('REFRESH_TOKEN_TTL');
-  }, CLI_TEST_TIMEOUT_MS);
+  }, PROCESS_TEST_TIMEOUT_MS);
 });

@@ -1,5 +1,7 @@
 import { connect } from 'node:net';
-import { createPostgresDatabase, ensureBuilt, freePort, startServerProcess, type PostgresDatabase, type ServerProcess } from '../helpers/process.js';
+import { describeWithPostgres } from '../helpers/database.js';
+import { freePorts, PROCESS_TEST_TIMEOUT_MS, startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { postgresTarget, type ProcessTarget } from '../helpers/targets.js';
 
 /** What only the real server process does: answers requests Node cannot parse, and migrates safely when started twice at once. */
 
@@ -15,21 +17,20 @@ function rawRequest(port: number, text: string): Promise<string> {
   });
 }
 
-describe('the server process', () => {
-  let database: PostgresDatabase;
+describeWithPostgres('the server process', () => {
+  let target: ProcessTarget;
   const started: ServerProcess[] = [];
 
   beforeAll(async () => {
-    await ensureBuilt();
-    database = await createPostgresDatabase();
+    target = await postgresTarget();
     // Two instances on a brand-new database at the same moment: both must migrate and serve.
-    const ports = [await freePort(), await freePort()];
-    started.push(...(await Promise.all(ports.map((port) => startServerProcess(database.url, port)))));
-  }, 180_000);
+    const ports = await freePorts(2);
+    started.push(...(await Promise.all(ports.map((port) => startServerProcess(target.env, { port })))));
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   afterAll(async () => {
     for (const server of started) await server.kill();
-    await database?.drop();
+    await target?.dispose();
   });
 
   it('starts twice at once on a new database (the migration race is retried)', async () => {
@@ -39,7 +40,7 @@ describe('the server process', () => {
   });
 
   it('answers oversized headers with a JSON 431 and malformed HTTP with a JSON 400', async () => {
-    const port = Number(new URL(started[0]?.baseUrl as string).port);
+    const port = (started[0] as ServerProcess).port;
     const huge = await rawRequest(port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(huge).toMatch(/^HTTP\/1\.1 431/);
     expect(JSON.parse(huge.split('\r\n\r\n')[1] as string)).toMatchObject({ error: 'invalid_request' });
