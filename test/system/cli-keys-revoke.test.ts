@@ -143,6 +143,9 @@ describe('the embedded database admits one process at a time', () => {
   it('tells the CLI, in one line, to stop the server or use the admin API while another process holds DATA_DIR', async () => {
     const holder = openDatabase({ dataDir });
     try {
+      // Started for real, as a server would hold it (and so that closing it stops PGlite: one
+      // never queried would still be starting after the test, in the background).
+      await holder.raw('select 1');
       for (const args of [['keys', 'list'], ['migrate'], ['revoke', '--username', 'alice']]) {
         const line = expectOneLineFailure(await runCli(args, { env: target.env }));
         expect(line).toMatch(/stop the server/);
