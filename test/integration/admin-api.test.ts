@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { adminToken, introspector, passwordTokens, refresh } from '../helpers/token.js';
+import { adminToken, introspector, passwordTokens, postToken, refresh } from '../helpers/token.js';
 
 describe('admin API', () => {
   let server: TestServer;
@@ -122,7 +122,7 @@ describe('admin API', () => {
       expect(JSON.stringify(read.body)).not.toContain(created.body.client_secret);
       expect(read.body).not.toHaveProperty('client_secret');
 
-      const token = await server.http.post('/token').auth('svc', created.body.client_secret).type('form').send({ grant_type: 'client_credentials' });
+      const token = await postToken(server, { grant_type: 'client_credentials' }, { basic: ['svc', created.body.client_secret] });
       expect(decodeJwt(token.body.access_token).aud).toBe('https://api.example');
 
       const patched = await server.http.patch('/admin/clients/svc').set('Authorization', auth).send({ scopes: ['reports', 'exports'], rotate_secret: true });
@@ -130,7 +130,7 @@ describe('admin API', () => {
       expect(patched.body.scopes).toEqual(['reports', 'exports']);
       expect(patched.body.client_secret).not.toBe(created.body.client_secret);
       secretsSent.push(patched.body.client_secret);
-      const oldSecret = await server.http.post('/token').auth('svc', created.body.client_secret).type('form').send({ grant_type: 'client_credentials' });
+      const oldSecret = await postToken(server, { grant_type: 'client_credentials' }, { basic: ['svc', created.body.client_secret] });
       expect(oldSecret.status).toBe(401);
 
       const listed = await server.http.get('/admin/clients').set('Authorization', auth);
@@ -182,7 +182,7 @@ describe('admin API', () => {
       expect(patched.body.disabled).toBe(true);
       expect((await ask(tokens.access_token)).body).toEqual({ active: false });
       expect((await refresh(server, web, tokens.refresh_token as string)).body.error).toBe('invalid_grant');
-      const login = await server.http.post('/token').auth('web', web.clientSecret as string).type('form').send({ grant_type: 'password', username: 'gina', password: gina.password });
+      const login = await postToken(server, { grant_type: 'password', username: 'gina', password: gina.password }, { basic: ['web', web.clientSecret as string] });
       expect(login.body.error).toBe('invalid_grant');
     });
 

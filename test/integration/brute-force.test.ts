@@ -1,5 +1,6 @@
 import { startTestServer, basicAuth, type TestServer } from '../helpers/server.js';
 import { TestClock } from '../helpers/clock.js';
+import { postToken, postTokenTo } from '../helpers/token.js';
 
 interface LoginAnswer {
   status: number;
@@ -13,17 +14,9 @@ interface LoginAnswer {
  */
 function loginAs(server: () => TestServer, secret: () => string) {
   return async (username: string, password: string, ip?: string): Promise<LoginAnswer> => {
-    const response = await fetch(`${server().baseUrl}/token`, {
-      method: 'POST',
-      headers: {
-        Authorization: basicAuth('app', secret()),
-        'Content-Type': 'application/x-www-form-urlencoded',
-        ...(ip === undefined ? {} : { 'X-Forwarded-For': ip }),
-      },
-      body: new URLSearchParams({ grant_type: 'password', username, password }).toString(),
-    });
-    const body = (await response.json()) as { error?: string };
-    return { status: response.status, error: body.error, retryAfter: Number(response.headers.get('retry-after')) };
+    const forwarded: Record<string, string> = ip === undefined ? {} : { 'X-Forwarded-For': ip };
+    const response = await postTokenTo(server().baseUrl, { grant_type: 'password', username, password }, { basic: ['app', secret()] }, forwarded);
+    return { status: response.status, error: response.body.error as string | undefined, retryAfter: Number(response.headers.get('retry-after')) };
   };
 }
 
@@ -269,7 +262,7 @@ describe('per-IP limits at /token (RATE_LIMIT_PER_IP)', () => {
   it('answers 429 with Retry-After past the per-minute budget', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 22; i++) {
-      const response = await server.http.post('/token').set('Authorization', basicAuth('svc', 's'.repeat(40))).type('form').send({ grant_type: 'client_credentials' });
+      const response = await postToken(server, { grant_type: 'client_credentials' }, { basic: ['svc', 's'.repeat(40)] });
       statuses.push(response.status);
       if (response.status === 429) {
         expect(response.body.error).toBe('too_many_requests');

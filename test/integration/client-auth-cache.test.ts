@@ -1,11 +1,12 @@
 import { sha256Hex } from '../../src/lib/hash.js';
-import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { clientCredentialsToken, postToken } from '../helpers/token.js';
 
 describe('remembered client authentications stay exact enough', () => {
   let server: TestServer;
   const secret = 'a-client-secret-of-forty-characters-long!';
   const ask = (clientId: string) =>
-    server.http.post('/token').set('Authorization', basicAuth(clientId, secret)).type('form').send({ grant_type: 'client_credentials' });
+    postToken(server, { grant_type: 'client_credentials' }, { basic: [clientId, secret] });
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -31,7 +32,7 @@ describe('remembered client authentications stay exact enough', () => {
     await server.createClient({ id: 'svc', grantTypes: ['client_credentials'], secret });
     expect((await ask('svc')).status).toBe(200);
     const admin = await server.createClient({ id: 'admin', grantTypes: ['client_credentials'], scopes: ['admin:clients'] });
-    const token = (await server.http.post('/token').set('Authorization', basicAuth('admin', admin.clientSecret as string)).type('form').send({ grant_type: 'client_credentials' })).body.access_token;
+    const token = await clientCredentialsToken(server, admin);
     expect((await server.http.delete('/admin/clients/svc').set('Authorization', `Bearer ${token}`)).status).toBe(204);
     expect((await ask('svc')).status).toBe(401);
   });

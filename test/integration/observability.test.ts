@@ -2,8 +2,8 @@ import { Writable } from 'node:stream';
 import argon2 from 'argon2';
 import pino from 'pino';
 import { REDACTED_PATHS } from '../../src/logger.js';
-import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
-import { adminToken, introspector, passwordTokens, refresh } from '../helpers/token.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { adminToken, introspector, passwordTokens, postToken, refresh } from '../helpers/token.js';
 
 describe('logs: one JSON line per request, never a credential', () => {
   const lines: string[] = [];
@@ -28,7 +28,7 @@ describe('logs: one JSON line per request, never a credential', () => {
     const ask = await introspector(server);
     await ask(refreshed.body.access_token);
     await refresh(server, app, tokens.refresh_token as string); // reuse: logged as a warning
-    await server.http.post('/token').set('Authorization', basicAuth('app', 'wrong secret of forty characters........')).type('form').send({ grant_type: 'password', username: 'alice', password: 'guess' });
+    await postToken(server, { grant_type: 'password', username: 'alice', password: 'guess' }, { basic: ['app', 'wrong secret of forty characters........'] });
     const traced = await server.http.get('/healthz').set('X-Request-Id', 'trace-123');
     expect(traced.headers['x-request-id']).toBe('trace-123');
 
@@ -66,7 +66,7 @@ describe('GET /metrics', () => {
     const tokens = await passwordTokens(server, app, user);
     await refresh(server, app, tokens.refresh_token as string);
     await refresh(server, app, tokens.refresh_token as string);
-    await server.http.post('/token').set('Authorization', basicAuth(app.clientId, app.clientSecret as string)).type('form').send({ grant_type: 'password', username: 'alice', password: 'nope' });
+    await postToken(server, { grant_type: 'password', username: 'alice', password: 'nope' }, { basic: [app.clientId, app.clientSecret as string] });
     const admin = await adminToken(server, ['admin:tokens']);
     await server.http.post('/admin/revocations').set('Authorization', `Bearer ${admin}`).send({ username: 'alice' });
 
@@ -148,7 +148,7 @@ describe('the client IP behind a proxy (TRUST_PROXY)', () => {
 
   it('is the address the nearest proxy appended, so a client cannot pick a new one per request', async () => {
     const call = (forwarded: string) =>
-      server.http.post('/token').set('X-Forwarded-For', forwarded).set('Authorization', basicAuth('svc', 's'.repeat(40))).type('form').send({ grant_type: 'client_credentials' });
+      postToken(server, { grant_type: 'client_credentials' }, { basic: ['svc', 's'.repeat(40)] }, { 'X-Forwarded-For': forwarded });
     expect((await call('1.1.1.1, 10.0.0.9')).status).toBe(200);
     expect((await call('2.2.2.2, 10.0.0.9')).status).toBe(200);
     expect((await call('3.3.3.3, 10.0.0.9')).status).toBe(429);
@@ -176,7 +176,7 @@ describe('security headers and CORS', () => {
   });
 
   it('sends no CORS headers unless CORS_ORIGINS lists the origin', async () => {
-    const off = await server.http.post('/token').set('Origin', 'https://app.example').type('form').send({});
+    const off = await postToken(server, {}, undefined, { Origin: 'https://app.example' });
     expect(off.headers['access-control-allow-origin']).toBeUndefined();
     const allowed = await withCors.http.options('/token').set('Origin', 'https://app.example').set('Access-Control-Request-Method', 'POST');
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');

@@ -12,7 +12,7 @@ import { tokenRevocationRequestSchema } from '../../src/endpoints/revoke.js';
 import { GRANT_HANDLERS } from '../../src/grants/index.js';
 import { buildOpenApiDocument, type OpenApiDocument } from '../../src/openapi/document.js';
 import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
-import { adminToken, introspector } from '../helpers/token.js';
+import { adminToken, introspector, postToken, type TestClientAuth } from '../helpers/token.js';
 
 type Json = Record<string, any>;
 
@@ -54,8 +54,8 @@ function expectDocumented(path: string, method: string, response: Response): voi
   }
 }
 
-function tokenRequest(form: Record<string, string>, auth = basicAuth('app', appSecret)) {
-  return server.http.post('/token').set('Authorization', auth).type('form').send(form);
+function tokenRequest(form: Record<string, string>, auth: TestClientAuth = { basic: ['app', appSecret] }) {
+  return postToken(server, form, auth);
 }
 
 describe('the OpenAPI document', () => {
@@ -131,7 +131,7 @@ describe('real answers match the documented responses', () => {
     const missing = await tokenRequest({ grant_type: 'password', username: 'alice' });
     expect(missing.body.error).toBe('invalid_request');
     expectDocumented('/token', 'post', missing);
-    const badClient = await tokenRequest({ grant_type: 'password', username: 'alice', password: 'alice password' }, basicAuth('app', 'x'.repeat(40)));
+    const badClient = await tokenRequest({ grant_type: 'password', username: 'alice', password: 'alice password' }, { basic: ['app', 'x'.repeat(40)] });
     expect(badClient.status).toBe(401);
     expectDocumented('/token', 'post', badClient);
   });

@@ -35,12 +35,12 @@ describe('client_secret_basic decodes the form-urlencoded id and secret', () => 
 
   it('accepts %20 for a space as well as +', async () => {
     const encode = (value: string): string => encodeURIComponent(value);
-    const response = await server.http.post('/token').type('form').set('Authorization', rawBasic(`${encode(ODD_ID)}:${encode(ODD_SECRET)}`)).send(CC);
+    const response = await postToken(server, CC, { authorization: rawBasic(`${encode(ODD_ID)}:${encode(ODD_SECRET)}`) });
     expect(response.status).toBe(200);
   });
 
   it('does not accept the secret unencoded, since + then means a space', async () => {
-    const response = await server.http.post('/token').type('form').set('Authorization', rawBasic(`${encodeURIComponent(ODD_ID)}:${ODD_SECRET}`)).send(CC);
+    const response = await postToken(server, CC, { authorization: rawBasic(`${encodeURIComponent(ODD_ID)}:${ODD_SECRET}`) });
     expectOAuthError(response, 401, 'invalid_client');
   });
 
@@ -65,7 +65,7 @@ describe('a failed Basic authentication is 401 invalid_client with a Basic chall
     ['something that is not base64', () => 'Basic !!!not-base64!!!'],
     ['a bad percent-encoding', () => rawBasic(`service:%zz${secret}`)],
   ])('refuses %s', async (_name, header) => {
-    const response = await server.http.post('/token').type('form').set('Authorization', header()).send(CC);
+    const response = await postToken(server, CC, { authorization: header() });
     expectOAuthError(response, 401, 'invalid_client');
     expect(response.headers['www-authenticate']).toMatch(/^Basic\b/);
   });
@@ -120,7 +120,7 @@ describe('a request uses exactly one client authentication method', () => {
   });
 
   it('ignores a Bearer authorization header and still requires client authentication', async () => {
-    const response = await server.http.post('/token').type('form').set('Authorization', 'Bearer abc').send(CC);
+    const response = await postToken(server, CC, { authorization: 'Bearer abc' });
     expectOAuthError(response, 401, 'invalid_client');
   });
 });

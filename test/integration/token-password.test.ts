@@ -1,5 +1,5 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 import { expectOAuthError, postToken, verifyAccessToken } from '../helpers/token.js';
 
 let server: TestServer;
@@ -18,11 +18,7 @@ afterAll(() => server.close());
 
 describe('password grant issues a verifiable RFC 9068 access token', () => {
   it('returns a token response that jose verifies against the JWKS', async () => {
-    const response = await server.http
-      .post('/token')
-      .set('Authorization', basicAuth('app', secret))
-      .type('form')
-      .send({ grant_type: 'password', username: 'alice', password: 'correct horse', scope: 'read' });
+    const response = await postToken(server, { grant_type: 'password', username: 'alice', password: 'correct horse', scope: 'read' }, app());
     expect(response.status).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
     expect(response.headers['content-type']).toMatch(/^application\/json/);

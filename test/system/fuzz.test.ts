@@ -5,7 +5,7 @@ import pino from 'pino';
 import supertest, { type Response } from 'supertest';
 import { rawRequest } from '../helpers/raw-http.js';
 import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
-import { passwordTokens } from '../helpers/token.js';
+import { clientCredentialsToken, passwordTokens } from '../helpers/token.js';
 
 /**
  * Property-based: thousands of random form bodies, JSON bodies, content types, query strings and
@@ -52,12 +52,7 @@ beforeAll(async () => {
   userAccessToken = tokens.access_token;
   userRefreshToken = tokens.refresh_token as string;
   const adminClient = await server.createClient({ id: 'fuzz-admin', grantTypes: ['client_credentials'], scopes: ADMIN_SCOPES });
-  const response = await server.http
-    .post('/token')
-    .set('Authorization', basicAuth(adminClient.clientId, adminClient.clientSecret as string))
-    .type('form')
-    .send({ grant_type: 'client_credentials' });
-  adminAccessToken = response.body.access_token as string;
+  adminAccessToken = await clientCredentialsToken(server, adminClient);
 });
 
 afterAll(() => server?.close());
