@@ -151,6 +151,8 @@ export interface ServerProcess {
   stdout(): string;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
+  /** Resolves once stdout holds `count` lines that match `pattern` (a log line the test waits for). */
+  waitForLogLines(pattern: RegExp, count?: number): Promise<void>;
   /** Resolves with the exit code (or signal) when the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM (or `signal`), then waits for the exit. */
@@ -175,17 +177,40 @@ export async function startServerProcess(env: Record<string, string>, options: {
   });
   let stdout = '';
   let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  const waiters = new Set<() => void>();
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    for (const check of [...waiters]) check();
+  });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
   let running = true;
-  void exited.then(() => (running = false));
+  void exited.then(() => {
+    running = false;
+    for (const check of [...waiters]) check();
+  });
   const handle: ServerProcess = {
     child,
     port,
     baseUrl,
     stdout: () => stdout,
     stderr: () => stderr,
+    waitForLogLines(pattern, count = 1) {
+      return new Promise((done, fail) => {
+        const check = (): void => {
+          const seen = stdout.split('\n').filter((line) => pattern.test(line)).length;
+          if (seen >= count) {
+            waiters.delete(check);
+            done();
+          } else if (!running) {
+            waiters.delete(check);
+            fail(new Error(`the server exited after ${seen} of ${count} log lines matching ${pattern}: ${stderr}`));
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+    },
     exited,
     async stop(signal = 'SIGTERM') {
       if (running) child.kill(signal);

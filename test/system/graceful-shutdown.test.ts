@@ -72,7 +72,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     beforeAll(seed, PROCESS_TEST_TIMEOUT_MS);
 
     test('requests in flight complete with 200, new connections are refused, the process exits 0 in time', async () => {
-      const server = await startServerProcess(target.env);
+      // Info logs, to see the moment the signal is handled.
+      const server = await startServerProcess({ ...target.env, LOG_LEVEL: 'info' });
       const port = server.port;
       started.push(server);
 
@@ -87,9 +88,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const signalled = Date.now();
       server.child.kill(signal);
 
-      // The listener closes as soon as the signal is handled: new connections are refused from then on.
-      // Until then a connection may still be accepted, or reset if it sat in the kernel's backlog
-      // when the listener closed: try again until the answer settles.
+      // The listener closes as the signal is handled (the server logs it just before): new
+      // connections are refused from then on. A connection made in the moment between may still be
+      // accepted, or reset if it sat in the kernel's backlog when the listener closed: try again
+      // until the answer settles.
+      await server.waitForLogLines(/"msg":"shutting down"/);
       const unsettled = (answer: string): boolean => answer === 'connected' || answer === 'ECONNRESET';
       let newConnection = await tryConnect(port);
       for (const deadline = Date.now() + 3000; unsettled(newConnection) && Date.now() < deadline; ) {

@@ -12,13 +12,15 @@ const TOKEN = 'metrics-token-for-the-process-test-0123456789';
 
 let target: ProcessTarget;
 
-/** Starts the real server with LOG_LEVEL=warn, lets it settle, stops it with SIGTERM; returns its warnings. */
+/**
+ * Starts the real server, waits until every worker has logged that it listens (a worker logs
+ * anything it would at start before that), stops it with SIGTERM; returns its warnings.
+ */
 async function warningsAtStart(env: Record<string, string>, check?: (server: ServerProcess) => Promise<void>): Promise<{ msg: string; host?: string }[]> {
-  const server = await startServerProcess({ ...target.env, LOG_LEVEL: 'warn', ...env });
+  const server = await startServerProcess({ ...target.env, LOG_LEVEL: 'info', ...env });
   try {
     await check?.(server);
-    // Workers log as they come up: give a second one time to write anything it would.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await server.waitForLogLines(/"msg":"gatehouse listening"/, Number(env.WEB_CONCURRENCY ?? 1));
   } finally {
     server.child.kill('SIGTERM');
     await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
