@@ -1,5 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import knexFactory from 'knex';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { PGlite as PGliteType } from '@electric-sql/pglite';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
 import { closeDatabase, openDatabase, type Database } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 
@@ -90,7 +96,68 @@ export async function createEmptyDatabase(): Promise<TestDatabase> {
 
 /** A fresh database with every migration applied. */
 export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!testDatabaseUrl) return openMigratedPglite();
   const database = await createEmptyDatabase();
   await migrateToLatest(database.db);
   return database;
+}
+
+// ---------- the embedded database, started from a migrated snapshot ----------
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+// PGlite's CommonJS build, the one knex-pglite loads: its ES module build imports node:module
+// dynamically as each instance starts, which jest's ES module support does not take well.
+const { PGlite } = createRequire(import.meta.url)('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+type PGlite = PGliteType;
+
+/**
+ * A new in-memory PGlite runs initdb and then the migrations: seconds of CPU, paid by every test
+ * file (most start several servers). Instead the first one to need it migrates a PGlite once and
+ * saves its data directory; every test database then starts from a copy of that directory, which
+ * is what PGlite does when it opens a DATA_DIR. The snapshot is named after the migrations and the
+ * PGlite version, so a change to either makes a new one. (Migrations themselves are still run from
+ * empty by test/integration/migrations.test.ts and by every embedded CLI test.)
+ */
+function snapshotPath(): string {
+  const hash = createHash('sha256');
+  hash.update(readFileSync(join(ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json')));
+  const migrations = join(ROOT, 'migrations');
+  for (const name of readdirSync(migrations).sort()) hash.update(name).update(readFileSync(join(migrations, name)));
+  return join(tmpdir(), `gatehouse-test-pglite-${hash.digest('hex').slice(0, 16)}.tar`);
+}
+
+let snapshot: Promise<Blob> | undefined;
+
+function migratedSnapshot(): Promise<Blob> {
+  snapshot ??= (async () => {
+    const path = snapshotPath();
+    if (!existsSync(path)) {
+      const pglite = new PGlite();
+      const db = pgliteKnex(pglite);
+      try {
+        await migrateToLatest(db);
+        const dump = await pglite.dumpDataDir('none');
+        // Written aside and renamed, so a parallel worker never reads half a file.
+        const partial = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+        writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+        renameSync(partial, path);
+      } finally {
+        await db.destroy();
+      }
+    }
+    return new Blob([readFileSync(path)]);
+  })();
+  return snapshot;
+}
+
+/** knex on a given PGlite, configured as src/store/database.ts configures the in-memory one. */
+function pgliteKnex(pglite: PGlite): Knex {
+  return knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: 'postgres', connection: { pglite } as Knex.StaticConnectionConfig });
+}
+
+async function openMigratedPglite(): Promise<TestDatabase> {
+  const pglite = new PGlite({ loadDataDir: await migratedSnapshot() });
+  const db = pgliteKnex(pglite);
+  return { db, url: undefined, close: () => closeDatabase(db) };
 }
