@@ -83,6 +83,15 @@ export async function freePort(): Promise<number> {
   return (await freePorts(1))[0] as number;
 }
 
+/**
+ * Node options of every child. `--liftoff-only`: V8 compiles WebAssembly with its baseline compiler
+ * only. The embedded database is PGlite, PostgreSQL compiled to WebAssembly, and a CLI run lives a
+ * second or two: the optimizing compiler would spend more CPU on it, in background threads, than it
+ * could ever save (about half of each run's CPU; the tests run several dozen). The code is the same;
+ * only how fast it runs differs. Production runs without it.
+ */
+const NODE_OPTIONS = ['--liftoff-only'];
+
 /** The environment of every child: PATH and HOME, silent logs, then what the test gives. */
 function childEnvironment(env: Record<string, string>): Record<string, string> {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'silent', ...env };
@@ -106,7 +115,7 @@ export interface RunOptions {
 export async function runNode(script: string, args: string[], options: RunOptions = {}): Promise<ProcessResult> {
   await ensureBuilt();
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd: REPO_ROOT, env: childEnvironment(options.env ?? {}), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_OPTIONS, script, ...args], { cwd: REPO_ROOT, env: childEnvironment(options.env ?? {}), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -170,7 +179,7 @@ export async function startServerProcess(env: Record<string, string>, options: {
   await ensureBuilt();
   const port = options.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+  const child = spawn(process.execPath, [...NODE_OPTIONS, SERVER_ENTRY], {
     cwd: REPO_ROOT,
     env: childEnvironment({ ISSUER: baseUrl, RATE_LIMIT_PER_IP: '0', LOCKOUT_THRESHOLD: '0', ...env, PORT: String(port), HOST: env.HOST ?? '127.0.0.1' }),
     stdio: ['ignore', 'pipe', 'pipe'],
