@@ -11,7 +11,7 @@
 
 /** @type {import('jest').Config} */
 const common = {
-  // Explicit, so that a config elsewhere can reuse these projects.
+  // Explicit, so that a config elsewhere (.ci/jest.config.js) can reuse these projects.
   rootDir: import.meta.dirname,
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
