@@ -18,7 +18,7 @@ import {
  * are the very objects the endpoints validate with (grant `parameters`, the admin request schemas,
  * the introspection and revocation form schemas), so the document cannot drift from the code;
  * responses are described in the table and checked against real answers by
- * test/http/openapi.test.ts.
+ * test/integration/openapi.test.ts.
  */
 
 export interface OpenApiDocument {

@@ -1,5 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import knexFactory from 'knex';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type * as PGliteModule from '@electric-sql/pglite';
+import type { PGlite as PGliteType } from '@electric-sql/pglite';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
 import { closeDatabase, openDatabase, type Database } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 
@@ -13,10 +20,58 @@ export interface TestDatabase {
 /** The PostgreSQL server under test (TEST_DATABASE_URL), or undefined for embedded PGlite. */
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL || undefined;
 
+/** Appended to the name of a test or group that is skipped because no PostgreSQL was given. */
+export const NEEDS_POSTGRES = '(needs TEST_DATABASE_URL)';
+
+/**
+ * describe() for behaviour only a PostgreSQL server can show (two processes on one database, faults
+ * on the network, a server killed mid-write). Without TEST_DATABASE_URL the group is reported as
+ * skipped, with the reason in its name; its hooks do not run, so nothing reaches for a server.
+ */
+export function describeWithPostgres(name: string, body: () => void): void {
+  if (testDatabaseUrl) describe(name, body);
+  else describe.skip(`${name} ${NEEDS_POSTGRES}`, body);
+}
+
+/** it() that needs PostgreSQL; skipped, with the reason in its name, without TEST_DATABASE_URL. */
+export function itWithPostgres(name: string, body: () => Promise<void>, timeout?: number): void {
+  if (testDatabaseUrl) it(name, body, timeout);
+  else it.skip(`${name} ${NEEDS_POSTGRES}`, body, timeout);
+}
+
 export function withDatabaseName(url: string, name: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${name}`;
   return parsed.toString();
+}
+
+export interface PostgresDatabase {
+  url: string;
+  /** Drops this database (and only it). */
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty PostgreSQL database of this test's own on the server under test (needs TEST_DATABASE_URL). */
+export async function createPostgresDatabase(): Promise<PostgresDatabase> {
+  if (!testDatabaseUrl) throw new Error(`this test needs PostgreSQL: set TEST_DATABASE_URL; guard it with describeWithPostgres`);
+  const name = `gatehouse_test_${randomBytes(6).toString('hex')}`;
+  const admin = knexFactory({ client: 'pg', connection: testDatabaseUrl, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw(`CREATE DATABASE ${name}`);
+  } catch (error) {
+    await admin.destroy();
+    throw error;
+  }
+  return {
+    url: withDatabaseName(testDatabaseUrl, name),
+    async drop() {
+      try {
+        await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await admin.destroy();
+      }
+    },
+  };
 }
 
 /** A fresh, empty database (not migrated). PostgreSQL: a new database; otherwise in-memory PGlite. */
@@ -25,25 +80,85 @@ export async function createEmptyDatabase(): Promise<TestDatabase> {
     const db = openDatabase({});
     return { db, url: undefined, close: () => closeDatabase(db) };
   }
-  const name = `gatehouse_test_${randomBytes(6).toString('hex')}`;
-  const admin = knexFactory({ client: 'pg', connection: testDatabaseUrl, pool: { min: 0, max: 1 } });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  const url = withDatabaseName(testDatabaseUrl, name);
-  const db = openDatabase({ databaseUrl: url });
+  const postgres = await createPostgresDatabase();
+  const db = openDatabase({ databaseUrl: postgres.url });
   return {
     db,
-    url,
+    url: postgres.url,
     close: async () => {
-      await closeDatabase(db);
-      await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.destroy();
+      try {
+        await closeDatabase(db);
+      } finally {
+        await postgres.drop();
+      }
     },
   };
 }
 
 /** A fresh database with every migration applied. */
 export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!testDatabaseUrl) return openMigratedPglite();
   const database = await createEmptyDatabase();
   await migrateToLatest(database.db);
   return database;
+}
+
+// ---------- the embedded database, started from a migrated snapshot ----------
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+// PGlite's CommonJS build, the one knex-pglite loads: its ES module build imports node:module
+// dynamically as each instance starts, which jest's ES module support does not take well.
+const { PGlite } = createRequire(import.meta.url)('@electric-sql/pglite') as typeof PGliteModule;
+type PGlite = PGliteType;
+
+/**
+ * A new in-memory PGlite runs initdb and then the migrations: seconds of CPU, paid by every test
+ * file (most start several servers). Instead the first one to need it migrates a PGlite once and
+ * saves its data directory; every test database then starts from a copy of that directory, which
+ * is what PGlite does when it opens a DATA_DIR. The snapshot is named after the migrations and the
+ * PGlite version, so a change to either makes a new one. (Migrations themselves are still run from
+ * empty by test/integration/migrations.test.ts and by every embedded CLI test.)
+ */
+function snapshotPath(): string {
+  const hash = createHash('sha256');
+  hash.update(readFileSync(join(ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json')));
+  const migrations = join(ROOT, 'migrations');
+  for (const name of readdirSync(migrations).sort()) hash.update(name).update(readFileSync(join(migrations, name)));
+  return join(tmpdir(), `gatehouse-test-pglite-${hash.digest('hex').slice(0, 16)}.tar`);
+}
+
+let snapshot: Promise<Blob> | undefined;
+
+function migratedSnapshot(): Promise<Blob> {
+  snapshot ??= (async () => {
+    const path = snapshotPath();
+    if (!existsSync(path)) {
+      const pglite = new PGlite();
+      const db = pgliteKnex(pglite);
+      try {
+        await migrateToLatest(db);
+        const dump = await pglite.dumpDataDir('none');
+        // Written aside and renamed, so a parallel worker never reads half a file.
+        const partial = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+        writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+        renameSync(partial, path);
+      } finally {
+        await db.destroy();
+      }
+    }
+    return new Blob([readFileSync(path)]);
+  })();
+  return snapshot;
+}
+
+/** knex on a given PGlite, configured as src/store/database.ts configures the in-memory one. */
+function pgliteKnex(pglite: PGlite): Knex {
+  return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { pglite } as Knex.StaticConnectionConfig });
+}
+
+async function openMigratedPglite(): Promise<TestDatabase> {
+  const pglite = new PGlite({ loadDataDir: await migratedSnapshot() });
+  const db = pgliteKnex(pglite);
+  return { db, url: undefined, close: () => closeDatabase(db) };
 }

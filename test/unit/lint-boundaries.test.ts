@@ -1,6 +1,6 @@
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
-import { REPO_ROOT } from '../helpers/cli.js';
+import { REPO_ROOT } from '../helpers/process.js';
 
 /**
  * The layering rules of eslint.config.js, applied to code that breaks them. Type information is

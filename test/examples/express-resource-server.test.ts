@@ -1,4 +1,0 @@
-import { startExpressResourceServer } from '../../examples/express-resource-server.js';
-import { describeResourceServer } from './resource-server-cases.js';
-
-describeResourceServer('examples/express-resource-server.ts (express-oauth2-jwt-bearer)', startExpressResourceServer);

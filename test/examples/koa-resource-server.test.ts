@@ -1,4 +1,0 @@
-import { startKoaResourceServer } from '../../examples/koa-resource-server.js';
-import { describeResourceServer } from './resource-server-cases.js';
-
-describeResourceServer('examples/koa-resource-server.ts (jose createRemoteJWKSet)', startKoaResourceServer);
