@@ -131,11 +131,15 @@ async function runSign(job: Extract<Job, { kind: 'sign' }>) {
     while (Date.now() < end) { sign('sha256', input, key); n++; }
     parentPort.postMessage(n);`;
   const counts = await Promise.all(
-    Array.from({ length: job.threads }, () => new Promise<number>((resolve, reject) => {
-      const worker = new Worker(source, { eval: true, workerData: { pem, input: job.signingInput, ms: job.seconds * 1000 } });
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    })),
+    Array.from(
+      { length: job.threads },
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const worker = new Worker(source, { eval: true, workerData: { pem, input: job.signingInput, ms: job.seconds * 1000 } });
+          worker.once('message', resolve);
+          worker.once('error', reject);
+        }),
+    ),
   );
   return { rate: counts.reduce((a, b) => a + b, 0) / job.seconds };
 }

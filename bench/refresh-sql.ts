@@ -12,7 +12,14 @@ import { startGrant } from '../src/services/grants.js';
 
 const newHash = (): string => randomBytes(32).toString('hex');
 
-export async function refreshSqlBound(job: { seconds: number; concurrency: number; poolMax: number; databaseUrl: string; clientId: string; userId: string }): Promise<{ rate: number }> {
+export async function refreshSqlBound(job: {
+  seconds: number;
+  concurrency: number;
+  poolMax: number;
+  databaseUrl: string;
+  clientId: string;
+  userId: string;
+}): Promise<{ rate: number }> {
   const db = openDatabase({ databaseUrl: job.databaseUrl, poolMax: job.poolMax });
   try {
     const now = new Date();
@@ -20,7 +27,14 @@ export async function refreshSqlBound(job: { seconds: number; concurrency: numbe
     for (let i = 0; i < job.concurrency; i++) {
       const grant = await startGrant(db, { clientId: job.clientId, userId: job.userId, scopes: ['api'], now, lifetimeSeconds: 86_400 });
       const hash = newHash();
-      await insertRefreshToken(db, { tokenHash: hash, grantId: grant.id, parentHash: null, createdAt: now, expiresAt: new Date(now.getTime() + 86_400_000), usedAt: null });
+      await insertRefreshToken(db, {
+        tokenHash: hash,
+        grantId: grant.id,
+        parentHash: null,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + 86_400_000),
+        usedAt: null,
+      });
       heads.push(hash);
     }
     const end = Date.now() + job.seconds * 1000;
@@ -34,7 +48,12 @@ export async function refreshSqlBound(job: { seconds: number; concurrency: numbe
         await findUserById(db, found.grant.userId!);
         const at = new Date();
         const successor = newHash();
-        const rotated = await rotateRefreshToken(db, hash, at, { tokenHash: successor, grantId: found.grant.id, createdAt: at, expiresAt: new Date(at.getTime() + 86_400_000) });
+        const rotated = await rotateRefreshToken(db, hash, at, {
+          tokenHash: successor,
+          grantId: found.grant.id,
+          createdAt: at,
+          expiresAt: new Date(at.getTime() + 86_400_000),
+        });
         if (!rotated) throw new Error('refresh-sql: token already used');
         heads[index] = successor;
         count++;

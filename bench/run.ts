@@ -29,7 +29,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const growth = args.includes('--growth');
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 
 const CONNECTIONS = quick ? [50] : [10, 50, 200];
 const DURATION = Number(process.env.BENCH_DURATION ?? (quick ? 3 : 8));
@@ -108,7 +111,10 @@ function sampleRss(pid: number): () => { totalMb: number; processMb: number } {
   let single = 0;
   const sample = (): void => {
     const values = treePids(pid).map(rssKb);
-    total = Math.max(total, values.reduce((a, b) => a + b, 0));
+    total = Math.max(
+      total,
+      values.reduce((a, b) => a + b, 0),
+    );
     single = Math.max(single, ...values);
   };
   sample();
@@ -149,7 +155,15 @@ function job<T>(spec: Record<string, unknown>): Promise<T> {
   });
 }
 
-interface HttpResult { requests: number; rps: number; p50: number; p99: number; errors: number; non2xx: number; statusCodes: Record<string, number> }
+interface HttpResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+}
 // A password grant takes an argon2 verification (~30 ms of a core): at 50+ connections the first
 // answers come after seconds, so its window is at least 10 s or it measures the ramp-up only.
 const http = (workload: string, url: string, connections: number, data: WorkloadData, duration = DURATION): Promise<HttpResult> =>
@@ -207,8 +221,16 @@ async function seed(env: Record<string, string>): Promise<{ userId: string }> {
   const { config, db } = await openConfiguredDatabase(loadConfig(env), { migrate: true });
   try {
     await createDeps(config, db, { logger: createLogger('silent') });
-    await createClient(createAdminDeps(config, db), { id: CLIENT.id, secret: CLIENT.secret, grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['api'] }, CLI_ACTOR);
-    await createClient(createAdminDeps(config, db), { id: INTROSPECTOR.id, secret: INTROSPECTOR.secret, grantTypes: ['client_credentials'], scopes: ['api'] }, CLI_ACTOR);
+    await createClient(
+      createAdminDeps(config, db),
+      { id: CLIENT.id, secret: CLIENT.secret, grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['api'] },
+      CLI_ACTOR,
+    );
+    await createClient(
+      createAdminDeps(config, db),
+      { id: INTROSPECTOR.id, secret: INTROSPECTOR.secret, grantTypes: ['client_credentials'], scopes: ['api'] },
+      CLI_ACTOR,
+    );
     const user = await createUser(createAdminDeps(config, db), { username: USER.username, password: USER.password, scopes: ['api'] }, CLI_ACTOR);
     return { userId: user.id };
   } finally {
@@ -236,7 +258,9 @@ interface Row {
 async function main(): Promise<void> {
   const databaseServer = process.env.DATABASE_URL;
   const workers = databaseServer ? Number(process.env.BENCH_WEB_CONCURRENCY ?? 2) : 1;
-  log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}; ${databaseServer ? 'PostgreSQL' : 'embedded PGlite'}; WEB_CONCURRENCY=${workers}; ${quick ? 'quick' : growth ? 'growth' : 'full'} run, ${DURATION} s per workload`);
+  log(
+    `machine: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}; ${databaseServer ? 'PostgreSQL' : 'embedded PGlite'}; WEB_CONCURRENCY=${workers}; ${quick ? 'quick' : growth ? 'growth' : 'full'} run, ${DURATION} s per workload`,
+  );
   if (growth && !databaseServer) throw new Error('--growth needs DATABASE_URL (the rows are inserted while the server runs)');
 
   log('building (npm run build)');
@@ -277,9 +301,21 @@ async function main(): Promise<void> {
     const stop = sampleRss(server.pid!);
     const result = await http(workload === 'jwks' || workload === 'metadata' ? 'get' : workload, SERVER_URL, connections, data);
     const rss = stop();
-    const row: Row = { workload, server: 'gatehouse', connections, rps: result.rps, p50: result.p50, p99: result.p99, errors: result.errors, rssMb: rss.totalMb, rssProcessMb: rss.processMb };
+    const row: Row = {
+      workload,
+      server: 'gatehouse',
+      connections,
+      rps: result.rps,
+      p50: result.p50,
+      p99: result.p99,
+      errors: result.errors,
+      rssMb: rss.totalMb,
+      rssProcessMb: rss.processMb,
+    };
     rows.push(row);
-    log(`${workload} c=${connections}: ${result.rps.toFixed(0)} req/s p50 ${result.p50} ms p99 ${result.p99} ms errors ${result.errors} rss ${rss.totalMb} MB${result.errors ? ` statuses ${JSON.stringify(result.statusCodes)}` : ''}`);
+    log(
+      `${workload} c=${connections}: ${result.rps.toFixed(0)} req/s p50 ${result.p50} ms p99 ${result.p99} ms errors ${result.errors} rss ${rss.totalMb} MB${result.errors ? ` statuses ${JSON.stringify(result.statusCodes)}` : ''}`,
+    );
     return row;
   };
 
@@ -306,7 +342,15 @@ async function main(): Promise<void> {
   };
   const sqlBound = async (connections: number): Promise<number> => {
     if (!databaseUrl) return NaN;
-    const { rate } = await job<{ rate: number }>({ kind: 'refreshSql', seconds: BOUND_SECONDS, concurrency: connections, poolMax: 10 * workers, databaseUrl, clientId: CLIENT.id, userId });
+    const { rate } = await job<{ rate: number }>({
+      kind: 'refreshSql',
+      seconds: BOUND_SECONDS,
+      concurrency: connections,
+      poolMax: 10 * workers,
+      databaseUrl,
+      clientId: CLIENT.id,
+      userId,
+    });
     log(`bound: refresh SQL c=${connections}: ${rate.toFixed(0)}/s`);
     bounds[`refresh SQL c=${connections}`] = rate;
     return rate;
@@ -335,9 +379,17 @@ async function main(): Promise<void> {
     const sample = (await pool.query('SELECT token_hash, grant_id FROM refresh_tokens LIMIT 1')).rows[0];
     for (const [name, sql, params] of [
       ['find token+grant', 'SELECT * FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE r.token_hash = $1', [sample.token_hash]],
-      ['rotate', `EXPLAIN WITH used AS (UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL RETURNING token_hash)
-        INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at) SELECT 'x', $2::uuid, token_hash, now(), now() FROM used`, [sample.token_hash, sample.grant_id]],
-      ['access token standing', 'SELECT NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = gen_random_uuid()) AND EXISTS (SELECT 1 FROM grants WHERE id = $1 AND revoked_at IS NULL AND expires_at > now())', [sample.grant_id]],
+      [
+        'rotate',
+        `EXPLAIN WITH used AS (UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL RETURNING token_hash)
+        INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at) SELECT 'x', $2::uuid, token_hash, now(), now() FROM used`,
+        [sample.token_hash, sample.grant_id],
+      ],
+      [
+        'access token standing',
+        'SELECT NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = gen_random_uuid()) AND EXISTS (SELECT 1 FROM grants WHERE id = $1 AND revoked_at IS NULL AND expires_at > now())',
+        [sample.grant_id],
+      ],
     ] as const) {
       const text = sql.startsWith('EXPLAIN') ? sql : `EXPLAIN ${sql}`;
       const plan = (await pool.query(text, [...params])).rows.map((r: any) => r['QUERY PLAN']).join('\n    ');
@@ -354,7 +406,15 @@ async function main(): Promise<void> {
     before.bound = 'refresh SQL';
     before.boundRate = sqlBefore;
     before.ratio = before.rps / sqlBefore;
-    rows.push({ workload: 'refresh SQL (1M grants)', server: 'bound', connections: 50, rps: sqlAfter, bound: 'refresh SQL on the empty database', boundRate: sqlBefore, ratio: sqlAfter / sqlBefore });
+    rows.push({
+      workload: 'refresh SQL (1M grants)',
+      server: 'bound',
+      connections: 50,
+      rps: sqlAfter,
+      bound: 'refresh SQL on the empty database',
+      boundRate: sqlBefore,
+      ratio: sqlAfter / sqlBefore,
+    });
   } else {
     // ---- bare Koa, the HTTP bound for JWKS and metadata (idle until measured, per connection count)
     const bare = startProcess(process.execPath, ['--import', 'tsx', 'bench/bare-koa.ts'], { PORT: String(PORTS.bare), WEB_CONCURRENCY: String(workers) });
@@ -390,8 +450,18 @@ async function main(): Promise<void> {
       }
       const bareRate = ['introspect_access', 'introspect_refresh', 'revoke', 'jwks', 'metadata'].some(wanted) ? await bareBound(connections) : NaN;
       const bare = bareRate;
-      if (wanted('introspect_access')) withBound(await measure('introspect_access', connections, { basic: basic(INTROSPECTOR), tokens: [userTokens.access_token], hint: 'access_token' }), 'bare Koa', bare);
-      if (wanted('introspect_refresh')) withBound(await measure('introspect_refresh', connections, { basic: basic(INTROSPECTOR), tokens: [introspectable.refresh_token], hint: 'refresh_token' }), 'bare Koa', bare);
+      if (wanted('introspect_access'))
+        withBound(
+          await measure('introspect_access', connections, { basic: basic(INTROSPECTOR), tokens: [userTokens.access_token], hint: 'access_token' }),
+          'bare Koa',
+          bare,
+        );
+      if (wanted('introspect_refresh'))
+        withBound(
+          await measure('introspect_refresh', connections, { basic: basic(INTROSPECTOR), tokens: [introspectable.refresh_token], hint: 'refresh_token' }),
+          'bare Koa',
+          bare,
+        );
       if (wanted('revoke')) withBound(await measure('revoke', connections, { basic: basic(CLIENT), tokens: revokePool }), 'bare Koa', bare);
       if (wanted('jwks')) withBound(await measure('jwks', connections, { path: '/.well-known/jwks.json' }), 'bare Koa', bare);
       if (wanted('metadata')) withBound(await measure('metadata', connections, { path: '/.well-known/oauth-authorization-server' }), 'bare Koa', bare);
@@ -404,23 +474,42 @@ async function main(): Promise<void> {
   if (databaseUrl && !growth && (wanted('peer') || !only)) {
     const peerClient = { id: 'peer-client', secret: randomBytes(32).toString('base64url') };
     const peer = startProcess(process.execPath, ['--import', 'tsx', 'bench/peer/server.ts'], {
-      PORT: String(PORTS.peer), DATABASE_URL: databaseUrl, WEB_CONCURRENCY: String(workers),
-      PEER_CLIENT_ID: peerClient.id, PEER_CLIENT_SECRET: peerClient.secret, PEER_USERNAME: USER.username, PEER_PASSWORD: USER.password,
+      PORT: String(PORTS.peer),
+      DATABASE_URL: databaseUrl,
+      WEB_CONCURRENCY: String(workers),
+      PEER_CLIENT_ID: peerClient.id,
+      PEER_CLIENT_SECRET: peerClient.secret,
+      PEER_USERNAME: USER.username,
+      PEER_PASSWORD: USER.password,
     });
     const peerUrl = `http://127.0.0.1:${PORTS.peer}`;
     await waitFor(`${peerUrl}/`, peer);
     for (const connections of CONNECTIONS) {
       for (const workload of ['password', 'refresh'] as const) {
-        const data: WorkloadData = workload === 'password'
-          ? { basic: basic(peerClient), ...USER }
-          : { basic: basic(peerClient), refreshTokens: (await many(connections, 8, () => passwordGrant(peerUrl, peerClient))).map((t) => t.refresh_token as string) };
+        const data: WorkloadData =
+          workload === 'password'
+            ? { basic: basic(peerClient), ...USER }
+            : {
+                basic: basic(peerClient),
+                refreshTokens: (await many(connections, 8, () => passwordGrant(peerUrl, peerClient))).map((t) => t.refresh_token as string),
+              };
         const stop = sampleRss(peer.pid!);
         const result = await http(workload, peerUrl, connections, data);
         const rss = stop();
         const mine = rows.find((r) => r.server === 'gatehouse' && r.workload === workload && r.connections === connections);
         rows.push({
-          workload, server: 'peer', connections, rps: result.rps, p50: result.p50, p99: result.p99, errors: result.errors, rssMb: rss.totalMb, rssProcessMb: rss.processMb,
-          bound: 'Gatehouse ÷ peer', boundRate: mine?.rps, ratio: mine ? mine.rps / result.rps : undefined,
+          workload,
+          server: 'peer',
+          connections,
+          rps: result.rps,
+          p50: result.p50,
+          p99: result.p99,
+          errors: result.errors,
+          rssMb: rss.totalMb,
+          rssProcessMb: rss.processMb,
+          bound: 'Gatehouse ÷ peer',
+          boundRate: mine?.rps,
+          ratio: mine ? mine.rps / result.rps : undefined,
         });
         log(`peer ${workload} c=${connections}: ${result.rps.toFixed(0)} req/s p99 ${result.p99} ms errors ${result.errors}`);
       }
@@ -433,14 +522,35 @@ async function main(): Promise<void> {
   const lines = [
     '| workload | server | conns | req/s | p50 ms | p99 ms | errors | peak RSS MB (sum / largest process) | bound | bound /s | ratio |',
     '|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|',
-    ...rows.map((r) =>
-      `| ${r.workload} | ${r.server} | ${r.connections ?? ''} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors ?? ''} | ${r.rssMb === undefined ? '' : `${r.rssMb} / ${r.rssProcessMb}`} | ${r.bound ?? ''} | ${fmt(r.boundRate)} | ${fmt(r.ratio, 2)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.workload} | ${r.server} | ${r.connections ?? ''} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors ?? ''} | ${r.rssMb === undefined ? '' : `${r.rssMb} / ${r.rssProcessMb}`} | ${r.bound ?? ''} | ${fmt(r.boundRate)} | ${fmt(r.ratio, 2)} |`,
+    ),
   ];
   const boundLines = Object.entries(bounds).map(([name, rate]) => `- ${name}: ${rate.toFixed(1)}/s`);
-  process.stdout.write(`\n${lines.join('\n')}\n\nBounds in this run (each measured right before its workload; ${workers} server workers):\n${boundLines.join('\n')}\n`);
+  process.stdout.write(
+    `\n${lines.join('\n')}\n\nBounds in this run (each measured right before its workload; ${workers} server workers):\n${boundLines.join('\n')}\n`,
+  );
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   const file = join(root, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : growth ? '-growth' : ''}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, cpu: cpus()[0]?.model, database: databaseServer ? 'postgresql' : 'embedded', workers, duration: DURATION, mode: quick ? 'quick' : growth ? 'growth' : 'full', bounds, rows }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cores: cpus().length,
+        cpu: cpus()[0]?.model,
+        database: databaseServer ? 'postgresql' : 'embedded',
+        workers,
+        duration: DURATION,
+        mode: quick ? 'quick' : growth ? 'growth' : 'full',
+        bounds,
+        rows,
+      },
+      null,
+      2,
+    ),
+  );
   log(`wrote ${file}`);
   // Gatehouse must answer every request with a 2xx; the peer's errors are reported, not fatal.
   const failed = rows.filter((r) => r.server === 'gatehouse' && (r.errors ?? 0) > 0);

@@ -47,7 +47,9 @@ export function createExpressResourceServer(options: ResourceServerOptions): Exp
 }
 
 /** Starts it on `port` (0 = any free port); resolves with its URL and a close function. */
-export async function startExpressResourceServer(options: ResourceServerOptions & { port?: number; host?: string }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startExpressResourceServer(
+  options: ResourceServerOptions & { port?: number; host?: string },
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer(createExpressResourceServer(options));
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));

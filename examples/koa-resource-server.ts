@@ -103,7 +103,9 @@ export async function createKoaResourceServer(options: ResourceServerOptions): P
 }
 
 /** Starts it on `port` (0 = any free port); resolves with its URL and a close function. */
-export async function startKoaResourceServer(options: ResourceServerOptions & { port?: number; host?: string }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startKoaResourceServer(
+  options: ResourceServerOptions & { port?: number; host?: string },
+): Promise<{ url: string; close(): Promise<void> }> {
   const app = await createKoaResourceServer(options);
   const server: Server = createServer(app.callback());
   const host = options.host ?? '127.0.0.1';

@@ -18,7 +18,9 @@ export async function up(knex: Knex): Promise<void> {
   // The old strings: 'cli', 'client:<id>', 'admin:<client_id>' or 'admin:<client_id>/<username>'.
   await knex.raw(`UPDATE audit_log SET actor_type = 'cli' WHERE actor = 'cli'`);
   await knex.raw(`UPDATE audit_log SET actor_type = 'client', actor_id = substr(actor, 8) WHERE actor LIKE 'client:%'`);
-  await knex.raw(`UPDATE audit_log SET actor_type = 'client', actor_id = substr(actor, 7) WHERE actor LIKE 'admin:%' AND position('/' IN substr(actor, 7)) = 0`);
+  await knex.raw(
+    `UPDATE audit_log SET actor_type = 'client', actor_id = substr(actor, 7) WHERE actor LIKE 'admin:%' AND position('/' IN substr(actor, 7)) = 0`,
+  );
   await knex.raw(
     `UPDATE audit_log a SET actor_type = 'user', actor_client_id = split_part(substr(a.actor, 7), '/', 1),
        actor_id = (SELECT u.id::text FROM users u WHERE u.username = substr(a.actor, 7 + position('/' IN substr(a.actor, 7))))

@@ -44,7 +44,6 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Koa {
     router[route.method](routerPath(route.path), ...chain);
   }
 
-
   app.use(requestLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));
   app.use(helmet());

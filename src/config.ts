@@ -53,28 +53,103 @@ const WHOLE_NUMBER = { type: 'string', pattern: '^[0-9]{1,9}$' } as const;
 export const CONFIG_VARIABLES = {
   PORT: { schema: { type: 'string', pattern: '^[0-9]{1,5}$' }, default: '3000', expects: 'a TCP port (0-65535)', meaning: 'port to listen on' },
   HOST: { schema: { type: 'string', minLength: 1 }, default: '127.0.0.1', expects: 'a host name or address', meaning: 'address to listen on' },
-  ISSUER: { schema: { type: 'string', pattern: '^https?://[^\\s?#]+$' }, default: undefined, expects: 'an http(s) URL without query or fragment', meaning: '`iss` of every token and base of every metadata URL (default http://localhost:$PORT)' },
-  DATABASE_URL: { schema: { type: 'string', pattern: '^postgres(ql)?://' }, default: undefined, expects: 'a postgres:// connection string', meaning: 'PostgreSQL connection string; unset → embedded PGlite in DATA_DIR' },
+  ISSUER: {
+    schema: { type: 'string', pattern: '^https?://[^\\s?#]+$' },
+    default: undefined,
+    expects: 'an http(s) URL without query or fragment',
+    meaning: '`iss` of every token and base of every metadata URL (default http://localhost:$PORT)',
+  },
+  DATABASE_URL: {
+    schema: { type: 'string', pattern: '^postgres(ql)?://' },
+    default: undefined,
+    expects: 'a postgres:// connection string',
+    meaning: 'PostgreSQL connection string; unset → embedded PGlite in DATA_DIR',
+  },
   DATA_DIR: { schema: { type: 'string', minLength: 1 }, default: './data', expects: 'a directory path', meaning: 'embedded database directory' },
   ACCESS_TOKEN_TTL: { schema: DURATION, default: '15m', expects: 'a duration such as 900, 900s, 15m, 1h', meaning: 'access token lifetime' },
   REFRESH_TOKEN_TTL: { schema: DURATION, default: '30d', expects: 'a duration such as 30d', meaning: 'absolute lifetime of a refresh grant' },
   REFRESH_TOKEN_IDLE_TTL: { schema: DURATION, default: '14d', expects: 'a duration such as 14d', meaning: 'a refresh token unused this long expires' },
-  KEY_ROTATION_INTERVAL: { schema: DURATION, default: '30d', expects: 'a duration such as 30d', meaning: 'how long a key signs before the next one takes over' },
-  KEY_PUBLISH_AHEAD: { schema: DURATION, default: '1d', expects: 'a duration such as 1d', meaning: 'how long a new key is in the JWKS before it signs anything' },
-  KEY_ENCRYPTION_SECRET: { schema: { type: 'string', minLength: 32 }, default: undefined, expects: 'a string of at least 32 characters', meaning: 'encrypts private keys at rest; generated into DATA_DIR for embedded use, required with DATABASE_URL' },
-  REFRESH_REUSE_GRACE: { schema: { type: 'string', anyOf: [{ const: '0' }, { format: 'duration' }] }, default: '0', expects: 'a duration, or 0 for off', meaning: 'window in which a retried refresh returns the same successor instead of counting as reuse' },
-  LOCKOUT_THRESHOLD: { schema: WHOLE_NUMBER, default: '5', expects: 'a whole number (0 = off)', meaning: "consecutive failed passwords for one username from one client IP before that username's logins from that IP lock" },
-  LOCKOUT_GLOBAL_THRESHOLD: { schema: WHOLE_NUMBER, default: undefined, expects: 'a whole number, at least LOCKOUT_THRESHOLD (0 = off)', meaning: 'failed passwords for one username from all IPs together before it locks for every source (default 10 × LOCKOUT_THRESHOLD)' },
+  KEY_ROTATION_INTERVAL: {
+    schema: DURATION,
+    default: '30d',
+    expects: 'a duration such as 30d',
+    meaning: 'how long a key signs before the next one takes over',
+  },
+  KEY_PUBLISH_AHEAD: {
+    schema: DURATION,
+    default: '1d',
+    expects: 'a duration such as 1d',
+    meaning: 'how long a new key is in the JWKS before it signs anything',
+  },
+  KEY_ENCRYPTION_SECRET: {
+    schema: { type: 'string', minLength: 32 },
+    default: undefined,
+    expects: 'a string of at least 32 characters',
+    meaning: 'encrypts private keys at rest; generated into DATA_DIR for embedded use, required with DATABASE_URL',
+  },
+  REFRESH_REUSE_GRACE: {
+    schema: { type: 'string', anyOf: [{ const: '0' }, { format: 'duration' }] },
+    default: '0',
+    expects: 'a duration, or 0 for off',
+    meaning: 'window in which a retried refresh returns the same successor instead of counting as reuse',
+  },
+  LOCKOUT_THRESHOLD: {
+    schema: WHOLE_NUMBER,
+    default: '5',
+    expects: 'a whole number (0 = off)',
+    meaning: "consecutive failed passwords for one username from one client IP before that username's logins from that IP lock",
+  },
+  LOCKOUT_GLOBAL_THRESHOLD: {
+    schema: WHOLE_NUMBER,
+    default: undefined,
+    expects: 'a whole number, at least LOCKOUT_THRESHOLD (0 = off)',
+    meaning: 'failed passwords for one username from all IPs together before it locks for every source (default 10 × LOCKOUT_THRESHOLD)',
+  },
   LOCKOUT_DURATION: { schema: DURATION, default: '1m', expects: 'a duration such as 1m', meaning: 'first lock; each further lock doubles it, up to 1h' },
   RATE_LIMIT_PER_IP: { schema: WHOLE_NUMBER, default: '600', expects: 'a whole number (0 = off)', meaning: 'requests per minute per client IP at /token' },
-  TRUST_PROXY: { schema: { type: 'string', enum: ['true', 'false', '1', '0'] }, default: 'false', expects: 'true or false', meaning: 'take the client IP from X-Forwarded-For' },
-  WEB_CONCURRENCY: { schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }, default: '1', expects: 'a whole number from 1', meaning: 'worker processes (node:cluster)' },
-  CORS_ORIGINS: { schema: { type: 'string', pattern: '^\\s*(https?://[^\\s,/]+[\\s,]*)*$' }, default: '', expects: 'origins such as https://app.example, separated by commas or spaces', meaning: 'browser origins allowed to call /token, /introspect and /revoke (CORS); empty = CORS off' },
-  METRICS_TOKEN: { schema: { type: 'string', pattern: '^[\\x21-\\x7E]{32,1024}$' }, default: undefined, expects: 'a string of 32 to 1024 printable ASCII characters without spaces', meaning: 'bearer token GET /metrics requires; unset → /metrics is open' },
-  PASSWORD_MIN_LENGTH: { schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' }, default: '8', expects: 'a whole number from 1', meaning: 'shortest password accepted when a user is created or changes password' },
+  TRUST_PROXY: {
+    schema: { type: 'string', enum: ['true', 'false', '1', '0'] },
+    default: 'false',
+    expects: 'true or false',
+    meaning: 'take the client IP from X-Forwarded-For',
+  },
+  WEB_CONCURRENCY: {
+    schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' },
+    default: '1',
+    expects: 'a whole number from 1',
+    meaning: 'worker processes (node:cluster)',
+  },
+  CORS_ORIGINS: {
+    schema: { type: 'string', pattern: '^\\s*(https?://[^\\s,/]+[\\s,]*)*$' },
+    default: '',
+    expects: 'origins such as https://app.example, separated by commas or spaces',
+    meaning: 'browser origins allowed to call /token, /introspect and /revoke (CORS); empty = CORS off',
+  },
+  METRICS_TOKEN: {
+    schema: { type: 'string', pattern: '^[\\x21-\\x7E]{32,1024}$' },
+    default: undefined,
+    expects: 'a string of 32 to 1024 printable ASCII characters without spaces',
+    meaning: 'bearer token GET /metrics requires; unset → /metrics is open',
+  },
+  PASSWORD_MIN_LENGTH: {
+    schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' },
+    default: '8',
+    expects: 'a whole number from 1',
+    meaning: 'shortest password accepted when a user is created or changes password',
+  },
   AUDIT_RETENTION: { schema: DURATION, default: '90d', expects: 'a duration such as 90d', meaning: 'audit log entries older than this are deleted' },
-  CONSOLE_ENABLED: { schema: { type: 'string', enum: ['true', 'false', '1', '0'] }, default: 'true', expects: 'true or false', meaning: 'serve the admin console at /console' },
-  LOG_LEVEL: { schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', expects: 'one of fatal, error, warn, info, debug, trace, silent', meaning: 'pino log level' },
+  CONSOLE_ENABLED: {
+    schema: { type: 'string', enum: ['true', 'false', '1', '0'] },
+    default: 'true',
+    expects: 'true or false',
+    meaning: 'serve the admin console at /console',
+  },
+  LOG_LEVEL: {
+    schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    default: 'info',
+    expects: 'one of fatal, error, warn, info, debug, trace, silent',
+    meaning: 'pino log level',
+  },
 } as const;
 
 type VariableName = keyof typeof CONFIG_VARIABLES;
@@ -127,7 +202,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const lockoutThreshold = Number(get('LOCKOUT_THRESHOLD'));
   const lockoutGlobalThreshold = values.LOCKOUT_GLOBAL_THRESHOLD === undefined ? 10 * lockoutThreshold : Number(values.LOCKOUT_GLOBAL_THRESHOLD);
   if (lockoutThreshold > 0 && lockoutGlobalThreshold > 0 && lockoutGlobalThreshold < lockoutThreshold) {
-    throw new ConfigError('LOCKOUT_GLOBAL_THRESHOLD', `expected at least LOCKOUT_THRESHOLD (${lockoutThreshold}), or 0 for off, got "${values.LOCKOUT_GLOBAL_THRESHOLD}"`);
+    throw new ConfigError(
+      'LOCKOUT_GLOBAL_THRESHOLD',
+      `expected at least LOCKOUT_THRESHOLD (${lockoutThreshold}), or 0 for off, got "${values.LOCKOUT_GLOBAL_THRESHOLD}"`,
+    );
   }
   const issuer = (values.ISSUER ?? `http://localhost:${port}`).replace(/\/+$/, '');
   return Object.freeze({

@@ -3,7 +3,15 @@ import type { Config } from './config.js';
 import { consoleEndpoints } from './console/endpoints.js';
 import type { Deps } from './deps.js';
 import { listAudit } from './endpoints/admin/audit.js';
-import { createClientRequestSchema, getClient, listClients, registerClient, removeClient, updateClient, updateClientRequestSchema } from './endpoints/admin/clients.js';
+import {
+  createClientRequestSchema,
+  getClient,
+  listClients,
+  registerClient,
+  removeClient,
+  updateClient,
+  updateClientRequestSchema,
+} from './endpoints/admin/clients.js';
 import { listKeys, rotateKeysNow, rotateKeysRequestSchema } from './endpoints/admin/keys.js';
 import { createRevocation, listGrants, revocationRequestSchema } from './endpoints/admin/revocations.js';
 import { createUserRequestSchema, getUser, listUsers, registerUser, removeUser, updateUser, updateUserRequestSchema } from './endpoints/admin/users.js';
@@ -141,7 +149,8 @@ export const ROUTES: readonly Route[] = [
       tags: ['OAuth 2'],
       operationId: 'introspect',
       summary: 'Token introspection (RFC 7662)',
-      description: 'Tells whether a token is active now; revocation shows here at once. The caller must be a confidential client (public clients get invalid_client).',
+      description:
+        'Tells whether a token is active now; revocation shows here at once. The caller must be a confidential client (public clients get invalid_client).',
       requestBody: form(withClientAuth(introspectionRequestSchema)),
       responses: {
         '200': { ...json(ref('IntrospectionResponse'), 'What the token says, or {"active": false}'), headers: NO_STORE },

@@ -7,9 +7,7 @@ import { migrateToLatest } from './store/migrate.js';
 
 /** What the server and the CLI both do first: complete the config, open and migrate the database. */
 export async function openConfiguredDatabase(config: Config, options: { migrate: boolean; logger?: Logger }): Promise<{ config: Config; db: Database }> {
-  const complete: Config = config.keyEncryptionSecret
-    ? config
-    : Object.freeze({ ...config, keyEncryptionSecret: readOrCreateEmbeddedSecret(config.dataDir) });
+  const complete: Config = config.keyEncryptionSecret ? config : Object.freeze({ ...config, keyEncryptionSecret: readOrCreateEmbeddedSecret(config.dataDir) });
   const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: options.logger });
   try {
     if (options.migrate) await migrateToLatest(db);

@@ -17,10 +17,13 @@ export default class SummaryReporter {
       projects.set(name ?? '', project);
     }
     const lines = [...projects].map(
-      ([name, p]) => `  ${name || 'tests'}: ${p.files} files, ${p.passed} passed, ${p.failed} failed, ${p.skipped} skipped; ${Math.round(p.seconds)} s in its files`,
+      ([name, p]) =>
+        `  ${name || 'tests'}: ${p.files} files, ${p.passed} passed, ${p.failed} failed, ${p.skipped} skipped; ${Math.round(p.seconds)} s in its files`,
     );
     const skipped = results.testResults.flatMap((file) =>
-      file.testResults.filter((test) => test.status === 'pending' || test.status === 'skipped' || test.status === 'todo').map((test) => `  ${[...test.ancestorTitles, test.title].join(' › ')}`),
+      file.testResults
+        .filter((test) => test.status === 'pending' || test.status === 'skipped' || test.status === 'todo')
+        .map((test) => `  ${[...test.ancestorTitles, test.title].join(' › ')}`),
     );
     let text = `\nBy project:\n${lines.join('\n')}\n`;
     if (skipped.length > 0) text += `${skipped.length} test(s) skipped:\n${skipped.join('\n')}\n`;

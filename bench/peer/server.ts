@@ -35,10 +35,12 @@ async function prepare(): Promise<void> {
       access_expires_at timestamptz NOT NULL, scope text[], client_id text NOT NULL REFERENCES peer_clients(id), user_id uuid NOT NULL REFERENCES peer_users(id));`);
   await db('peer_clients')
     .insert({ id: env('PEER_CLIENT_ID'), secret_hash: sha256(env('PEER_CLIENT_SECRET')), grants: ['password', 'refresh_token'] })
-    .onConflict('id').ignore();
+    .onConflict('id')
+    .ignore();
   await db('peer_users')
     .insert({ id: randomUUID(), username: env('PEER_USERNAME'), password_hash: await argon2.hash(env('PEER_PASSWORD'), ARGON2) })
-    .onConflict('username').ignore();
+    .onConflict('username')
+    .ignore();
   await db.destroy();
 }
 
@@ -80,12 +82,24 @@ function serve(privatePem: string): void {
       return { ...token, client, user };
     },
     async getRefreshToken(refreshToken: string) {
-      const row = await db('peer_tokens').where({ refresh_token_hash: sha256(refreshToken) }).first();
+      const row = await db('peer_tokens')
+        .where({ refresh_token_hash: sha256(refreshToken) })
+        .first();
       if (!row) return false;
-      return { refreshToken, refreshTokenExpiresAt: row.refresh_expires_at, scope: row.scope ?? undefined, client: { id: row.client_id }, user: { id: row.user_id } };
+      return {
+        refreshToken,
+        refreshTokenExpiresAt: row.refresh_expires_at,
+        scope: row.scope ?? undefined,
+        client: { id: row.client_id },
+        user: { id: row.user_id },
+      };
     },
     async revokeToken(token: { refreshToken: string }) {
-      return (await db('peer_tokens').where({ refresh_token_hash: sha256(token.refreshToken) }).delete()) === 1;
+      return (
+        (await db('peer_tokens')
+          .where({ refresh_token_hash: sha256(token.refreshToken) })
+          .delete()) === 1
+      );
     },
     async getAccessToken() {
       return false;
@@ -100,7 +114,12 @@ function serve(privatePem: string): void {
     }
     let raw = '';
     for await (const chunk of ctx.req) raw += chunk;
-    const request = new OAuth2Server.Request({ method: ctx.method, query: {}, headers: ctx.headers as Record<string, string>, body: Object.fromEntries(new URLSearchParams(raw)) });
+    const request = new OAuth2Server.Request({
+      method: ctx.method,
+      query: {},
+      headers: ctx.headers as Record<string, string>,
+      body: Object.fromEntries(new URLSearchParams(raw)),
+    });
     const response = new OAuth2Server.Response({ headers: {} });
     try {
       await oauth.token(request, response);

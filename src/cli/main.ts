@@ -39,7 +39,9 @@ async function readStdin(flag = '--password-stdin', what = 'the password'): Prom
   if (process.stdin.isTTY) throw new CliError(`${flag} reads ${what} from standard input; pipe it in`);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export function buildProgram(): Command {
@@ -113,7 +115,10 @@ export function buildProgram(): Command {
     .command('import <file>')
     .description('create users from a CSV file with a header row: username,password[,email][,name][,scopes]')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nScopes are space-separated. A bad row is reported and skipped; the exit code is 1 if any row failed.\nExample:\n  gatehouse user import users.csv')
+    .addHelpText(
+      'after',
+      '\nScopes are space-separated. A bad row is reported and skipped; the exit code is 1 if any row failed.\nExample:\n  gatehouse user import users.csv',
+    )
     .action(async (file: string, options: { json?: boolean }) => {
       const result = await withDatabase((deps) => importUsers(deps, file));
       // A refused name may hold controls or bidirectional overrides: shown as code points, not as is.
@@ -151,7 +156,13 @@ export function buildProgram(): Command {
     .action(async (options: { json?: boolean }) => {
       const list = await withDatabase(({ db, config }) => createKeyService(config, db, systemClock).listStored());
       const rows = list.map(presentKey);
-      print(options.json, rows, list.length ? table(rows, ['kid', 'state', 'created_at', 'activated_at', 'remove_after']) : 'no keys yet (the server creates the first one when it starts)');
+      print(
+        options.json,
+        rows,
+        list.length
+          ? table(rows, ['kid', 'state', 'created_at', 'activated_at', 'remove_after'])
+          : 'no keys yet (the server creates the first one when it starts)',
+      );
     });
   keys
     .command('rotate')
@@ -159,7 +170,9 @@ export function buildProgram(): Command {
     .option('--revoke-old', 'remove the old current key from the JWKS at once (key compromise)')
     .option('--json', 'print JSON')
     .action(async (options: { revokeOld?: boolean; json?: boolean }) => {
-      const result = await withDatabase(({ db, config }) => createKeyService(config, db, systemClock).rotateNow({ revokeOld: options.revokeOld === true, actor: CLI_ACTOR }));
+      const result = await withDatabase(({ db, config }) =>
+        createKeyService(config, db, systemClock).rotateNow({ revokeOld: options.revokeOld === true, actor: CLI_ACTOR }),
+      );
       print(options.json, { current: result.current, next: result.next }, `current ${result.current}\nnext    ${result.next}`);
     });
 
@@ -168,7 +181,10 @@ export function buildProgram(): Command {
     .description('re-encrypt every private key under the current KEY_ENCRYPTION_SECRET; the old secret is read from standard input')
     .requiredOption('--old-secret-stdin', 'read the previous KEY_ENCRYPTION_SECRET from standard input')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nStop every server first, then start them with the new secret.\nExample:\n  printf "%s" "$OLD_SECRET" | KEY_ENCRYPTION_SECRET="$NEW_SECRET" gatehouse keys reencrypt --old-secret-stdin')
+    .addHelpText(
+      'after',
+      '\nStop every server first, then start them with the new secret.\nExample:\n  printf "%s" "$OLD_SECRET" | KEY_ENCRYPTION_SECRET="$NEW_SECRET" gatehouse keys reencrypt --old-secret-stdin',
+    )
     .action(async (options: { json?: boolean }) => {
       const oldSecret = await readStdin('--old-secret-stdin', 'the old KEY_ENCRYPTION_SECRET');
       if (!oldSecret) throw new CliError('--old-secret-stdin: standard input was empty');
@@ -186,7 +202,9 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (options: { username?: string; clientId?: string; json?: boolean }) => {
       const username = options.username === undefined ? undefined : normalizeUsername(options.username);
-      const rows = await withDatabase(async ({ db }) => (await listEveryLiveGrant(db, { username, clientId: options.clientId, now: systemClock.now() })).map(presentGrant));
+      const rows = await withDatabase(async ({ db }) =>
+        (await listEveryLiveGrant(db, { username, clientId: options.clientId, now: systemClock.now() })).map(presentGrant),
+      );
       print(options.json, rows, table(rows, ['grant_id', 'username', 'client_id', 'scope', 'created_at']));
     });
 

@@ -23,13 +23,19 @@ export async function importUsers(deps: UserChangeDeps, path: string): Promise<I
   const header = Object.keys(records[0] ?? {});
   const unknown = header.filter((column) => !COLUMNS.includes(column));
   if (unknown.length > 0) throw new Error(`unknown CSV column(s): ${unknown.join(', ')} (expected ${COLUMNS.join(', ')})`);
-  const bar = process.stderr.isTTY ? new SingleBar({ format: 'importing users [{bar}] {value}/{total} {eta_formatted}', stream: process.stderr }, Presets.shades_classic) : undefined;
+  const bar = process.stderr.isTTY
+    ? new SingleBar({ format: 'importing users [{bar}] {value}/{total} {eta_formatted}', stream: process.stderr }, Presets.shades_classic)
+    : undefined;
   bar?.start(records.length, 0);
   const result: ImportResult = { created: 0, failed: [] };
   for (const [index, record] of records.entries()) {
     const username = record.username ?? '';
     try {
-      await createUser(deps, { username, password: record.password ?? '', email: record.email || null, name: record.name || null, scopes: parseScope(record.scopes) }, CLI_ACTOR);
+      await createUser(
+        deps,
+        { username, password: record.password ?? '', email: record.email || null, name: record.name || null, scopes: parseScope(record.scopes) },
+        CLI_ACTOR,
+      );
       result.created += 1;
     } catch (error) {
       // Line numbers count the header as line 1.

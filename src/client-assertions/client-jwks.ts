@@ -22,7 +22,6 @@ export const MAX_JWKS_URI_LENGTH = 2048;
 export type ClientJwksCheck = { valid: true; jwks: ClientJwkSet } | { valid: false; problem: string };
 export type JwksUriCheck = { valid: true; uri: string } | { valid: false; problem: string };
 
-
 /** Why a public JWK (already checked by publicJwkProblem) cannot be used for client assertions. */
 function clientKeyProblem(jwk: JWK): string | undefined {
   if (algorithmsForJwk(jwk, CLIENT_ASSERTION_ALGORITHMS).length === 0) {

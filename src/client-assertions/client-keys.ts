@@ -86,7 +86,14 @@ export function createClientKeysRegistry(options: { clock: Clock; settings?: Par
   const now = (): number => options.clock.now().getTime();
 
   const remoteKeys = (uri: string): ClientKeys => {
-    const state: RemoteState = { keys: undefined, freshUntil: 0, staleUntil: 0, lastAttempt: Number.NEGATIVE_INFINITY, lastProblem: undefined, inFlight: undefined };
+    const state: RemoteState = {
+      keys: undefined,
+      freshUntil: 0,
+      staleUntil: 0,
+      lastAttempt: Number.NEGATIVE_INFINITY,
+      lastProblem: undefined,
+      inFlight: undefined,
+    };
 
     /** Starts a fetch unless one is under way; every caller meanwhile gets the same promise. */
     const fetchShared = (): Promise<readonly JWK[]> => {
@@ -207,7 +214,10 @@ async function readLimited(response: Response, maxBytes: number): Promise<string
 }
 
 /** Cache-Control max-age, bounded; no-store, no-cache and a missing max-age fall back to the settings. */
-export function cacheLifetimeSeconds(cacheControl: string | null, settings: Pick<RemoteJwksSettings, 'defaultMaxAgeSeconds' | 'minMaxAgeSeconds' | 'maxMaxAgeSeconds'>): number {
+export function cacheLifetimeSeconds(
+  cacheControl: string | null,
+  settings: Pick<RemoteJwksSettings, 'defaultMaxAgeSeconds' | 'minMaxAgeSeconds' | 'maxMaxAgeSeconds'>,
+): number {
   const directives = (cacheControl ?? '').toLowerCase();
   const maxAge = /(?:^|[,\s])max-age\s*=\s*"?(\d{1,10})"?/.exec(directives)?.[1];
   let seconds = maxAge === undefined ? settings.defaultMaxAgeSeconds : Number(maxAge);

@@ -35,8 +35,7 @@ export interface ClientAssertionContext {
  * logs `reason` (safe to log: it never holds the assertion) at debug level.
  */
 export type ClientAssertionCheck =
-  | { valid: true; clientId: string; jti: string; /** Remember the jti against replay until then. */ acceptedUntil: Date }
-  | { valid: false; reason: string };
+  { valid: true; clientId: string; jti: string; /** Remember the jti against replay until then. */ acceptedUntil: Date } | { valid: false; reason: string };
 
 class Rejected extends Error {}
 function reject(reason: string): never {
@@ -101,7 +100,12 @@ async function check(presented: PresentedClientAssertion, context: ClientAsserti
   const { clientId } = context;
   if (claims.iss !== clientId) reject(typeof claims.iss === 'string' ? 'iss is not the client id' : 'iss is missing');
   if (claims.sub !== clientId) reject(typeof claims.sub === 'string' ? 'sub is not the client id' : 'sub is missing');
-  const audiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) && claims.aud.every((aud) => typeof aud === 'string') ? (claims.aud) : reject('aud is missing (a string or an array of strings)');
+  const audiences =
+    typeof claims.aud === 'string'
+      ? [claims.aud]
+      : Array.isArray(claims.aud) && claims.aud.every((aud) => typeof aud === 'string')
+        ? claims.aud
+        : reject('aud is missing (a string or an array of strings)');
   if (!audiences.includes(context.issuer) && !audiences.includes(context.tokenEndpointUrl)) reject('aud names neither the issuer nor the token endpoint');
 
   const now = context.now.getTime() / 1000;
@@ -130,7 +134,8 @@ async function check(presented: PresentedClientAssertion, context: ClientAsserti
     const refreshed = await context.keys.refetch();
     if (refreshed) verified = verifyWithAny(assertion, refreshed, selector);
   }
-  if (!verified) reject(kid === undefined ? 'the signature does not verify with any key of the client' : 'no key of the client with that kid verifies the signature');
+  if (!verified)
+    reject(kid === undefined ? 'the signature does not verify with any key of the client' : 'no key of the client with that kid verifies the signature');
 
   return { valid: true, clientId, jti, acceptedUntil: new Date((exp + skew) * 1000) };
 }

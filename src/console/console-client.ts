@@ -26,7 +26,9 @@ export const CONSOLE_CLIENT: ClientInput = Object.freeze({
  * is (an operator may have changed it). Several instances starting at once: one inserts, the
  * others meet the conflict and carry on.
  */
-export async function ensureConsoleClient(deps: Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'clientAuthentication'>): Promise<'created' | 'exists' | 'disabled'> {
+export async function ensureConsoleClient(
+  deps: Pick<Deps, 'config' | 'db' | 'clock' | 'logger' | 'clientAuthentication'>,
+): Promise<'created' | 'exists' | 'disabled'> {
   if (!deps.config.consoleEnabled) return 'disabled';
   try {
     await createClient(deps, { ...CONSOLE_CLIENT, grantTypes: [...CONSOLE_CLIENT.grantTypes], scopes: [...CONSOLE_CLIENT.scopes] }, SYSTEM_ACTOR);

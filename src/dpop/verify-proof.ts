@@ -8,7 +8,19 @@ import { uncachedDpopKeys, type DpopKey, type DpopKeyCache } from './key-cache.j
 import type { DpopNonces } from './nonce.js';
 
 /** Algorithms a DPoP proof may be signed with (`dpop_signing_alg_values_supported`). */
-export const DPOP_SIGNING_ALGORITHMS: readonly string[] = Object.freeze(['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519']);
+export const DPOP_SIGNING_ALGORITHMS: readonly string[] = Object.freeze([
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'EdDSA',
+  'Ed25519',
+]);
 
 /** How old a proof may be (by its iat) and still be accepted. */
 export const DPOP_MAX_AGE_SECONDS = 60;
@@ -53,7 +65,6 @@ export interface VerifiedDpopProof {
   /** The last moment this proof could be accepted: how long its jti must be remembered against replay. */
   acceptedUntil: Date;
 }
-
 
 const invalid = (description: string, cause?: unknown): InvalidDpopProof => new InvalidDpopProof(description, cause === undefined ? undefined : { cause });
 

@@ -9,7 +9,11 @@ export const tokenRevocationRequestSchema = {
   required: ['token'],
   properties: {
     token: { type: 'string', minLength: 1, maxLength: 16384, description: 'The access token or refresh token to revoke.' },
-    token_type_hint: { type: 'string', description: 'access_token or refresh_token: which kind is looked up first; other values are ignored (RFC 7009 §2.1) and the token is looked up as every kind.' },
+    token_type_hint: {
+      type: 'string',
+      description:
+        'access_token or refresh_token: which kind is looked up first; other values are ignored (RFC 7009 §2.1) and the token is looked up as every kind.',
+    },
   },
 } as const satisfies FormParametersSchema;
 

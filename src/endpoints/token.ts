@@ -5,9 +5,7 @@ import { GRANT_TYPE_HANDLERS } from '../grant-types/index.js';
 import { formParametersValidator } from '../lib/form-parameters.js';
 
 /** Each grant's parameter schema, compiled once. */
-const validators = new Map(
-  [...GRANT_TYPE_HANDLERS.values()].map((handler) => [handler.grantType, formParametersValidator(handler.parameters)]),
-);
+const validators = new Map([...GRANT_TYPE_HANDLERS.values()].map((handler) => [handler.grantType, formParametersValidator(handler.parameters)]));
 
 /** POST /token (RFC 6749 §3.2): picks the grant module; client auth has already run. */
 export function tokenEndpoint(deps: Deps): Middleware {

@@ -17,7 +17,8 @@ function answerRaw(socket: Duplex, statusLine: string, error: string, descriptio
 export function answerUnparseableRequests(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable) return void socket.destroy();
-    if (error.code === 'HPE_HEADER_OVERFLOW') return answerRaw(socket, '431 Request Header Fields Too Large', 'invalid_request', 'the request headers are too large');
+    if (error.code === 'HPE_HEADER_OVERFLOW')
+      return answerRaw(socket, '431 Request Header Fields Too Large', 'invalid_request', 'the request headers are too large');
     answerRaw(socket, '400 Bad Request', 'invalid_request', 'malformed HTTP request');
   });
   // Gatehouse is no proxy: CONNECT is refused like any other method no route answers.

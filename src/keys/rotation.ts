@@ -1,14 +1,7 @@
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { addSeconds } from '../lib/clock.js';
 import type { Database } from '../store/database.js';
-import {
-  deleteSigningKey,
-  insertSigningKey,
-  listSigningKeys,
-  lockKeyRotation,
-  updateSigningKey,
-  type SigningKey,
-} from '../store/signing-keys-repository.js';
+import { deleteSigningKey, insertSigningKey, listSigningKeys, lockKeyRotation, updateSigningKey, type SigningKey } from '../store/signing-keys-repository.js';
 import { SYSTEM_ACTOR, type Actor } from '../services/actor.js';
 import { recordAudit } from '../services/audit.js';
 import { canDecryptPrivateKey, encryptPrivateKey, KeyDecryptionError } from './key-crypto.js';

@@ -35,7 +35,6 @@ const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = { RSA: ['n',
 const CURVES: Readonly<Record<string, readonly string[]>> = { EC: ['P-256', 'P-384', 'P-521'], OKP: ['Ed25519'] };
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-
 /** Why `value` is not a public signature key Gatehouse can use, or undefined when it is one. */
 export function publicJwkProblem(value: unknown): string | undefined {
   if (!isJsonObject(value)) return 'a JWK must be a JSON object';
@@ -59,7 +58,8 @@ export function publicJwkProblem(value: unknown): string | undefined {
     return 'the JWK "key_ops" must include "verify" when present';
   }
   for (const member of ['kid', 'alg'] as const) {
-    if (value[member] !== undefined && (typeof value[member] !== 'string' || value[member] === '')) return `the JWK "${member}" must be a non-empty string when present`;
+    if (value[member] !== undefined && (typeof value[member] !== 'string' || value[member] === ''))
+      return `the JWK "${member}" must be a non-empty string when present`;
   }
   return undefined;
 }

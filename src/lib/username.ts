@@ -26,9 +26,14 @@ export function checkUsername(value: string): UsernameCheck {
   const username = value.normalize('NFC');
   const refused = REFUSED_CHARACTER.exec(username)?.[0];
   if (refused !== undefined) {
-    return { valid: false, username, problem: `a username may not contain ${codePoint(refused)}: control, format (bidirectional, zero-width), line or paragraph separator, surrogate, private-use and unassigned characters are refused` };
+    return {
+      valid: false,
+      username,
+      problem: `a username may not contain ${codePoint(refused)}: control, format (bidirectional, zero-width), line or paragraph separator, surrogate, private-use and unassigned characters are refused`,
+    };
   }
-  if (username.length < 1 || username.length > MAX_USERNAME_LENGTH) return { valid: false, username, problem: `a username is 1 to ${MAX_USERNAME_LENGTH} characters` };
+  if (username.length < 1 || username.length > MAX_USERNAME_LENGTH)
+    return { valid: false, username, problem: `a username is 1 to ${MAX_USERNAME_LENGTH} characters` };
   if (username.trim() !== username) return { valid: false, username, problem: 'a username may not begin or end with white space' };
   return { valid: true, username };
 }

@@ -99,7 +99,8 @@ export function buildOpenApiDocument(options: { issuer: string; routes: readonly
         clientBasic: {
           type: 'http',
           scheme: 'basic',
-          description: 'client_secret_basic: client id and secret, each form-urlencoded (RFC 6749 §2.3.1). client_secret_post and none use body parameters instead.',
+          description:
+            'client_secret_basic: client id and secret, each form-urlencoded (RFC 6749 §2.3.1). client_secret_post and none use body parameters instead.',
         },
         adminBearer: {
           type: 'http',

@@ -27,7 +27,10 @@ export function withClientAuth(schema: { type: 'object'; required: readonly stri
 }
 
 export function grantComponentName(grantType: string): string {
-  return `${grantType.split('_').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('')}GrantRequest`;
+  return `${grantType
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('')}GrantRequest`;
 }
 
 export const errorCodes = (codes: string[]): Schema => ({ allOf: [ref('OAuthError')], properties: { error: { enum: codes } } });
@@ -207,7 +210,8 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       at: TIMESTAMP,
       actor: {
         type: 'object',
-        description: 'Who acted. type cli: the CLI; system: Gatehouse itself; client: a client with its own token (id = client id); user: a user (id = user id) through the client client_id.',
+        description:
+          'Who acted. type cli: the CLI; system: Gatehouse itself; client: a client with its own token (id = client id); user: a user (id = user id) through the client client_id.',
         required: ['type'],
         properties: {
           type: { enum: ['cli', 'system', 'client', 'user', 'unknown'] },
@@ -258,9 +262,20 @@ export function listOf(item: string): Schema {
   };
 }
 
-export const queryParameter = (name: string, description: string, schema: Schema = { type: 'string' }): Schema => ({ name, in: 'query', required: false, description, schema });
+export const queryParameter = (name: string, description: string, schema: Schema = { type: 'string' }): Schema => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
 export const PAGE_PARAMETERS = [
-  queryParameter('limit', `Page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`, { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
+  queryParameter('limit', `Page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`, {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+  }),
   queryParameter('cursor', 'The next_cursor of the previous page.'),
 ];
 export const ID_PARAMETER = (description: string): Schema => ({ name: 'id', in: 'path', required: true, description, schema: { type: 'string' } });
@@ -284,7 +299,10 @@ export const NO_STORE = { 'Cache-Control': { description: 'no-store', schema: { 
 export function adminErrors(extra: Record<string, Schema> = {}): Record<string, Schema> {
   return {
     '400': json(ERROR, 'invalid_request: a malformed body, query or cursor'),
-    '401': { ...json(ERROR, 'invalid_token: missing, invalid, expired or revoked access token, or one meant for another API (aud)'), headers: BEARER_CHALLENGE },
+    '401': {
+      ...json(ERROR, 'invalid_token: missing, invalid, expired or revoked access token, or one meant for another API (aud)'),
+      headers: BEARER_CHALLENGE,
+    },
     '403': {
       ...json(errorCodes(['insufficient_scope']), 'insufficient_scope: the token lacks the scope of this operation, or an admin scope the change needs'),
       headers: BEARER_CHALLENGE,

@@ -157,7 +157,9 @@ export async function changeClient(
       updatedAt: now,
     });
     if (!updated) throw new NotFound(`no client with id "${id}"`);
-    const fields = (Object.keys(CHANGE_FIELD_NAMES) as (keyof ClientChanges)[]).filter((name) => changes[name] !== undefined).map((name) => CHANGE_FIELD_NAMES[name]);
+    const fields = (Object.keys(CHANGE_FIELD_NAMES) as (keyof ClientChanges)[])
+      .filter((name) => changes[name] !== undefined)
+      .map((name) => CHANGE_FIELD_NAMES[name]);
     await recordAudit(tx, { actor, at: now, action: 'client.update', details: { client_id: id, fields } });
     return { client: updated, clientSecret };
   });
@@ -192,7 +194,10 @@ export function listClientsPage(db: Queryable, page: { after?: string | undefine
 
 /** Every client, in id order. */
 export function listEveryClient(db: Queryable): Promise<Client[]> {
-  return collectAllPages((after: string | undefined, limit) => listClients(db, { after, limit }), (last) => last.id);
+  return collectAllPages(
+    (after: string | undefined, limit) => listClients(db, { after, limit }),
+    (last) => last.id,
+  );
 }
 
 /** Every scope some client may request (RFC 8414 scopes_supported). */

@@ -74,7 +74,13 @@ export async function revokeAccessTokenAndAudit(
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     const revoked = await revokeAccessToken(tx, token.jti, token.expiresAt);
-    await recordAudit(tx, { at: audit.now, actor: audit.actor, action: 'access_token.revoke', details: { jti: token.jti, reason: audit.reason }, count: revoked ? 1 : 0 });
+    await recordAudit(tx, {
+      at: audit.now,
+      actor: audit.actor,
+      action: 'access_token.revoke',
+      details: { jti: token.jti, reason: audit.reason },
+      count: revoked ? 1 : 0,
+    });
     return revoked;
   });
 }

@@ -51,10 +51,24 @@ export function createMetrics(db: Database, keys: KeyService, clock: Clock): Met
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    tokensIssued: new Counter({ name: 'gatehouse_tokens_issued_total', help: 'Token responses by grant type', labelNames: ['grant_type'], registers: [registry] }),
-    refreshReuseDetected: new Counter({ name: 'gatehouse_refresh_token_reuse_total', help: 'Used refresh tokens presented again (each revoked its grant)', registers: [registry] }),
+    tokensIssued: new Counter({
+      name: 'gatehouse_tokens_issued_total',
+      help: 'Token responses by grant type',
+      labelNames: ['grant_type'],
+      registers: [registry],
+    }),
+    refreshReuseDetected: new Counter({
+      name: 'gatehouse_refresh_token_reuse_total',
+      help: 'Used refresh tokens presented again (each revoked its grant)',
+      registers: [registry],
+    }),
     revocations: new Counter({ name: 'gatehouse_revocations_total', help: 'Revocations by source', labelNames: ['source'], registers: [registry] }),
     failedLogins: new Counter({ name: 'gatehouse_failed_logins_total', help: 'Password grants refused for wrong credentials', registers: [registry] }),
-    rateLimitRejections: new Counter({ name: 'gatehouse_rate_limit_rejections_total', help: 'Requests refused with 429 by limit', labelNames: ['limit'], registers: [registry] }),
+    rateLimitRejections: new Counter({
+      name: 'gatehouse_rate_limit_rejections_total',
+      help: 'Requests refused with 429 by limit',
+      labelNames: ['limit'],
+      registers: [registry],
+    }),
   };
 }

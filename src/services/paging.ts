@@ -7,7 +7,7 @@ export const COLLECT_PAGE_SIZE = 500;
  */
 export async function collectAllPages<T, C>(fetchPage: (cursor: C | undefined, limit: number) => Promise<T[]>, cursorOf: (last: T) => C): Promise<T[]> {
   const rows: T[] = [];
-  for (let cursor: C | undefined; ; ) {
+  for (let cursor: C | undefined; ;) {
     const page = await fetchPage(cursor, COLLECT_PAGE_SIZE);
     rows.push(...page);
     const last = page[page.length - 1];

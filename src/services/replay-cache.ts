@@ -55,7 +55,11 @@ export function createDatabaseReplayCache(db: Database, clock: Clock, options: {
     const firstFor = new Map<string, Waiting>();
     for (const waiting of batch) if (!firstFor.has(waiting.hash)) firstFor.set(waiting.hash, waiting);
     try {
-      const claimed = await claimReplayKeys(db, [...firstFor.values()].map((waiting) => ({ key: waiting.hash, expiresAt: waiting.expiresAt })), clock.now());
+      const claimed = await claimReplayKeys(
+        db,
+        [...firstFor.values()].map((waiting) => ({ key: waiting.hash, expiresAt: waiting.expiresAt })),
+        clock.now(),
+      );
       for (const waiting of batch) waiting.resolve(firstFor.get(waiting.hash) === waiting && claimed.has(waiting.hash));
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);

@@ -9,13 +9,7 @@ import type { Actor } from './actor.js';
 import { normalizeUsername } from './users.js';
 
 /** Exactly one of these names what to revoke (admin API and CLI). */
-export type RevocationTarget =
-  | { username: string }
-  | { userId: string }
-  | { clientId: string }
-  | { grantId: string }
-  | { jti: string };
-
+export type RevocationTarget = { username: string } | { userId: string } | { clientId: string } | { grantId: string } | { jti: string };
 
 /**
  * Revokes grants (sessions) by user, client or grant id, or one access token by jti. Returns how

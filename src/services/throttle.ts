@@ -110,8 +110,7 @@ export function createThrottle(
     return state && state.msBeforeNext > 0 ? state : null;
   };
   /** Reserves one attempt; undefined when the level is off, else the attempt's number in the count. */
-  const reserve = async (level: Level, key: string): Promise<RateLimiterRes | undefined> =>
-    level.threshold === 0 ? undefined : consume(level.failures, key);
+  const reserve = async (level: Level, key: string): Promise<RateLimiterRes | undefined> => (level.threshold === 0 ? undefined : consume(level.failures, key));
   const lock = async (level: Level, key: string): Promise<void> => {
     const lockNumber = (await consume(level.locks, key)).consumedPoints;
     const seconds = Math.min(config.lockoutDuration * 2 ** (lockNumber - 1), MAX_LOCKOUT_SECONDS);
@@ -175,7 +174,8 @@ export function createThrottle(
     async assertClientAuthenticationAllowed(ip) {
       if (config.rateLimitPerIp === 0) return;
       const state = await clientFailures.get(ip);
-      if (state && state.consumedPoints >= clientFailureBudget) reject('client_auth_per_ip', state.msBeforeNext, 'too many failed client authentications from this address; try again later');
+      if (state && state.consumedPoints >= clientFailureBudget)
+        reject('client_auth_per_ip', state.msBeforeNext, 'too many failed client authentications from this address; try again later');
     },
     async clientAuthenticationFailed(ip) {
       if (config.rateLimitPerIp === 0) return;

@@ -16,7 +16,11 @@ export async function revokeClientToken(deps: Deps, client: Client, token: strin
     const found = await findRefreshTokenWithGrant(deps.db, hashRefreshToken(token));
     if (!found) return undefined;
     if (found.grant.clientId !== client.id) return false;
-    const revoked = await revokeGrantsAndAudit(deps.db, { grantId: found.grant.id }, { actor: { type: 'client', clientId: client.id }, reason: 'rfc7009', now: deps.clock.now() });
+    const revoked = await revokeGrantsAndAudit(
+      deps.db,
+      { grantId: found.grant.id },
+      { actor: { type: 'client', clientId: client.id }, reason: 'rfc7009', now: deps.clock.now() },
+    );
     return revoked > 0;
   };
   const tryAccess = async (): Promise<boolean | undefined> => {

@@ -174,5 +174,8 @@ export function listUsersPage(db: Queryable, page: { after?: string | undefined;
 
 /** Every user, in username order. */
 export function listEveryUser(db: Queryable): Promise<User[]> {
-  return collectAllPages((after: string | undefined, limit) => listUsers(db, { after, limit }), (last) => last.username);
+  return collectAllPages(
+    (after: string | undefined, limit) => listUsers(db, { after, limit }),
+    (last) => last.username,
+  );
 }

@@ -50,7 +50,6 @@ export async function insertGrant(db: Queryable, grant: Grant): Promise<void> {
   });
 }
 
-
 export type GrantSelector = { grantId: string } | { userId: string } | { clientId: string };
 
 /** Revokes the live grants the selector names; returns how many were newly revoked. */
@@ -98,7 +97,10 @@ export async function listActiveGrants(
     )
     .whereNull('g.revoked_at')
     .where('g.expires_at', '>', filter.now)
-    .orderBy([{ column: 'g.created_at', order: 'desc' }, { column: 'g.id', order: 'desc' }])
+    .orderBy([
+      { column: 'g.created_at', order: 'desc' },
+      { column: 'g.id', order: 'desc' },
+    ])
     .limit(filter.limit);
   if (filter.username !== undefined) query.where('u.username', filter.username);
   if (filter.userId !== undefined) query.where('g.user_id', filter.userId);

@@ -22,6 +22,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     e.name === 'KnexTimeoutError' ||
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57014', '57P01', '57P03', '53300', '08006', '08001', '08003'].includes(e.code ?? '') ||
     // node-postgres: a broken connection, a connect that timed out ("timeout expired"), a lost answer.
-    /Connection terminated|Connection ended unexpectedly|connection timeout|timeout exceeded when trying to connect|^timeout expired$|Query read timeout/i.test(e.message ?? '')
+    /Connection terminated|Connection ended unexpectedly|connection timeout|timeout exceeded when trying to connect|^timeout expired$|Query read timeout/i.test(
+      e.message ?? '',
+    )
   );
 }

@@ -48,8 +48,20 @@ export async function findRefreshTokenWithGrant(db: Queryable, tokenHash: string
   const row = (await db('refresh_tokens as r')
     .join('grants as g', 'g.id', 'r.grant_id')
     .select(
-      'r.token_hash', 'r.grant_id', 'r.parent_hash', 'r.created_at as token_created_at', 'r.expires_at as token_expires_at', 'r.used_at',
-      'g.id', 'g.client_id', 'g.user_id', 'g.scopes', 'g.created_at', 'g.expires_at', 'g.revoked_at', 'g.revoked_reason',
+      'r.token_hash',
+      'r.grant_id',
+      'r.parent_hash',
+      'r.created_at as token_created_at',
+      'r.expires_at as token_expires_at',
+      'r.used_at',
+      'g.id',
+      'g.client_id',
+      'g.user_id',
+      'g.scopes',
+      'g.created_at',
+      'g.expires_at',
+      'g.revoked_at',
+      'g.revoked_reason',
     )
     .where('r.token_hash', tokenHash)
     .first()) as TokenWithGrantRow | undefined;
@@ -73,7 +85,12 @@ export async function findRefreshTokenWithGrant(db: Queryable, tokenHash: string
  * or a concurrent refresh won: its UPDATE holds the row until it commits, after which ours finds
  * used_at set and changes nothing).
  */
-export async function rotateRefreshToken(db: Queryable, parentHash: string, usedAt: Date, successor: Omit<RefreshToken, 'parentHash' | 'usedAt'>): Promise<boolean> {
+export async function rotateRefreshToken(
+  db: Queryable,
+  parentHash: string,
+  usedAt: Date,
+  successor: Omit<RefreshToken, 'parentHash' | 'usedAt'>,
+): Promise<boolean> {
   const result = await db.raw<{ rows: unknown[] }>(
     `WITH used AS (
        UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL RETURNING token_hash
@@ -85,4 +102,3 @@ export async function rotateRefreshToken(db: Queryable, parentHash: string, used
   );
   return result.rows.length === 1;
 }
-

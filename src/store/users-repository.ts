@@ -45,7 +45,6 @@ export async function findUserByUsername(db: Queryable, username: string): Promi
   return row ? toUser(row) : undefined;
 }
 
-
 /** `forUpdate` locks the row for the rest of the caller's transaction. */
 export async function findUserById(db: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<User | undefined> {
   if (!isUuid(id)) return undefined;

@@ -51,9 +51,7 @@ export async function signAccessToken(key: ActiveSigningKey, input: AccessTokenI
     if (input.user.email) claims.email = input.user.email;
     if (input.user.name) claims.name = input.user.name;
   }
-  const token = await new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid })
-    .sign(key.privateKey);
+  const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid }).sign(key.privateKey);
   return { token, claims };
 }
 

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -18,6 +18,15 @@ const CHROMIUM_FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/**
+ * describe() that needs Chromium; skipped, with the reason in its name, where it is not installed
+ * (.ci/run installs it: `apt-get install -y chromium`).
+ */
+export function describeWithChromium(name: string, body: () => void): void {
+  if (existsSync(CHROMIUM)) describe(name, body);
+  else describe.skip(`${name} (needs Chromium at ${CHROMIUM}: apt-get install -y chromium)`, body);
+}
 
 /** Where screenshots go for review (git-ignored). */
 export const SCREENSHOT_DIR = resolve(import.meta.dirname, '..', '..', 'test-output', 'console');

@@ -63,7 +63,10 @@ async function build(): Promise<void> {
   }
   try {
     if (fresh()) return;
-    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
     if (result.status !== 0 || !existsSync(SERVER_ENTRY)) throw new Error(`npm run build failed:\n${result.stdout}${result.stderr}`);
   } finally {
     rmSync(lock, { recursive: true, force: true });
@@ -115,7 +118,11 @@ export interface RunOptions {
 export async function runNode(script: string, args: string[], options: RunOptions = {}): Promise<ProcessResult> {
   await ensureBuilt();
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...NODE_OPTIONS, script, ...args], { cwd: REPO_ROOT, env: childEnvironment(options.env ?? {}), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_OPTIONS, script, ...args], {
+      cwd: REPO_ROOT,
+      env: childEnvironment(options.env ?? {}),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -40,7 +40,7 @@ export function rawRequest(baseUrl: string, method: string, target: string, opti
 
 function unchunk(bytes: Buffer): Buffer {
   const parts: Buffer[] = [];
-  for (let rest = bytes; ; ) {
+  for (let rest = bytes; ;) {
     const lineEnd = rest.indexOf('\r\n');
     const size = parseInt(rest.subarray(0, lineEnd).toString('latin1'), 16);
     if (!(size > 0)) return Buffer.concat(parts);

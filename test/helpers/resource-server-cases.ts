@@ -24,8 +24,12 @@ export function describeResourceServer(name: string, start: StartResourceServer)
       // Start two hours back to issue a token that has expired by real time, then move to now.
       const clock = new TestClock(new Date(Date.now() - 2 * 3600 * 1000));
       server = await startTestServer({ clock });
-      web.clientSecret = (await server.createClient({ id: 'web', grantTypes: ['password', 'refresh_token'], scopes: ['read', 'write'], audience: API_AUDIENCE })).clientSecret;
-      other.clientSecret = (await server.createClient({ id: 'other-api', grantTypes: ['password'], scopes: ['read'], audience: 'https://other.example.com' })).clientSecret;
+      web.clientSecret = (
+        await server.createClient({ id: 'web', grantTypes: ['password', 'refresh_token'], scopes: ['read', 'write'], audience: API_AUDIENCE })
+      ).clientSecret;
+      other.clientSecret = (
+        await server.createClient({ id: 'other-api', grantTypes: ['password'], scopes: ['read'], audience: 'https://other.example.com' })
+      ).clientSecret;
       alice = await server.createUser({ username: 'alice', scopes: ['read', 'write'] });
       expiredToken = (await passwordTokens(server, web, alice, 'read')).access_token;
       clock.advance(2 * 3600);

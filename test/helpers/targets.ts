@@ -103,7 +103,11 @@ export async function seedTarget(target: ProcessTarget, seed: Seed): Promise<Rec
     await migrateToLatest(database.db);
     const deps = createAdminDeps(testConfig(), database.db);
     for (const input of seed.clients ?? []) {
-      const { client, clientSecret } = await createClient(deps, { grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['read', 'write'], ...input }, CLI_ACTOR);
+      const { client, clientSecret } = await createClient(
+        deps,
+        { grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['read', 'write'], ...input },
+        CLI_ACTOR,
+      );
       secrets[client.id] = clientSecret;
     }
     for (const input of seed.users ?? []) {

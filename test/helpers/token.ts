@@ -15,7 +15,11 @@ export type TestClientAuth =
  * A POST /token as bytes on the wire: its headers (Content-Type, Authorization and `headers`) and
  * its form-urlencoded body, for any HTTP client (supertest, fetch, node:http).
  */
-export function tokenRequest(form: Record<string, string>, auth?: TestClientAuth, headers: Record<string, string> = {}): { headers: Record<string, string>; body: string } {
+export function tokenRequest(
+  form: Record<string, string>,
+  auth?: TestClientAuth,
+  headers: Record<string, string> = {},
+): { headers: Record<string, string>; body: string } {
   const body = new URLSearchParams(form);
   const all: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', ...headers };
   if (auth && 'basic' in auth) all.Authorization = basicAuth(...auth.basic);
@@ -46,7 +50,12 @@ export interface TokenAnswer {
  * POST /token over a real socket (fetch) to a listening server at `baseUrl`: a server process, or a
  * TestServer's baseUrl when requests must really run concurrently or through Node's HTTP parser.
  */
-export async function postTokenTo(baseUrl: string, form: Record<string, string>, auth?: TestClientAuth, headers?: Record<string, string>): Promise<TokenAnswer> {
+export async function postTokenTo(
+  baseUrl: string,
+  form: Record<string, string>,
+  auth?: TestClientAuth,
+  headers?: Record<string, string>,
+): Promise<TokenAnswer> {
   const request = tokenRequest(form, auth, headers);
   const response = await fetch(`${baseUrl}/token`, { method: 'POST', headers: request.headers, body: request.body });
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };

@@ -71,7 +71,10 @@ describe('admin API', () => {
         [[], /body/],
       ];
       for (const [body, message] of cases) {
-        const response = await server.http.post('/admin/revocations').set('Authorization', auth).send(body as object);
+        const response = await server.http
+          .post('/admin/revocations')
+          .set('Authorization', auth)
+          .send(body as object);
         expect(response.status).toBe(400);
         expect(response.body.error).toBe('invalid_request');
         expect(response.body.error_description).toMatch(message);
@@ -125,7 +128,10 @@ describe('admin API', () => {
       const token = await postToken(server, { grant_type: 'client_credentials' }, { basic: ['svc', created.body.client_secret] });
       expect(decodeJwt(token.body.access_token).aud).toBe('https://api.example');
 
-      const patched = await server.http.patch('/admin/clients/svc').set('Authorization', auth).send({ scopes: ['reports', 'exports'], rotate_secret: true });
+      const patched = await server.http
+        .patch('/admin/clients/svc')
+        .set('Authorization', auth)
+        .send({ scopes: ['reports', 'exports'], rotate_secret: true });
       expect(patched.status).toBe(200);
       expect(patched.body.scopes).toEqual(['reports', 'exports']);
       expect(patched.body.client_secret).not.toBe(created.body.client_secret);
@@ -182,7 +188,11 @@ describe('admin API', () => {
       expect(patched.body.disabled).toBe(true);
       expect((await ask(tokens.access_token)).body).toEqual({ active: false });
       expect((await refresh(server, web, tokens.refresh_token as string)).body.error).toBe('invalid_grant');
-      const login = await postToken(server, { grant_type: 'password', username: 'gina', password: gina.password }, { basic: ['web', web.clientSecret as string] });
+      const login = await postToken(
+        server,
+        { grant_type: 'password', username: 'gina', password: gina.password },
+        { basic: ['web', web.clientSecret as string] },
+      );
       expect(login.body.error).toBe('invalid_grant');
     });
 
@@ -227,7 +237,17 @@ describe('admin API', () => {
     it('shows every admin action, filterable by action, with no secrets', async () => {
       const all = await server.http.get('/admin/audit').query({ limit: '200' }).set('Authorization', auth);
       const actions = new Set(all.body.items.map((e: { action: string }) => e.action));
-      for (const action of ['grants.revoke', 'access_token.revoke', 'client.create', 'client.update', 'client.delete', 'user.create', 'user.update', 'user.delete', 'keys.rotate']) {
+      for (const action of [
+        'grants.revoke',
+        'access_token.revoke',
+        'client.create',
+        'client.update',
+        'client.delete',
+        'user.create',
+        'user.update',
+        'user.delete',
+        'keys.rotate',
+      ]) {
         expect(actions).toContain(action);
       }
       expect(all.body.items[0].actor).toEqual({ type: 'client', id: 'root-admin' });

@@ -20,7 +20,12 @@ const UUID = '7d1f7a52-8c1e-4c5e-9d3a-2f1b0c9e8a77';
 beforeAll(async () => {
   const sink = new Writable({
     write(chunk, _encoding, done) {
-      errorLogLines.push(...chunk.toString().split('\n').filter((line: string) => line !== ''));
+      errorLogLines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((line: string) => line !== ''),
+      );
       done();
     },
   });
@@ -61,7 +66,20 @@ describe('cursors the lists give out', () => {
 
 describe('cursors no list gave out are 400 invalid_request, never a 500', () => {
   const cases: [string, string[]][] = [
-    ['/admin/audit', [cursorOf('abc'), cursorOf('-1'), cursorOf('0'), cursorOf('1.5'), cursorOf(' 1'), cursorOf('9223372036854775808'), cursorOf('99999999999999999999'), cursorOf(1), cursorOf(null)]],
+    [
+      '/admin/audit',
+      [
+        cursorOf('abc'),
+        cursorOf('-1'),
+        cursorOf('0'),
+        cursorOf('1.5'),
+        cursorOf(' 1'),
+        cursorOf('9223372036854775808'),
+        cursorOf('99999999999999999999'),
+        cursorOf(1),
+        cursorOf(null),
+      ],
+    ],
     [
       '/admin/grants',
       [

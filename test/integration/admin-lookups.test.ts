@@ -117,13 +117,19 @@ describe('GET /admin/audit filters by target and by time', () => {
     auth = `Bearer ${await adminToken(server, ['admin:tokens', 'admin:users', 'admin:clients'], 'audit-admin')}`;
     clock.advance(60);
     start = clock.now().toISOString();
-    const created = await server.http.post('/admin/users').set('Authorization', auth).send({ username: 'gina', password: 'gina password', scopes: ['read'] });
+    const created = await server.http
+      .post('/admin/users')
+      .set('Authorization', auth)
+      .send({ username: 'gina', password: 'gina password', scopes: ['read'] });
     gina = { id: created.body.id, username: 'gina', password: 'gina password' };
     await passwordTokens(server, web, gina);
     clock.advance(60);
     middle = clock.now().toISOString();
     await server.http.post('/admin/revocations').set('Authorization', auth).send({ username: 'gina' });
-    await server.http.post('/admin/clients').set('Authorization', auth).send({ client_id: 'billing', grant_types: ['client_credentials'], scopes: ['billing'] });
+    await server.http
+      .post('/admin/clients')
+      .set('Authorization', auth)
+      .send({ client_id: 'billing', grant_types: ['client_credentials'], scopes: ['billing'] });
     clock.advance(60);
     await server.http.patch(`/admin/users/${gina.id}`).set('Authorization', auth).send({ disabled: true });
   });

@@ -47,14 +47,32 @@ describe('admin scopes separate privileges', () => {
     });
 
     it('cannot change the scopes of, or delete, a client holding admin scopes it lacks', async () => {
-      expectOAuthError(await server.http.patch('/admin/clients/root-admin').set('Authorization', clientsOnly).send({ scopes: ['read'] }), 403, 'insufficient_scope');
+      expectOAuthError(
+        await server.http
+          .patch('/admin/clients/root-admin')
+          .set('Authorization', clientsOnly)
+          .send({ scopes: ['read'] }),
+        403,
+        'insufficient_scope',
+      );
       expectOAuthError(await server.http.delete('/admin/clients/root-admin').set('Authorization', clientsOnly), 403, 'insufficient_scope');
       expect((await server.http.get('/admin/clients/root-admin').set('Authorization', rootAuth)).body.scopes).toEqual(ALL_ADMIN_SCOPES);
     });
 
     it('cannot add an admin scope it lacks to an ordinary client', async () => {
-      await server.http.post('/admin/clients').set('Authorization', clientsOnly).send({ client_id: 'plain', grant_types: ['client_credentials'], scopes: ['read'] }).expect(201);
-      expectOAuthError(await server.http.patch('/admin/clients/plain').set('Authorization', clientsOnly).send({ scopes: ['read', 'admin:keys'] }), 403, 'insufficient_scope');
+      await server.http
+        .post('/admin/clients')
+        .set('Authorization', clientsOnly)
+        .send({ client_id: 'plain', grant_types: ['client_credentials'], scopes: ['read'] })
+        .expect(201);
+      expectOAuthError(
+        await server.http
+          .patch('/admin/clients/plain')
+          .set('Authorization', clientsOnly)
+          .send({ scopes: ['read', 'admin:keys'] }),
+        403,
+        'insufficient_scope',
+      );
       expect((await server.http.get('/admin/clients/plain').set('Authorization', rootAuth)).body.scopes).toEqual(['read']);
     });
 
@@ -86,7 +104,10 @@ describe('admin scopes separate privileges', () => {
     });
 
     it('cannot PATCH their own scopes upward', async () => {
-      const response = await server.http.patch(`/admin/users/${manager.id}`).set('Authorization', managerAuth).send({ scopes: ['admin:users', 'admin:tokens', 'read'] });
+      const response = await server.http
+        .patch(`/admin/users/${manager.id}`)
+        .set('Authorization', managerAuth)
+        .send({ scopes: ['admin:users', 'admin:tokens', 'read'] });
       expectOAuthError(response, 403, 'insufficient_scope');
       expect((await server.http.get(`/admin/users/${manager.id}`).set('Authorization', rootAuth)).body.scopes).toEqual(['admin:users', 'read']);
     });
@@ -118,7 +139,14 @@ describe('admin scopes separate privileges', () => {
         .send({ username: 'worker', password: 'worker password', scopes: ['billing:write', 'read'] });
       expect(created.status).toBe(201);
       const id = created.body.id as string;
-      expect((await server.http.patch(`/admin/users/${id}`).set('Authorization', managerAuth).send({ scopes: ['orders:write'] })).status).toBe(200);
+      expect(
+        (
+          await server.http
+            .patch(`/admin/users/${id}`)
+            .set('Authorization', managerAuth)
+            .send({ scopes: ['orders:write'] })
+        ).status,
+      ).toBe(200);
       expect((await server.http.patch(`/admin/users/${id}`).set('Authorization', managerAuth).send({ password: 'another password' })).status).toBe(200);
       expect((await server.http.delete(`/admin/users/${id}`).set('Authorization', managerAuth)).status).toBe(204);
     });
@@ -138,8 +166,14 @@ describe('admin scopes separate privileges', () => {
     const adminpw = await server.createClient({ id: 'adminpw', grantTypes: ['password'], scopes: ['admin:users'] });
     const bob = await server.createUser({ username: 'bob', scopes: ['admin:users'] });
     const bobAuth = `Bearer ${(await passwordTokens(server, adminpw, bob)).access_token}`;
-    const byClient = await server.http.post('/admin/users').set('Authorization', lookalike).send({ username: 'made-by-client', password: 'a fine password', scopes: [] });
-    const byUser = await server.http.post('/admin/users').set('Authorization', bobAuth).send({ username: 'made-by-bob', password: 'a fine password', scopes: [] });
+    const byClient = await server.http
+      .post('/admin/users')
+      .set('Authorization', lookalike)
+      .send({ username: 'made-by-client', password: 'a fine password', scopes: [] });
+    const byUser = await server.http
+      .post('/admin/users')
+      .set('Authorization', bobAuth)
+      .send({ username: 'made-by-bob', password: 'a fine password', scopes: [] });
     expect([byClient.status, byUser.status]).toEqual([201, 201]);
     const entries = (await server.http.get('/admin/audit').query({ action: 'user.create' }).set('Authorization', rootAuth)).body.items as {
       actor: Record<string, unknown>;
@@ -150,16 +184,24 @@ describe('admin scopes separate privileges', () => {
     expect(actorOf('made-by-bob')).toEqual({ type: 'user', id: bob.id, client_id: 'adminpw', username: 'bob' });
   });
 
-  it('refuses client ids in the user-id (UUID) format, so a client token can never carry a user\'s sub', async () => {
+  it("refuses client ids in the user-id (UUID) format, so a client token can never carry a user's sub", async () => {
     const user = await server.createUser({ username: 'uuid-victim' });
-    const response = await server.http.post('/admin/clients').set('Authorization', rootAuth).send({ client_id: user.id, grant_types: ['client_credentials'], scopes: ['read'] });
+    const response = await server.http
+      .post('/admin/clients')
+      .set('Authorization', rootAuth)
+      .send({ client_id: user.id, grant_types: ['client_credentials'], scopes: ['read'] });
     expectOAuthError(response, 400, 'invalid_request');
     expect(response.body.error_description).toMatch(/UUID/);
     expect((await server.http.get(`/admin/clients/${user.id}`).set('Authorization', rootAuth)).status).toBe(404);
   });
 
-  it("refuses a token minted for another API (aud), even with the right scope", async () => {
-    const billing = await server.createClient({ id: 'billing-admin', grantTypes: ['client_credentials'], scopes: ['admin:tokens'], audience: 'https://billing.example.com' });
+  it('refuses a token minted for another API (aud), even with the right scope', async () => {
+    const billing = await server.createClient({
+      id: 'billing-admin',
+      grantTypes: ['client_credentials'],
+      scopes: ['admin:tokens'],
+      audience: 'https://billing.example.com',
+    });
     const token = await postToken(server, { grant_type: 'client_credentials' }, { basic: [billing.clientId, billing.clientSecret as string] });
     expect(token.status).toBe(200);
     const response = await server.http.get('/admin/grants').set('Authorization', `Bearer ${token.body.access_token}`);

@@ -53,7 +53,10 @@ describe('consecutive failed passwords lock the username (LOCKOUT_THRESHOLD, LOC
   let server: TestServer;
   let secret: string;
   const clock = new TestClock();
-  const login = loginAs(() => server, () => secret);
+  const login = loginAs(
+    () => server,
+    () => secret,
+  );
   const unlocked = (answer: LoginAnswer) => answer.status !== 429;
 
   beforeAll(async () => {
@@ -119,7 +122,10 @@ describe('consecutive failed passwords lock the username (LOCKOUT_THRESHOLD, LOC
 describe('parallel guesses are checked at most LOCKOUT_THRESHOLD times, however they are timed', () => {
   let server: TestServer;
   let secret: string;
-  const login = loginAs(() => server, () => secret);
+  const login = loginAs(
+    () => server,
+    () => secret,
+  );
 
   beforeAll(async () => {
     // Default LOCKOUT_THRESHOLD (5); a long lock, so that nothing expires during a burst.
@@ -164,7 +170,10 @@ describe('parallel guesses are checked at most LOCKOUT_THRESHOLD times, however 
 describe('the lock is per username and client IP; all IPs together meet LOCKOUT_GLOBAL_THRESHOLD', () => {
   let server: TestServer;
   let secret: string;
-  const login = loginAs(() => server, () => secret);
+  const login = loginAs(
+    () => server,
+    () => secret,
+  );
   let nextAddress = 1;
   /** A fresh client IP (TEST-NET-3), each test its own. */
   const address = (): string => `203.0.113.${nextAddress++}`;
@@ -241,7 +250,10 @@ describe('the lock is per username and client IP; all IPs together meet LOCKOUT_
     const known = await lockedFromOneIp('mallory');
     const unknown = await lockedFromOneIp('nobody-at-all');
     expect(unknown.map((a) => [a.status, a.error])).toEqual(known.map((a) => [a.status, a.error]));
-    expect(unknown.map((a) => [a.status, a.error])).toEqual([[429, 'too_many_requests'], [400, 'invalid_grant']]);
+    expect(unknown.map((a) => [a.status, a.error])).toEqual([
+      [429, 'too_many_requests'],
+      [400, 'invalid_grant'],
+    ]);
     // Then 2 more failures from elsewhere (6 in all) lock both for every source.
     for (const username of ['mallory', 'nobody-at-all']) {
       await login(username, 'wrong', address());
@@ -285,10 +297,18 @@ describe('failed client authentications per IP are capped', () => {
 
   it('answers 429 once the failures are used up, even for the right secret', async () => {
     for (let i = 0; i < 10; i++) {
-      const wrong = await server.http.post('/introspect').set('Authorization', basicAuth('svc', 'w'.repeat(40))).type('form').send({ token: 'x' });
+      const wrong = await server.http
+        .post('/introspect')
+        .set('Authorization', basicAuth('svc', 'w'.repeat(40)))
+        .type('form')
+        .send({ token: 'x' });
       expect(wrong.status).toBe(401);
     }
-    const refused = await server.http.post('/introspect').set('Authorization', basicAuth('svc', 's'.repeat(40))).type('form').send({ token: 'x' });
+    const refused = await server.http
+      .post('/introspect')
+      .set('Authorization', basicAuth('svc', 's'.repeat(40)))
+      .type('form')
+      .send({ token: 'x' });
     expect(refused.status).toBe(429);
     expect(refused.headers['retry-after']).toBeDefined();
   });

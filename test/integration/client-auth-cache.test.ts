@@ -5,8 +5,7 @@ import { clientCredentialsToken, postToken } from '../helpers/token.js';
 describe('remembered client authentications stay exact enough', () => {
   let server: TestServer;
   const secret = 'a-client-secret-of-forty-characters-long!';
-  const ask = (clientId: string) =>
-    postToken(server, { grant_type: 'client_credentials' }, { basic: [clientId, secret] });
+  const ask = (clientId: string) => postToken(server, { grant_type: 'client_credentials' }, { basic: [clientId, secret] });
 
   beforeAll(async () => {
     server = await startTestServer();

@@ -14,7 +14,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const STRICT_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const STRICT_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const FILES = Object.keys(CONSOLE_ASSETS).filter((name) => name !== 'index.html');
 
 describe('GET /console serves the page with a strict Content-Security-Policy', () => {
@@ -59,12 +60,15 @@ describe('GET /console serves the page with a strict Content-Security-Policy', (
 describe('the console files', () => {
   it('are served with their media types, the same policy, and 304 on a matching ETag', async () => {
     for (const name of FILES) {
-      const response = await server.http.get(`/console/${name}`).buffer(true).parse((res, done) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => done(null, text));
-      });
+      const response = await server.http
+        .get(`/console/${name}`)
+        .buffer(true)
+        .parse((res, done) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => done(null, text));
+        });
       expect({ name, status: response.status, type: response.headers['content-type'] }).toEqual({ name, status: 200, type: CONSOLE_ASSETS[name] });
       expect(response.headers['content-security-policy']).toBe(STRICT_CSP);
       expect(response.headers['cache-control']).toBe('no-cache');
@@ -104,7 +108,16 @@ describe('the console files', () => {
   });
 
   it('answer 404 for anything not on the list', async () => {
-    for (const path of ['/console/index.html', '/console/package.json', '/console/endpoints.ts', '/console/console-client.js', '/console/..%2Fconfig.ts', '/console/main.js.map', '/console/assets/main.js', '/console/MAIN.JS']) {
+    for (const path of [
+      '/console/index.html',
+      '/console/package.json',
+      '/console/endpoints.ts',
+      '/console/console-client.js',
+      '/console/..%2Fconfig.ts',
+      '/console/main.js.map',
+      '/console/assets/main.js',
+      '/console/MAIN.JS',
+    ]) {
       const response = await server.http.get(path);
       expect({ path, status: response.status, error: response.body.error }).toEqual({ path, status: 404, error: 'not_found' });
     }
@@ -124,7 +137,9 @@ describe("the console's client", () => {
       audience: null,
     });
     const audit = await server.http.get('/admin/audit').query({ target: CONSOLE_CLIENT_ID }).set('Authorization', auth);
-    expect(audit.body.items).toEqual([expect.objectContaining({ action: 'client.create', actor: { type: 'system' }, details: { client_id: CONSOLE_CLIENT_ID } })]);
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({ action: 'client.create', actor: { type: 'system' }, details: { client_id: CONSOLE_CLIENT_ID } }),
+    ]);
   });
 
   it("gives a user no more than the user's own admin scopes, and a user without one nothing", async () => {
@@ -140,10 +155,18 @@ describe("the console's client", () => {
     expect((await server.http.get('/admin/users').set('Authorization', `Bearer ${granted.body.access_token}`)).status).toBe(403);
 
     expectOAuthError(await postToken(server, { grant_type: 'password', username: reader.username, password: reader.password }, console), 400, 'invalid_scope');
-    expectOAuthError(await postToken(server, { grant_type: 'password', username: keeper.username, password: keeper.password, scope: 'read' }, console), 400, 'invalid_scope');
+    expectOAuthError(
+      await postToken(server, { grant_type: 'password', username: keeper.username, password: keeper.password, scope: 'read' }, console),
+      400,
+      'invalid_scope',
+    );
     expectOAuthError(await postToken(server, { grant_type: 'client_credentials' }, console), 400, 'unauthorized_client');
     // A public client has no secret to present, and cannot use one.
-    expectOAuthError(await postToken(server, { grant_type: 'password', username: keeper.username, password: keeper.password }, { post: [CONSOLE_CLIENT_ID, 'x'.repeat(40)] }), 401, 'invalid_client');
+    expectOAuthError(
+      await postToken(server, { grant_type: 'password', username: keeper.username, password: keeper.password }, { post: [CONSOLE_CLIENT_ID, 'x'.repeat(40)] }),
+      401,
+      'invalid_client',
+    );
   });
 });
 

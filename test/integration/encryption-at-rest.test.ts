@@ -45,7 +45,16 @@ describe('the signing_keys table holds no plaintext private key', () => {
       expect(pem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
       const der = pem.replace(/-----[^-]+-----|\s/g, '');
       const privateJwk = createPrivateKey(pem).export({ format: 'jwk' });
-      for (const fragment of [der.slice(0, 64), der.slice(600, 664), privateJwk.d!, privateJwk.p!, privateJwk.q!, privateJwk.dp!, privateJwk.dq!, privateJwk.qi!]) {
+      for (const fragment of [
+        der.slice(0, 64),
+        der.slice(600, 664),
+        privateJwk.d!,
+        privateJwk.p!,
+        privateJwk.q!,
+        privateJwk.dp!,
+        privateJwk.dq!,
+        privateJwk.qi!,
+      ]) {
         expect(stored.includes(fragment)).toBe(false);
         expect(stored.includes(Buffer.from(fragment, 'base64url').toString('base64').slice(0, 40))).toBe(false);
       }
@@ -70,7 +79,11 @@ describe('an instance started with a wrong KEY_ENCRYPTION_SECRET fails and write
   it('rejects with KeyDecryptionError and leaves the table as it was', async () => {
     const before = await rawRows();
     clock.advance(2 * 3600);
-    const wrong = createKeyService(testConfig({ KEY_ENCRYPTION_SECRET: WRONG_SECRET, KEY_ROTATION_INTERVAL: '1h', KEY_PUBLISH_AHEAD: '10m' }), database.db, clock);
+    const wrong = createKeyService(
+      testConfig({ KEY_ENCRYPTION_SECRET: WRONG_SECRET, KEY_ROTATION_INTERVAL: '1h', KEY_PUBLISH_AHEAD: '10m' }),
+      database.db,
+      clock,
+    );
     await expect(wrong.initialize()).rejects.toBeInstanceOf(KeyDecryptionError);
     await expect(wrong.rotateNow({ actor: CLI_ACTOR })).rejects.toBeInstanceOf(KeyDecryptionError);
     expect(await rawRows()).toEqual(before);

@@ -16,7 +16,15 @@ describe('periodic clean-up deletes only rows that no longer matter', () => {
     await db('clients').insert({ id: 'app', secret_hash: null, grant_types: ['password'], scopes: ['read'], created_at: now, updated_at: now });
     const userId = randomUUID();
     await db('users').insert({ id: userId, username: 'alice', password_hash: 'x', scopes: ['read'], created_at: now, updated_at: now });
-    const grant = (id: string, expiresAt: Date, revokedAt: Date | null) => ({ id, client_id: 'app', user_id: userId, scopes: ['read'], created_at: ago(40 * DAY), expires_at: expiresAt, revoked_at: revokedAt });
+    const grant = (id: string, expiresAt: Date, revokedAt: Date | null) => ({
+      id,
+      client_id: 'app',
+      user_id: userId,
+      scopes: ['read'],
+      created_at: ago(40 * DAY),
+      expires_at: expiresAt,
+      revoked_at: revokedAt,
+    });
     const live = randomUUID();
     await db('grants').insert([
       grant(live, ahead(DAY), null),
@@ -59,6 +67,13 @@ describe('periodic clean-up deletes only rows that no longer matter', () => {
   });
 
   it('finds nothing more on a second pass', async () => {
-    expect(await cleanUpExpiredRows(database.db, now, { auditRetention: 90 * 24 * 3600 })).toEqual({ grants: 0, refreshTokens: 0, revokedAccessTokens: 0, auditEntries: 0, rateLimitCounters: 0, replayCacheEntries: 0 });
+    expect(await cleanUpExpiredRows(database.db, now, { auditRetention: 90 * 24 * 3600 })).toEqual({
+      grants: 0,
+      refreshTokens: 0,
+      revokedAccessTokens: 0,
+      auditEntries: 0,
+      rateLimitCounters: 0,
+      replayCacheEntries: 0,
+    });
   });
 });

@@ -40,13 +40,19 @@ describe('POST /introspect (RFC 7662)', () => {
     const tokens = await passwordTokens(server, app, alice);
     for (const hint of [undefined, 'refresh_token', 'access_token']) {
       const response = await ask(tokens.refresh_token as string, hint);
-      expect(response.body).toMatchObject({ active: true, token_type: 'refresh_token', client_id: 'app', sub: alice.id, username: 'alice', scope: 'read write' });
+      expect(response.body).toMatchObject({
+        active: true,
+        token_type: 'refresh_token',
+        client_id: 'app',
+        sub: alice.id,
+        username: 'alice',
+        scope: 'read write',
+      });
     }
   });
 
   it('answers exactly {"active":false} for unknown, malformed and foreign tokens', async () => {
-    const foreign =
-      'eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6IngifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+    const foreign = 'eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6IngifQ.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
     for (const token of ['nope', 'a.b.c', foreign, 'x'.repeat(5000)]) {
       const response = await ask(token);
       expect(response.status).toBe(200);

@@ -70,7 +70,13 @@ function setUp(settings: Record<string, number> = {}): { clock: TestClock; regis
 async function verify(registry: ClientKeysRegistry, clock: TestClock, key: ClientKey) {
   return verifyClientAssertion(
     { assertionType: CLIENT_ASSERTION_TYPE, assertion: await assertion(key, clock) },
-    { clientId: CLIENT_ID, keys: registry.keysFor({ type: 'jwks_uri', uri: keyServer.uri }), issuer: ISSUER, tokenEndpointUrl: `${ISSUER}/token`, now: clock.now() },
+    {
+      clientId: CLIENT_ID,
+      keys: registry.keysFor({ type: 'jwks_uri', uri: keyServer.uri }),
+      issuer: ISSUER,
+      tokenEndpointUrl: `${ISSUER}/token`,
+      now: clock.now(),
+    },
   );
 }
 
@@ -257,7 +263,9 @@ describe('a failing jwks_uri neither hangs requests nor takes the server down', 
 
   it('refuses a jwks_uri that is plain http on another host without connecting anywhere', async () => {
     const { registry } = setUp();
-    await expect(registry.keysFor({ type: 'jwks_uri', uri: 'http://client.example/jwks.json' }).current()).rejects.toThrow(/must use https \(http only on a loopback address\)/);
+    await expect(registry.keysFor({ type: 'jwks_uri', uri: 'http://client.example/jwks.json' }).current()).rejects.toThrow(
+      /must use https \(http only on a loopback address\)/,
+    );
     expect(keyServer.requests).toBe(0);
   });
 });

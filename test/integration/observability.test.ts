@@ -12,7 +12,12 @@ describe('logs: one JSON line per request, never a credential', () => {
   beforeAll(async () => {
     const sink = new Writable({
       write(chunk, _encoding, done) {
-        lines.push(...chunk.toString().split('\n').filter((line: string) => line !== ''));
+        lines.push(
+          ...chunk
+            .toString()
+            .split('\n')
+            .filter((line: string) => line !== ''),
+        );
         done();
       },
     });
@@ -40,7 +45,14 @@ describe('logs: one JSON line per request, never a credential', () => {
     expect(entries.some((e) => e.msg === 'refresh token reuse: grant revoked')).toBe(true);
 
     const everything = lines.join('\n');
-    for (const secret of [app.clientSecret as string, user.password, tokens.access_token, tokens.refresh_token as string, refreshed.body.refresh_token, 'guess']) {
+    for (const secret of [
+      app.clientSecret as string,
+      user.password,
+      tokens.access_token,
+      tokens.refresh_token as string,
+      refreshed.body.refresh_token,
+      'guess',
+    ]) {
       expect(everything).not.toContain(secret);
     }
   });
@@ -198,10 +210,16 @@ describe('password policy and hash upgrades', () => {
 
   it('refuses passwords shorter than PASSWORD_MIN_LENGTH on create and on change', async () => {
     const admin = `Bearer ${await adminToken(server, ['admin:users'])}`;
-    const short = await server.http.post('/admin/users').set('Authorization', admin).send({ username: 'dan', password: 'short', scopes: ['read'] });
+    const short = await server.http
+      .post('/admin/users')
+      .set('Authorization', admin)
+      .send({ username: 'dan', password: 'short', scopes: ['read'] });
     expect(short.status).toBe(400);
     expect(short.body.error_description).toMatch(/at least 10 characters/);
-    const created = await server.http.post('/admin/users').set('Authorization', admin).send({ username: 'dan', password: 'long enough password', scopes: ['read'] });
+    const created = await server.http
+      .post('/admin/users')
+      .set('Authorization', admin)
+      .send({ username: 'dan', password: 'long enough password', scopes: ['read'] });
     expect(created.status).toBe(201);
     const change = await server.http.patch(`/admin/users/${created.body.id}`).set('Authorization', admin).send({ password: 'tiny' });
     expect(change.status).toBe(400);

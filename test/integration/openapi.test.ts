@@ -33,7 +33,7 @@ beforeAll(async () => {
   expect(response.status).toBe(200);
   document = response.body as OpenApiDocument;
   // The parser dereferences in place: give it a copy.
-  dereferenced = (await dereference(structuredClone(document) as never));
+  dereferenced = await dereference(structuredClone(document) as never);
 });
 afterAll(() => server.close());
 
@@ -72,7 +72,9 @@ describe('the OpenAPI document', () => {
     const router = (server.app.middleware as Array<{ router?: Router }>).find((middleware) => middleware.router)?.router;
     expect(router).toBeDefined();
     const routes = (router as Router).stack.flatMap((layer) =>
-      layer.methods.filter((method) => method !== 'HEAD').map((method) => [method.toLowerCase(), String(layer.path).replace(/:([A-Za-z_]+)/g, '{$1}')] as const),
+      layer.methods
+        .filter((method) => method !== 'HEAD')
+        .map((method) => [method.toLowerCase(), String(layer.path).replace(/:([A-Za-z_]+)/g, '{$1}')] as const),
     );
     expect(routes.length).toBeGreaterThan(20);
     const missing = routes.filter(([method, path]) => !document.paths[path]?.[method]).map(([method, path]) => `${method} ${path}`);
@@ -83,8 +85,7 @@ describe('the OpenAPI document', () => {
   it('is built from the very schema objects the endpoints validate with', () => {
     const built = buildOpenApiDocument({ issuer: 'https://auth.example.com', routes: ROUTES });
     const schemas = built.components.schemas as Json;
-    const requestSchema = (path: string, method: string, type = 'application/json') =>
-      (built.paths[path]?.[method] as Json).requestBody.content[type].schema;
+    const requestSchema = (path: string, method: string, type = 'application/json') => (built.paths[path]?.[method] as Json).requestBody.content[type].schema;
     for (const handler of GRANT_TYPE_HANDLERS.values()) {
       const name = Object.keys(schemas).find((key) => schemas[key].properties?.grant_type?.const === handler.grantType) as string;
       expect(name).toBeDefined();
@@ -108,7 +109,11 @@ describe('the OpenAPI document', () => {
     for (const [path, item] of Object.entries(document.paths).filter(([path]) => path.startsWith('/admin/'))) {
       for (const [method, operation] of Object.entries(item).filter(([method]) => method !== 'parameters')) {
         const security = (operation as Json).security as Array<Record<string, string[]>>;
-        expect({ path, method, scopes: security[0]?.adminBearer }).toEqual({ path, method, scopes: [expect.stringMatching(/^admin:(tokens|keys|clients|users)$/)] });
+        expect({ path, method, scopes: security[0]?.adminBearer }).toEqual({
+          path,
+          method,
+          scopes: [expect.stringMatching(/^admin:(tokens|keys|clients|users)$/)],
+        });
       }
     }
   });
@@ -157,7 +162,11 @@ describe('real answers match the documented responses', () => {
     const noToken = await server.http.post('/introspect').set('Authorization', basicAuth('app', appSecret)).type('form').send({});
     expect(noToken.body).toMatchObject({ error: 'invalid_request', error_description: 'the parameter "token" is required' });
     expectDocumented('/introspect', 'post', noToken);
-    const noRevocationToken = await server.http.post('/revoke').set('Authorization', basicAuth('app', appSecret)).type('form').send({ token_type_hint: 'id_token' });
+    const noRevocationToken = await server.http
+      .post('/revoke')
+      .set('Authorization', basicAuth('app', appSecret))
+      .type('form')
+      .send({ token_type_hint: 'id_token' });
     expect(noRevocationToken.body.error).toBe('invalid_request');
     expectDocumented('/revoke', 'post', noRevocationToken);
   });

@@ -58,7 +58,11 @@ describe('revocation reaches tokens without a grant, and tokens never outlive th
   });
 
   it('a client deleted and created again under the same id does not bring its old tokens back', async () => {
-    const first = await server.createClient({ id: 'phoenix', grantTypes: ['client_credentials', 'password', 'refresh_token'], scopes: ['read', 'admin:tokens'] });
+    const first = await server.createClient({
+      id: 'phoenix',
+      grantTypes: ['client_credentials', 'password', 'refresh_token'],
+      scopes: ['read', 'admin:tokens'],
+    });
     const user = await server.createUser({ username: 'phoenix-user', scopes: ['read'] });
     const serviceToken = await clientCredentials(first);
     const userTokens = await passwordTokens(server, first, user, 'read');

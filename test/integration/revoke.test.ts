@@ -92,7 +92,11 @@ describe('POST /revoke (RFC 7009)', () => {
     await revoke(app, { token: tokens.refresh_token as string });
     const rows = await server.database.db('audit_log').select('*');
     const text = JSON.stringify(rows);
-    expect(rows.some((r: { action: string; actor_type: string; actor_id: string }) => r.action === 'grants.revoke' && r.actor_type === 'client' && r.actor_id === 'app')).toBe(true);
+    expect(
+      rows.some(
+        (r: { action: string; actor_type: string; actor_id: string }) => r.action === 'grants.revoke' && r.actor_type === 'client' && r.actor_id === 'app',
+      ),
+    ).toBe(true);
     expect(text).not.toContain(tokens.refresh_token as string);
     expect(text).not.toContain(tokens.access_token);
   });

@@ -46,7 +46,12 @@ describe('automatic rotation over five simulated hours: every unexpired token ve
     const removedKids = new Set<string>();
     const start = clock.now().getTime();
     const initialKid = server.deps.keys.signingKey().kid;
-    expect(server.deps.keys.list().map((k) => k.state).sort()).toEqual(['current', 'next']);
+    expect(
+      server.deps.keys
+        .list()
+        .map((k) => k.state)
+        .sort(),
+    ).toEqual(['current', 'next']);
 
     for (let step = 0; step <= (5 * 3600) / 300; step++) {
       if (step > 0) {

@@ -8,7 +8,8 @@ const FORM = 'application/x-www-form-urlencoded';
 
 beforeAll(async () => {
   server = await startTestServer();
-  const secret = (await server.createClient({ id: 'app', grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['read'] })).clientSecret as string;
+  const secret = (await server.createClient({ id: 'app', grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['read'] }))
+    .clientSecret as string;
   authorization = basicAuth('app', secret);
   await server.createUser({ username: 'alice', password: 'alice password', scopes: ['read'] });
 });

@@ -95,7 +95,11 @@ describe('public clients authenticate with client_id alone (none)', () => {
   });
 
   it('refuses a public client that presents a secret', async () => {
-    const response = await postToken(server, { grant_type: 'password', username: 'alice', password: 'alice password' }, { post: ['spa', 'some-secret-some-secret-some-secret'] });
+    const response = await postToken(
+      server,
+      { grant_type: 'password', username: 'alice', password: 'alice password' },
+      { post: ['spa', 'some-secret-some-secret-some-secret'] },
+    );
     expectOAuthError(response, 401, 'invalid_client');
   });
 

@@ -6,7 +6,8 @@ let service: TestClientAuth;
 
 beforeAll(async () => {
   server = await startTestServer();
-  const secret = (await server.createClient({ id: 'reporting-service', grantTypes: ['client_credentials'], scopes: ['reports:read', 'reports:write'] })).clientSecret as string;
+  const secret = (await server.createClient({ id: 'reporting-service', grantTypes: ['client_credentials'], scopes: ['reports:read', 'reports:write'] }))
+    .clientSecret as string;
   service = { basic: ['reporting-service', secret] };
 });
 afterAll(() => server.close());
@@ -20,7 +21,13 @@ describe('client_credentials issues a token for the client itself', () => {
     expect(response.body).not.toHaveProperty('refresh_token');
     const { payload, protectedHeader } = await verifyAccessToken(server, response.body.access_token);
     expect(protectedHeader).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
-    expect(payload).toMatchObject({ iss: server.baseUrl, sub: 'reporting-service', aud: server.baseUrl, client_id: 'reporting-service', scope: 'reports:read' });
+    expect(payload).toMatchObject({
+      iss: server.baseUrl,
+      sub: 'reporting-service',
+      aud: server.baseUrl,
+      client_id: 'reporting-service',
+      scope: 'reports:read',
+    });
     expect(payload).not.toHaveProperty('username');
     expect((payload.exp as number) - (payload.iat as number)).toBe(900);
   });
@@ -62,13 +69,20 @@ describe('client_credentials is for confidential clients registered for it', () 
   it('refuses a public client even when its registration lists client_credentials', async () => {
     await server.createClient({ id: 'odd-spa', public: true, grantTypes: ['password'] });
     // Registration refuses this combination; a row edited by hand must still not get a token.
-    await server.database.db('clients').where({ id: 'odd-spa' }).update({ grant_types: ['password', 'client_credentials'] });
+    await server.database
+      .db('clients')
+      .where({ id: 'odd-spa' })
+      .update({ grant_types: ['password', 'client_credentials'] });
     const response = await postToken(server, { grant_type: 'client_credentials' }, { none: 'odd-spa' });
     expectOAuthError(response, 400, 'unauthorized_client');
   });
 
   it('refuses a confidential client without the grant type with unauthorized_client', async () => {
     const user = await server.createClient({ id: 'password-only', grantTypes: ['password'], scopes: ['read'] });
-    expectOAuthError(await postToken(server, { grant_type: 'client_credentials' }, { basic: ['password-only', user.clientSecret as string] }), 400, 'unauthorized_client');
+    expectOAuthError(
+      await postToken(server, { grant_type: 'client_credentials' }, { basic: ['password-only', user.clientSecret as string] }),
+      400,
+      'unauthorized_client',
+    );
   });
 });

@@ -128,13 +128,21 @@ describe('a client uses the password grant only as registered', () => {
 
   it('refuses a client without the password grant type with unauthorized_client', async () => {
     const machine = await server.createClient({ id: 'machine', grantTypes: ['client_credentials'] });
-    const response = await postToken(server, { grant_type: 'password', username: 'alice', password: 'correct horse' }, { basic: ['machine', machine.clientSecret as string] });
+    const response = await postToken(
+      server,
+      { grant_type: 'password', username: 'alice', password: 'correct horse' },
+      { basic: ['machine', machine.clientSecret as string] },
+    );
     expectOAuthError(response, 400, 'unauthorized_client');
   });
 
   it('issues no refresh token to a client without the refresh_token grant type', async () => {
     const once = await server.createClient({ id: 'once', grantTypes: ['password'] });
-    const response = await postToken(server, { grant_type: 'password', username: 'alice', password: 'correct horse' }, { basic: ['once', once.clientSecret as string] });
+    const response = await postToken(
+      server,
+      { grant_type: 'password', username: 'alice', password: 'correct horse' },
+      { basic: ['once', once.clientSecret as string] },
+    );
     expect(response.status).toBe(200);
     expect(response.body).not.toHaveProperty('refresh_token');
     expect(response.body).toMatchObject({ token_type: 'Bearer', expires_in: 600 });
@@ -185,7 +193,11 @@ describe('password grant access tokens carry the RFC 9068 claims and header', ()
 
   it('uses the client audience as aud when the client has one', async () => {
     const api = await server.createClient({ id: 'api-app', grantTypes: ['password'], audience: 'https://api.example.com' });
-    const response = await postToken(server, { grant_type: 'password', username: 'alice', password: 'correct horse' }, { basic: ['api-app', api.clientSecret as string] });
+    const response = await postToken(
+      server,
+      { grant_type: 'password', username: 'alice', password: 'correct horse' },
+      { basic: ['api-app', api.clientSecret as string] },
+    );
     expect(response.status).toBe(200);
     const { payload } = await verifyAccessToken(server, response.body.access_token, 'https://api.example.com');
     expect(payload.aud).toBe('https://api.example.com');

@@ -15,8 +15,10 @@ let other: TestClientAuth;
 beforeAll(async () => {
   clock = new TestClock();
   server = await startTestServer({ clock, env: { REFRESH_TOKEN_IDLE_TTL: `${IDLE_TTL}s`, REFRESH_TOKEN_TTL: `${ABSOLUTE_TTL}s` } });
-  const appSecret = (await server.createClient({ id: 'app', grantTypes: ['password', 'refresh_token'], scopes: ['read', 'write', 'admin'] })).clientSecret as string;
-  const otherSecret = (await server.createClient({ id: 'other', grantTypes: ['password', 'refresh_token'], scopes: ['read', 'write', 'admin'] })).clientSecret as string;
+  const appSecret = (await server.createClient({ id: 'app', grantTypes: ['password', 'refresh_token'], scopes: ['read', 'write', 'admin'] }))
+    .clientSecret as string;
+  const otherSecret = (await server.createClient({ id: 'other', grantTypes: ['password', 'refresh_token'], scopes: ['read', 'write', 'admin'] }))
+    .clientSecret as string;
   app = { basic: ['app', appSecret] };
   other = { post: ['other', otherSecret] };
   await server.createClient({ id: 'spa', public: true, grantTypes: ['password', 'refresh_token'] });
@@ -24,7 +26,12 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function login(scope?: string, auth: TestClientAuth = app, username = 'alice', password = 'alice password'): Promise<{ refresh_token: string; access_token: string; scope: string }> {
+async function login(
+  scope?: string,
+  auth: TestClientAuth = app,
+  username = 'alice',
+  password = 'alice password',
+): Promise<{ refresh_token: string; access_token: string; scope: string }> {
   const form: Record<string, string> = { grant_type: 'password', username, password };
   if (scope !== undefined) form.scope = scope;
   const response = await postToken(server, form, auth);
@@ -183,7 +190,10 @@ describe('disabling or deleting the user ends its refresh grants', () => {
   it('no longer grants a scope the user has lost', async () => {
     const user = await server.createUser({ username: 'frank', scopes: ['read', 'write'] });
     const { refresh_token } = await login(undefined, app, 'frank', user.password);
-    await server.database.db('users').where({ id: user.id }).update({ scopes: ['read'] });
+    await server.database
+      .db('users')
+      .where({ id: user.id })
+      .update({ scopes: ['read'] });
     const response = await refresh(refresh_token);
     expect(response.status).toBe(200);
     expect(response.body.scope).toBe('read');

@@ -8,7 +8,8 @@ let alice: { id: string };
 
 beforeAll(async () => {
   server = await startTestServer();
-  secret = (await server.createClient({ id: 'app', grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['read', 'write'] })).clientSecret as string;
+  secret = (await server.createClient({ id: 'app', grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['read', 'write'] }))
+    .clientSecret as string;
   await server.createClient({ id: 'spa', public: true, grantTypes: ['password', 'refresh_token'], scopes: ['read'] });
   alice = await server.createUser({ username: 'alice', password: 'alice password', scopes: ['read', 'write'] });
 });
@@ -47,7 +48,10 @@ describe('openid-client (v6) discovers Gatehouse and uses every grant', () => {
 
   it('surfaces RFC 6749 errors with their error code and the Basic challenge', async () => {
     const config = await discover('app', client.ClientSecretBasic(secret));
-    await expect(client.genericGrantRequest(config, 'password', { username: 'alice', password: 'wrong' })).rejects.toMatchObject({ error: 'invalid_grant', status: 400 });
+    await expect(client.genericGrantRequest(config, 'password', { username: 'alice', password: 'wrong' })).rejects.toMatchObject({
+      error: 'invalid_grant',
+      status: 400,
+    });
     // RFC 6749 §5.2: after a failed Basic attempt the 401 carries a Basic challenge, which the client reports as such.
     const wrongBasic = await discover('app', client.ClientSecretBasic(`${secret}x`));
     await expect(client.clientCredentialsGrant(wrongBasic)).rejects.toMatchObject({
@@ -76,7 +80,14 @@ describe('oauth4webapi discovers Gatehouse, uses every grant and validates the J
   }
 
   it('runs the password grant and a refresh, and validates the tokens per RFC 9068', async () => {
-    const response = await oauth.genericTokenEndpointRequest(as, appClient, oauth.ClientSecretBasic(secret), 'password', { username: 'alice', password: 'alice password', scope: 'read' }, options);
+    const response = await oauth.genericTokenEndpointRequest(
+      as,
+      appClient,
+      oauth.ClientSecretBasic(secret),
+      'password',
+      { username: 'alice', password: 'alice password', scope: 'read' },
+      options,
+    );
     const tokens = await oauth.processGenericTokenEndpointResponse(as, appClient, response);
     expect(tokens.scope).toBe('read');
     const claims = await validateAsResourceServer(tokens.access_token);
@@ -97,10 +108,21 @@ describe('oauth4webapi discovers Gatehouse, uses every grant and validates the J
   });
 
   it('reports a reused refresh token as invalid_grant', async () => {
-    const response = await oauth.genericTokenEndpointRequest(as, appClient, oauth.ClientSecretBasic(secret), 'password', { username: 'alice', password: 'alice password' }, options);
+    const response = await oauth.genericTokenEndpointRequest(
+      as,
+      appClient,
+      oauth.ClientSecretBasic(secret),
+      'password',
+      { username: 'alice', password: 'alice password' },
+      options,
+    );
     const tokens = await oauth.processGenericTokenEndpointResponse(as, appClient, response);
     const refreshToken = tokens.refresh_token as string;
-    await oauth.processRefreshTokenResponse(as, appClient, await oauth.refreshTokenGrantRequest(as, appClient, oauth.ClientSecretBasic(secret), refreshToken, options));
+    await oauth.processRefreshTokenResponse(
+      as,
+      appClient,
+      await oauth.refreshTokenGrantRequest(as, appClient, oauth.ClientSecretBasic(secret), refreshToken, options),
+    );
     const reuse = await oauth.refreshTokenGrantRequest(as, appClient, oauth.ClientSecretBasic(secret), refreshToken, options);
     await expect(oauth.processRefreshTokenResponse(as, appClient, reuse)).rejects.toMatchObject({ error: 'invalid_grant' });
   });

@@ -14,7 +14,11 @@ const logLines: { level: number; msg?: string }[] = [];
 beforeAll(async () => {
   const sink = new Writable({
     write(chunk, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter((text: string) => text !== '')) logLines.push(JSON.parse(line));
+      for (const line of chunk
+        .toString()
+        .split('\n')
+        .filter((text: string) => text !== ''))
+        logLines.push(JSON.parse(line));
       done();
     },
   });

@@ -22,7 +22,10 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const createUser = (username: string, password = 'a long enough password') =>
-  server.http.post('/admin/users').set('Authorization', auth).send({ username, password, scopes: ['read'] });
+  server.http
+    .post('/admin/users')
+    .set('Authorization', auth)
+    .send({ username, password, scopes: ['read'] });
 const login = (username: string, password = 'a long enough password') =>
   postToken(server, { grant_type: 'password', username, password }, { basic: [app.clientId, app.clientSecret as string] });
 

@@ -27,27 +27,34 @@ describeEachTarget('gatehouse keys reencrypt --old-secret-stdin, then keys rotat
     await target?.dispose();
   });
 
-  it('moves every key to the new secret; the CLI and the server then work with it, and the revoked kid is not published', async () => {
-    const created = await runCli(['keys', 'rotate', '--json'], { env: { ...location, KEY_ENCRYPTION_SECRET: OLD_SECRET } });
-    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
-    const first = parse(created.stdout) as { current: string; next: string };
+  it(
+    'moves every key to the new secret; the CLI and the server then work with it, and the revoked kid is not published',
+    async () => {
+      const created = await runCli(['keys', 'rotate', '--json'], { env: { ...location, KEY_ENCRYPTION_SECRET: OLD_SECRET } });
+      expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+      const first = parse(created.stdout) as { current: string; next: string };
 
-    const reencrypted = await runCli(['keys', 'reencrypt', '--old-secret-stdin', '--json'], { env: { ...location, KEY_ENCRYPTION_SECRET: NEW_SECRET }, input: `${OLD_SECRET}\n` });
-    expect({ code: reencrypted.code, stderr: reencrypted.stderr, result: parse(reencrypted.stdout) }).toEqual({
-      code: 0,
-      stderr: '',
-      result: { reencrypted: 2, unchanged: 0 },
-    });
+      const reencrypted = await runCli(['keys', 'reencrypt', '--old-secret-stdin', '--json'], {
+        env: { ...location, KEY_ENCRYPTION_SECRET: NEW_SECRET },
+        input: `${OLD_SECRET}\n`,
+      });
+      expect({ code: reencrypted.code, stderr: reencrypted.stderr, result: parse(reencrypted.stdout) }).toEqual({
+        code: 0,
+        stderr: '',
+        result: { reencrypted: 2, unchanged: 0 },
+      });
 
-    // Compromise procedure under the new secret: the old current key is removed at once.
-    const revoked = await runCli(['keys', 'rotate', '--revoke-old', '--json'], { env: { ...location, KEY_ENCRYPTION_SECRET: NEW_SECRET } });
-    expect({ code: revoked.code, stderr: revoked.stderr }).toEqual({ code: 0, stderr: '' });
-    const second = parse(revoked.stdout) as { current: string; next: string };
-    expect(second.current).toBe(first.next);
+      // Compromise procedure under the new secret: the old current key is removed at once.
+      const revoked = await runCli(['keys', 'rotate', '--revoke-old', '--json'], { env: { ...location, KEY_ENCRYPTION_SECRET: NEW_SECRET } });
+      expect({ code: revoked.code, stderr: revoked.stderr }).toEqual({ code: 0, stderr: '' });
+      const second = parse(revoked.stdout) as { current: string; next: string };
+      expect(second.current).toBe(first.next);
 
-    server = await startServerProcess({ ...location, KEY_ENCRYPTION_SECRET: NEW_SECRET });
-    const jwks = (await (await fetch(`${server.baseUrl}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
-    expect(kidsOf(jwks)).toEqual([second.current, second.next].sort());
-    expect(kidsOf(jwks)).not.toContain(first.current);
-  }, PROCESS_TEST_TIMEOUT_MS);
+      server = await startServerProcess({ ...location, KEY_ENCRYPTION_SECRET: NEW_SECRET });
+      const jwks = (await (await fetch(`${server.baseUrl}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+      expect(kidsOf(jwks)).toEqual([second.current, second.next].sort());
+      expect(kidsOf(jwks)).not.toContain(first.current);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 });

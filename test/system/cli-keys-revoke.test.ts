@@ -28,32 +28,36 @@ describeEachTarget('gatehouse keys and revoke on $name', ({ create }) => {
   afterAll(() => target.dispose());
 
   describe('keys rotate and keys list show the key lifecycle', () => {
-    it('promotes next to current, publishes a new next, and retires the old current', async () => {
-      const first = await gatehouse(['keys', 'rotate', '--json']);
-      expect(first.code).toBe(0);
-      const rotated = JSON.parse(first.stdout);
-      expect(Object.keys(rotated).sort()).toEqual(['current', 'next']);
-      expect(rotated.current).toEqual(expect.any(String));
-      expect(rotated.next).toEqual(expect.any(String));
-      expect(rotated.current).not.toBe(rotated.next);
+    it(
+      'promotes next to current, publishes a new next, and retires the old current',
+      async () => {
+        const first = await gatehouse(['keys', 'rotate', '--json']);
+        expect(first.code).toBe(0);
+        const rotated = JSON.parse(first.stdout);
+        expect(Object.keys(rotated).sort()).toEqual(['current', 'next']);
+        expect(rotated.current).toEqual(expect.any(String));
+        expect(rotated.next).toEqual(expect.any(String));
+        expect(rotated.current).not.toBe(rotated.next);
 
-      const second = JSON.parse((await gatehouse(['keys', 'rotate', '--json'])).stdout);
-      expect(second.current).toBe(rotated.next);
-      expect(second.next).not.toBe(rotated.current);
+        const second = JSON.parse((await gatehouse(['keys', 'rotate', '--json'])).stdout);
+        expect(second.current).toBe(rotated.next);
+        expect(second.next).not.toBe(rotated.current);
 
-      const listed = await gatehouse(['keys', 'list', '--json']);
-      expect(listed.code).toBe(0);
-      const keys = JSON.parse(listed.stdout) as { kid: string; state: string; created_at: string }[];
-      for (const key of keys) {
-        expect(key).toMatchObject({ kid: expect.any(String), state: expect.stringMatching(/^(next|current|retired)$/) });
-        expect(Number.isNaN(Date.parse(key.created_at))).toBe(false);
-      }
-      const stateOf = (kid: string) => keys.find((k) => k.kid === kid)?.state;
-      expect(stateOf(second.current)).toBe('current');
-      expect(stateOf(second.next)).toBe('next');
-      expect(stateOf(rotated.current)).toBe('retired');
-      expect(keys.filter((k) => k.state === 'current')).toHaveLength(1);
-    }, SLOW);
+        const listed = await gatehouse(['keys', 'list', '--json']);
+        expect(listed.code).toBe(0);
+        const keys = JSON.parse(listed.stdout) as { kid: string; state: string; created_at: string }[];
+        for (const key of keys) {
+          expect(key).toMatchObject({ kid: expect.any(String), state: expect.stringMatching(/^(next|current|retired)$/) });
+          expect(Number.isNaN(Date.parse(key.created_at))).toBe(false);
+        }
+        const stateOf = (kid: string) => keys.find((k) => k.kid === kid)?.state;
+        expect(stateOf(second.current)).toBe('current');
+        expect(stateOf(second.next)).toBe('next');
+        expect(stateOf(rotated.current)).toBe('retired');
+        expect(keys.filter((k) => k.state === 'current')).toHaveLength(1);
+      },
+      SLOW,
+    );
   });
 
   describe('revoke ends grants and access tokens and says how many', () => {
@@ -67,7 +71,11 @@ describeEachTarget('gatehouse keys and revoke on $name', ({ create }) => {
           await server.createUser({ username: 'alice', password: 'alice password', scopes: ['read'] });
           await server.createUser({ username: 'bob', password: 'bob password', scopes: ['read'] });
           const login = async (username: string) => {
-            const response = await postToken(server, { grant_type: 'password', username, password: `${username} password` }, { basic: ['app', clientSecret as string] });
+            const response = await postToken(
+              server,
+              { grant_type: 'password', username, password: `${username} password` },
+              { basic: ['app', clientSecret as string] },
+            );
             expect(response.status).toBe(200);
             return response.body as { refresh_token: string; access_token: string };
           };
@@ -81,52 +89,72 @@ describeEachTarget('gatehouse keys and revoke on $name', ({ create }) => {
       });
     }, SLOW);
 
-    it('revokes every grant of a user once, then none', async () => {
-      const first = await gatehouse(['revoke', '--username', 'alice', '--json']);
-      expect(first.code).toBe(0);
-      expect(JSON.parse(first.stdout)).toEqual({ revoked: 2 });
-      const again = await gatehouse(['revoke', '--username', 'alice', '--json']);
-      expect(JSON.parse(again.stdout)).toEqual({ revoked: 0 });
-      const nobody = await gatehouse(['revoke', '--username', 'nobody', '--json']);
-      expect(nobody.code).toBe(0);
-      expect(JSON.parse(nobody.stdout)).toEqual({ revoked: 0 });
-    }, SLOW);
+    it(
+      'revokes every grant of a user once, then none',
+      async () => {
+        const first = await gatehouse(['revoke', '--username', 'alice', '--json']);
+        expect(first.code).toBe(0);
+        expect(JSON.parse(first.stdout)).toEqual({ revoked: 2 });
+        const again = await gatehouse(['revoke', '--username', 'alice', '--json']);
+        expect(JSON.parse(again.stdout)).toEqual({ revoked: 0 });
+        const nobody = await gatehouse(['revoke', '--username', 'nobody', '--json']);
+        expect(nobody.code).toBe(0);
+        expect(JSON.parse(nobody.stdout)).toEqual({ revoked: 0 });
+      },
+      SLOW,
+    );
 
-    it('revokes one access token by jti', async () => {
-      expect(JSON.parse((await gatehouse(['revoke', '--jti', jti, '--json'])).stdout)).toEqual({ revoked: 1 });
-      expect(JSON.parse((await gatehouse(['revoke', '--jti', jti, '--json'])).stdout)).toEqual({ revoked: 0 });
-    }, SLOW);
+    it(
+      'revokes one access token by jti',
+      async () => {
+        expect(JSON.parse((await gatehouse(['revoke', '--jti', jti, '--json'])).stdout)).toEqual({ revoked: 1 });
+        expect(JSON.parse((await gatehouse(['revoke', '--jti', jti, '--json'])).stdout)).toEqual({ revoked: 0 });
+      },
+      SLOW,
+    );
 
-    it('revokes by client id, ending its client_credentials tokens too', async () => {
-      let serviceToken = '';
-      await withServer(async (server) => {
-        const service = await server.createClient({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['read'] });
-        const response = await postToken(server, { grant_type: 'client_credentials' }, { basic: ['svc', service.clientSecret as string] });
-        serviceToken = response.body.access_token as string;
-        expect((await (await introspector(server))(serviceToken)).body.active).toBe(true);
-      });
-      // N counts grants; svc has none, but its token ends all the same.
-      expect(JSON.parse((await gatehouse(['revoke', '--client-id', 'svc', '--json'])).stdout)).toEqual({ revoked: 0 });
-      await withServer(async (server) => {
-        expect((await (await introspector(server, 'resource-server-2'))(serviceToken)).body).toEqual({ active: false });
-      });
-    }, SLOW);
+    it(
+      'revokes by client id, ending its client_credentials tokens too',
+      async () => {
+        let serviceToken = '';
+        await withServer(async (server) => {
+          const service = await server.createClient({ id: 'svc', grantTypes: ['client_credentials'], scopes: ['read'] });
+          const response = await postToken(server, { grant_type: 'client_credentials' }, { basic: ['svc', service.clientSecret as string] });
+          serviceToken = response.body.access_token as string;
+          expect((await (await introspector(server))(serviceToken)).body.active).toBe(true);
+        });
+        // N counts grants; svc has none, but its token ends all the same.
+        expect(JSON.parse((await gatehouse(['revoke', '--client-id', 'svc', '--json'])).stdout)).toEqual({ revoked: 0 });
+        await withServer(async (server) => {
+          expect((await (await introspector(server, 'resource-server-2'))(serviceToken)).body).toEqual({ active: false });
+        });
+      },
+      SLOW,
+    );
 
-    it('needs exactly one target', async () => {
-      expectOneLineFailure(await gatehouse(['revoke', '--json']));
-      expectOneLineFailure(await gatehouse(['revoke', '--username', 'alice', '--client-id', 'app']));
-    }, SLOW);
+    it(
+      'needs exactly one target',
+      async () => {
+        expectOneLineFailure(await gatehouse(['revoke', '--json']));
+        expectOneLineFailure(await gatehouse(['revoke', '--username', 'alice', '--client-id', 'app']));
+      },
+      SLOW,
+    );
 
-    it('leaves the revoked user unable to refresh and other users untouched', async () => {
-      await withServer(async (server) => {
-        // The client was made public above, so client_id alone authenticates it.
-        const alice = await postToken(server, { grant_type: 'refresh_token', refresh_token: aliceRefresh }, { none: 'app' });
-        expect(alice.status).toBe(400);
-        expect(alice.body.error).toBe('invalid_grant');
-        const bob = await postToken(server, { grant_type: 'refresh_token', refresh_token: bobRefresh }, { none: 'app' });
-        expect(bob.status).toBe(200);
-      });
-    }, SLOW);
+    it(
+      'leaves the revoked user unable to refresh and other users untouched',
+      async () => {
+        await withServer(async (server) => {
+          // The client was made public above, so client_id alone authenticates it.
+          const alice = await postToken(server, { grant_type: 'refresh_token', refresh_token: aliceRefresh }, { none: 'app' });
+          expect(alice.status).toBe(400);
+          expect(alice.body.error).toBe('invalid_grant');
+          const bob = await postToken(server, { grant_type: 'refresh_token', refresh_token: bobRefresh }, { none: 'app' });
+          expect(bob.status).toBe(200);
+        });
+      },
+      SLOW,
+    );
   });
 });
 
@@ -140,19 +168,23 @@ describe('the embedded database admits one process at a time', () => {
   });
   afterAll(() => target.dispose());
 
-  it('tells the CLI, in one line, to stop the server or use the admin API while another process holds DATA_DIR', async () => {
-    const holder = openDatabase({ dataDir });
-    try {
-      // Started for real, as a server would hold it (and so that closing it stops PGlite: one
-      // never queried would still be starting after the test, in the background).
-      await holder.raw('select 1');
-      for (const args of [['keys', 'list'], ['migrate'], ['revoke', '--username', 'alice']]) {
-        const line = expectOneLineFailure(await runCli(args, { env: target.env }));
-        expect(line).toMatch(/stop the server/);
-        expect(line).toMatch(/admin API/);
+  it(
+    'tells the CLI, in one line, to stop the server or use the admin API while another process holds DATA_DIR',
+    async () => {
+      const holder = openDatabase({ dataDir });
+      try {
+        // Started for real, as a server would hold it (and so that closing it stops PGlite: one
+        // never queried would still be starting after the test, in the background).
+        await holder.raw('select 1');
+        for (const args of [['keys', 'list'], ['migrate'], ['revoke', '--username', 'alice']]) {
+          const line = expectOneLineFailure(await runCli(args, { env: target.env }));
+          expect(line).toMatch(/stop the server/);
+          expect(line).toMatch(/admin API/);
+        }
+      } finally {
+        await closeDatabase(holder);
       }
-    } finally {
-      await closeDatabase(holder);
-    }
-  }, SLOW);
+    },
+    SLOW,
+  );
 });

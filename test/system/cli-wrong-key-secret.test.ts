@@ -24,20 +24,35 @@ describeEachTarget('a wrong KEY_ENCRYPTION_SECRET fails with one clear line, at 
   });
   afterAll(() => target?.dispose());
 
-  it('creates the keys under the right secret', async () => {
-    const created = await runCli(['keys', 'rotate', '--json'], { env: { ...location, KEY_ENCRYPTION_SECRET: RIGHT_SECRET } });
-    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
-  }, PROCESS_TEST_TIMEOUT_MS);
+  it(
+    'creates the keys under the right secret',
+    async () => {
+      const created = await runCli(['keys', 'rotate', '--json'], { env: { ...location, KEY_ENCRYPTION_SECRET: RIGHT_SECRET } });
+      expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
-  it('server start: exits non-zero naming KEY_ENCRYPTION_SECRET, without a stack trace', async () => {
-    const started = await runServerToExit({ ...location, KEY_ENCRYPTION_SECRET: WRONG_SECRET, LOG_LEVEL: 'info' });
-    expectRefusal(started, /^gatehouse: KEY_ENCRYPTION_SECRET does not decrypt the stored signing keys/);
-  }, PROCESS_TEST_TIMEOUT_MS);
+  it(
+    'server start: exits non-zero naming KEY_ENCRYPTION_SECRET, without a stack trace',
+    async () => {
+      const started = await runServerToExit({ ...location, KEY_ENCRYPTION_SECRET: WRONG_SECRET, LOG_LEVEL: 'info' });
+      expectRefusal(started, /^gatehouse: KEY_ENCRYPTION_SECRET does not decrypt the stored signing keys/);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
   // (keys rotate under a wrong secret, and a repeated reencrypt, are covered in-process by
   // encryption-at-rest.test.ts; each CLI start here costs seconds.)
-  it('keys reencrypt: an old secret that opens nothing is refused, in one line', async () => {
-    const refused = await runCli(['keys', 'reencrypt', '--old-secret-stdin'], { env: { ...location, KEY_ENCRYPTION_SECRET: `${WRONG_SECRET}-x` }, input: WRONG_SECRET });
-    expectRefusal(refused, /^gatehouse: neither the old secret \(standard input\) nor KEY_ENCRYPTION_SECRET decrypts signing key/);
-  }, PROCESS_TEST_TIMEOUT_MS);
+  it(
+    'keys reencrypt: an old secret that opens nothing is refused, in one line',
+    async () => {
+      const refused = await runCli(['keys', 'reencrypt', '--old-secret-stdin'], {
+        env: { ...location, KEY_ENCRYPTION_SECRET: `${WRONG_SECRET}-x` },
+        input: WRONG_SECRET,
+      });
+      expectRefusal(refused, /^gatehouse: neither the old secret \(standard input\) nor KEY_ENCRYPTION_SECRET decrypts signing key/);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 });

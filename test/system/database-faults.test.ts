@@ -30,7 +30,11 @@ let adminAccessToken: string;
 const faultAnswerMs: number[] = [];
 
 function passwordGrant(): Promise<Response> {
-  return postToken(server, { grant_type: 'password', username: user.username, password: user.password }, { basic: [client.clientId, client.clientSecret as string] });
+  return postToken(
+    server,
+    { grant_type: 'password', username: user.username, password: user.password },
+    { basic: [client.clientId, client.clientSecret as string] },
+  );
 }
 
 function expectUnavailable(response: Response): void {

@@ -38,7 +38,12 @@ if (!Number.isSafeInteger(FUZZ_SEED)) throw new Error(`FUZZ_SEED must be an inte
 beforeAll(async () => {
   const sink = new Writable({
     write(chunk, _encoding, done) {
-      errorLogLines.push(...chunk.toString().split('\n').filter((line: string) => line !== ''));
+      errorLogLines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((line: string) => line !== ''),
+      );
       done();
     },
   });
@@ -63,22 +68,60 @@ afterAll(() => server?.close());
 const text = fc.oneof(
   { weight: 4, arbitrary: fc.string({ maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('\u0000', '\u0001', '\u007f', '\uFFFD', '\uD800', '\uDFFF', '\u202E', '%', '+', '&', '=', ':', ' '), maxLength: 12 }) },
+  {
+    weight: 1,
+    arbitrary: fc.string({
+      unit: fc.constantFrom('\u0000', '\u0001', '\u007f', '\uFFFD', '\uD800', '\uDFFF', '\u202E', '%', '+', '&', '=', ':', ' '),
+      maxLength: 12,
+    }),
+  },
   // NUL inside otherwise ordinary text: PostgreSQL cannot store it, so it must be refused before any query.
   { weight: 2, arbitrary: fc.tuple(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })).map(([a, b]) => `${a}\u0000${b}`) },
-  { weight: 1, arbitrary: fc.constantFrom('x'.repeat(10_000), '\u00e9'.repeat(5_000), '\u0000'.repeat(300), '%00', '%C3%28', '%ZZ', '%', '__proto__', 'constructor', 'toString') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'x'.repeat(10_000),
+      '\u00e9'.repeat(5_000),
+      '\u0000'.repeat(300),
+      '%00',
+      '%C3%28',
+      '%ZZ',
+      '%',
+      '__proto__',
+      'constructor',
+      'toString',
+    ),
+  },
 );
 
 const paramName = fc.oneof(
-  { weight: 5, arbitrary: fc.constantFrom('grant_type', 'username', 'password', 'scope', 'refresh_token', 'client_id', 'client_secret', 'token', 'token_type_hint') },
+  {
+    weight: 5,
+    arbitrary: fc.constantFrom('grant_type', 'username', 'password', 'scope', 'refresh_token', 'client_id', 'client_secret', 'token', 'token_type_hint'),
+  },
   { weight: 1, arbitrary: text },
 );
 
 /** Values that sometimes make sense (so requests get past the first checks) and often do not. */
 function paramValue(): fc.Arbitrary<string> {
   return fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom('password', 'refresh_token', 'client_credentials', 'authorization_code', 'access_token', 'read', 'read write', 'admin:users') },
-    { weight: 2, arbitrary: fc.constantFrom(fuzzClient.id, publicClientId, fuzzClient.secret, user.username, 'nobody', userAccessToken, userRefreshToken, adminAccessToken) },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom('password', 'refresh_token', 'client_credentials', 'authorization_code', 'access_token', 'read', 'read write', 'admin:users'),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        fuzzClient.id,
+        publicClientId,
+        fuzzClient.secret,
+        user.username,
+        'nobody',
+        userAccessToken,
+        userRefreshToken,
+        adminAccessToken,
+      ),
+    },
     { weight: 4, arbitrary: text },
   );
 }
@@ -89,7 +132,12 @@ function formBody(): fc.Arbitrary<string | Buffer> {
   return fc.oneof(
     { weight: 4, arbitrary: pairs.map((list) => list.map(([k, v]) => `${encodeURIComponent(safe(k))}=${encodeURIComponent(safe(v))}`).join('&')) },
     // Repeated parameters, on purpose.
-    { weight: 1, arbitrary: fc.tuple(paramName, paramValue(), paramValue()).map(([k, a, b]) => `${encodeURIComponent(safe(k))}=${encodeURIComponent(safe(a))}&${encodeURIComponent(safe(k))}=${encodeURIComponent(safe(b))}`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(paramName, paramValue(), paramValue())
+        .map(([k, a, b]) => `${encodeURIComponent(safe(k))}=${encodeURIComponent(safe(a))}&${encodeURIComponent(safe(k))}=${encodeURIComponent(safe(b))}`),
+    },
     { weight: 2, arbitrary: pairs.map((list) => Buffer.from(list.map(([k, v]) => `${k}=${v}`).join('&'), 'utf8')) },
     { weight: 1, arbitrary: pairs.map((list) => Buffer.from(list.map(([k, v]) => `${k}=${v}`).join('&'), 'latin1')) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)) },
@@ -136,8 +184,29 @@ function jsonBody(): fc.Arbitrary<string | Buffer> {
 
 const contentType = fc.option(
   fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom(FORM, `${FORM}; charset=utf-8`, `${FORM}; charset=latin1`, `${FORM}; charset=utf-16`, 'application/json', 'application/json; charset=utf-8') },
-    { weight: 1, arbitrary: fc.constantFrom('text/plain', 'multipart/form-data; boundary=x', 'application/xml', '*/*', 'application/', ';;;', 'application/x-www-form-urlencoded, application/json') },
+    {
+      weight: 6,
+      arbitrary: fc.constantFrom(
+        FORM,
+        `${FORM}; charset=utf-8`,
+        `${FORM}; charset=latin1`,
+        `${FORM}; charset=utf-16`,
+        'application/json',
+        'application/json; charset=utf-8',
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'text/plain',
+        'multipart/form-data; boundary=x',
+        'application/xml',
+        '*/*',
+        'application/',
+        ';;;',
+        'application/x-www-form-urlencoded, application/json',
+      ),
+    },
     { weight: 1, arbitrary: headerText() },
   ),
   { freq: 8 },
@@ -147,9 +216,9 @@ const contentEncoding = fc.option(fc.constantFrom('gzip', 'deflate', 'br', 'iden
 
 /** What an HTTP client can put in a header value: Latin-1 without control characters (non-UTF-8 bytes included). */
 function headerText(): fc.Arbitrary<string> {
-  return fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).map((code) => String.fromCharCode(code)), maxLength: 60 })).map((value) =>
-    value.replace(/[^\t\x20-\x7e\x80-\xff]/g, '').trim(),
-  );
+  return fc
+    .oneof(fc.string({ maxLength: 60 }), fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).map((code) => String.fromCharCode(code)), maxLength: 60 }))
+    .map((value) => value.replace(/[^\t\x20-\x7e\x80-\xff]/g, '').trim());
 }
 
 /**
@@ -160,25 +229,50 @@ const MAX_HEADER_CHARS = 12_000;
 
 function authorization(): fc.Arbitrary<string | undefined> {
   const base64 = (value: Buffer | string): string => Buffer.from(value as string).toString('base64');
-  return fc.oneof(
-    { weight: 2, arbitrary: fc.constant(undefined) },
-    { weight: 2, arbitrary: fc.constant(basicAuth(fuzzClient.id, fuzzClient.secret)) },
-    { weight: 2, arbitrary: fc.tuple(paramValue(), paramValue()).map(([id, secret]) => `Basic ${base64(`${id}:${secret}`)}`) },
-    { weight: 1, arbitrary: fc.tuple(paramValue(), paramValue()).map(([id, secret]) => basicAuth(safe(id), safe(secret))) },
-    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 80 }).map((bytes) => `Basic ${base64(Buffer.from(bytes))}`) },
-    { weight: 1, arbitrary: fc.constantFrom('Basic', 'Basic ', 'Basic ====', 'Basic Og==', 'Basic OjpA', `Basic ${'A'.repeat(10_000)}`, 'basic Zm9vOmJhcg==', 'Bearer', 'Bearer ', 'Digest x', 'Basic%20x') },
-    { weight: 2, arbitrary: fc.constant(`Bearer ${adminAccessToken}`) },
-    { weight: 1, arbitrary: fc.constant(`Bearer ${userAccessToken}`) },
-    { weight: 1, arbitrary: headerText().map((token) => `Bearer ${token}`) },
-    { weight: 1, arbitrary: headerText() },
-  ).map((header) => (header === undefined ? header : header.slice(0, MAX_HEADER_CHARS)));
+  return fc
+    .oneof(
+      { weight: 2, arbitrary: fc.constant(undefined) },
+      { weight: 2, arbitrary: fc.constant(basicAuth(fuzzClient.id, fuzzClient.secret)) },
+      { weight: 2, arbitrary: fc.tuple(paramValue(), paramValue()).map(([id, secret]) => `Basic ${base64(`${id}:${secret}`)}`) },
+      { weight: 1, arbitrary: fc.tuple(paramValue(), paramValue()).map(([id, secret]) => basicAuth(safe(id), safe(secret))) },
+      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 80 }).map((bytes) => `Basic ${base64(Buffer.from(bytes))}`) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          'Basic',
+          'Basic ',
+          'Basic ====',
+          'Basic Og==',
+          'Basic OjpA',
+          `Basic ${'A'.repeat(10_000)}`,
+          'basic Zm9vOmJhcg==',
+          'Bearer',
+          'Bearer ',
+          'Digest x',
+          'Basic%20x',
+        ),
+      },
+      { weight: 2, arbitrary: fc.constant(`Bearer ${adminAccessToken}`) },
+      { weight: 1, arbitrary: fc.constant(`Bearer ${userAccessToken}`) },
+      { weight: 1, arbitrary: headerText().map((token) => `Bearer ${token}`) },
+      { weight: 1, arbitrary: headerText() },
+    )
+    .map((header) => (header === undefined ? header : header.slice(0, MAX_HEADER_CHARS)));
 }
 
 const shortText = text.map((value) => value.slice(0, 100));
 
 /** Pagination cursors (base64url JSON) of every shape, NUL included. */
 const cursor = fc
-  .oneof(fc.jsonValue({ maxDepth: 2 }), shortText, fc.tuple(shortText, shortText), fc.tuple(fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toISOString())), shortText))
+  .oneof(
+    fc.jsonValue({ maxDepth: 2 }),
+    shortText,
+    fc.tuple(shortText, shortText),
+    fc.tuple(
+      fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toISOString())),
+      shortText,
+    ),
+  )
   .map((value) => Buffer.from(JSON.stringify(value) ?? 'null').toString('base64url'));
 
 /** A query string of random parameters, some percent-encoding garbage or NUL. */
@@ -187,12 +281,19 @@ const queryString = fc.option(
     .array(
       fc.tuple(
         fc.oneof(fc.constantFrom('limit', 'cursor', 'username', 'client_id', 'action', 'grant_type', 'token'), fc.string({ maxLength: 10 })),
-        fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('%00', 'a%00b', '%ff%fe', '%', '%zz', '0', '-1', '1e3', '201', 'x'.repeat(2000), '7d1f7a52-8c1e-4c5e-9d3a-2f1b0c9e8a77'), cursor),
+        fc.oneof(
+          fc.string({ maxLength: 30 }),
+          fc.constantFrom('%00', 'a%00b', '%ff%fe', '%', '%zz', '0', '-1', '1e3', '201', 'x'.repeat(2000), '7d1f7a52-8c1e-4c5e-9d3a-2f1b0c9e8a77'),
+          cursor,
+        ),
         fc.boolean(),
       ),
       { maxLength: 5 },
     )
-    .map((list) => `?${list.map(([k, v, raw]) => (raw && /^[\x21-\x7e]*$/.test(v) && /^[\x21-\x7e]*$/.test(k) ? `${k}=${v}` : `${encodeURIComponent(safe(k))}=${encodeURIComponent(safe(v))}`)).join('&')}`)
+    .map(
+      (list) =>
+        `?${list.map(([k, v, raw]) => (raw && /^[\x21-\x7e]*$/.test(v) && /^[\x21-\x7e]*$/.test(k) ? `${k}=${v}` : `${encodeURIComponent(safe(k))}=${encodeURIComponent(safe(v))}`)).join('&')}`,
+    )
     // Under Node's 16 KiB header limit, like the Authorization header.
     .map((query) => query.slice(0, MAX_HEADER_CHARS)),
   { freq: 3 },
@@ -269,7 +370,12 @@ function adminRequest(): fc.Arbitrary<FuzzRequest> {
 const methodToken = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...METHODS) },
   { weight: 1, arbitrary: fc.constantFrom(...METHODS).map((method) => method.toLowerCase()) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...METHODS), fc.array(fc.boolean(), { minLength: 12, maxLength: 12 })).map(([method, upper]) => [...method].map((c, i) => (upper[i] ? c : c.toLowerCase())).join('')) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...METHODS), fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }))
+      .map(([method, upper]) => [...method].map((c, i) => (upper[i] ? c : c.toLowerCase())).join('')),
+  },
   { weight: 2, arbitrary: fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,12}$/) },
   { weight: 1, arbitrary: fc.constantFrom('PRI', 'HTTP/1.1', 'GET\t', 'BREW', 'DEBUG', 'TRACK', 'PATCH', 'OPTIONS', 'HEAD') },
 );
@@ -293,7 +399,10 @@ const KNOWN_PATHS = [
 const requestTarget = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...KNOWN_PATHS), queryString).map(([path, query]) => `${path}${query ?? ''}`) },
   { weight: 2, arbitrary: fc.webPath() },
-  { weight: 1, arbitrary: fc.constantFrom('*', '/', '//', '/admin', '/admin/', '/token/', '/TOKEN', '/..%2f..', 'example.com:443', 'http://x/token', '/%00', '/%ff') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('*', '/', '//', '/admin', '/admin/', '/token/', '/TOKEN', '/..%2f..', 'example.com:443', 'http://x/token', '/%00', '/%ff'),
+  },
 );
 
 /** Base64url of JSON values shaped like every list's sort key, and of anything else. */
@@ -302,7 +411,13 @@ const anyCursor = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .oneof(shortText, fc.bigInt().map(String), fc.integer().map(String), fc.double().map(String), fc.constantFrom('0', '1', '-1', '01', '9223372036854775807', '9223372036854775808', ' 1', '1 ', 'abc'))
+      .oneof(
+        shortText,
+        fc.bigInt().map(String),
+        fc.integer().map(String),
+        fc.double().map(String),
+        fc.constantFrom('0', '1', '-1', '01', '9223372036854775807', '9223372036854775808', ' 1', '1 ', 'abc'),
+      )
       .map((value) => Buffer.from(JSON.stringify(value)).toString('base64url')),
   },
   {
@@ -312,9 +427,12 @@ const anyCursor = fc.oneof(
         fc.oneof(
           fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
           fc.date().map((date) => (Number.isNaN(date.getTime()) ? 'Invalid Date' : date.toString())),
-          fc.tuple(fc.integer({ min: -300_000, max: 300_000 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 })).map(
-            ([year, month, day]) => `${year < 0 ? '-' : year > 9999 ? '+' : ''}${String(Math.abs(year)).padStart(year < 0 || year > 9999 ? 6 : 4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}T00:00:00.000Z`,
-          ),
+          fc
+            .tuple(fc.integer({ min: -300_000, max: 300_000 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }))
+            .map(
+              ([year, month, day]) =>
+                `${year < 0 ? '-' : year > 9999 ? '+' : ''}${String(Math.abs(year)).padStart(year < 0 || year > 9999 ? 6 : 4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}T00:00:00.000Z`,
+            ),
           fc.constantFrom('-004714-11-23T00:00:00Z', '1970-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z', '2021-02-29T00:00:00.000Z'),
           shortText,
         ),
@@ -375,7 +493,8 @@ describe('any HTTP method on any path', () => {
       fc.asyncProperty(methodToken, requestTarget, fc.boolean(), async (method, target, withToken) => {
         const response = await rawRequest(server.baseUrl, method, target, { headers: withToken ? [`Authorization: Bearer ${adminAccessToken}`] : [] });
         const where = `${method} ${target.slice(0, 120)} → ${response.status} ${response.body.slice(0, 200)}`;
-        if (response.status >= 500 || response.status < 200 || (response.status >= 300 && response.status < 400)) throw new Error(`unexpected answer: ${where}`);
+        if (response.status >= 500 || response.status < 200 || (response.status >= 300 && response.status < 400))
+          throw new Error(`unexpected answer: ${where}`);
         if (response.status >= 400) {
           if (!/^application\/json/.test(response.headers['content-type'] ?? '')) throw new Error(`not JSON: ${where}`);
           // HEAD answers carry no body (RFC 9110 §9.3.2).
@@ -390,20 +509,25 @@ describe('any HTTP method on any path', () => {
 });
 
 describe('any cursor on every paginated admin list', () => {
-  test.each(['/admin/audit', '/admin/grants', '/admin/clients', '/admin/users'])('%s answers 200 or 400 invalid_request, never a 5xx, and logs no error', async (path) => {
-    const logged = errorLogLines.length;
-    await fc.assert(
-      fc.asyncProperty(anyCursor, fc.option(fc.constantFrom('1', '2', '50', '200'), { freq: 2 }), async (cursor, limit) => {
-        const query = `?cursor=${encodeURIComponent(safe(cursor))}${limit === null ? '' : `&limit=${limit}`}`;
-        const response = await supertest(server.baseUrl).get(`${path}${query}`).set('Authorization', `Bearer ${adminAccessToken}`);
-        const where = `GET ${path}${query.slice(0, 200)} → ${response.status} ${response.text.slice(0, 200)}`;
-        if (response.status !== 200 && !(response.status === 400 && response.body?.error === 'invalid_request')) throw new Error(`unexpected answer: ${where}`);
-        if (!/^application\/json/.test(String(response.headers['content-type']))) throw new Error(`not JSON: ${where}`);
-        if (errorLogLines.length > logged) throw new Error(`logged at error level: ${where}\n${errorLogLines[logged]?.slice(0, 300)}`);
-      }),
-      { ...RUN, numRuns: 300 },
-    );
-  }, 60_000);
+  test.each(['/admin/audit', '/admin/grants', '/admin/clients', '/admin/users'])(
+    '%s answers 200 or 400 invalid_request, never a 5xx, and logs no error',
+    async (path) => {
+      const logged = errorLogLines.length;
+      await fc.assert(
+        fc.asyncProperty(anyCursor, fc.option(fc.constantFrom('1', '2', '50', '200'), { freq: 2 }), async (cursor, limit) => {
+          const query = `?cursor=${encodeURIComponent(safe(cursor))}${limit === null ? '' : `&limit=${limit}`}`;
+          const response = await supertest(server.baseUrl).get(`${path}${query}`).set('Authorization', `Bearer ${adminAccessToken}`);
+          const where = `GET ${path}${query.slice(0, 200)} → ${response.status} ${response.text.slice(0, 200)}`;
+          if (response.status !== 200 && !(response.status === 400 && response.body?.error === 'invalid_request'))
+            throw new Error(`unexpected answer: ${where}`);
+          if (!/^application\/json/.test(String(response.headers['content-type']))) throw new Error(`not JSON: ${where}`);
+          if (errorLogLines.length > logged) throw new Error(`logged at error level: ${where}\n${errorLogLines[logged]?.slice(0, 300)}`);
+        }),
+        { ...RUN, numRuns: 300 },
+      );
+    },
+    60_000,
+  );
 });
 
 describe('requests too large for Node to parse', () => {

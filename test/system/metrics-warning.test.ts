@@ -26,7 +26,11 @@ async function warningsAtStart(env: Record<string, string>, check?: (server: Ser
     await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
     await server.kill();
   }
-  const lines = server.stdout().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { level: number; msg: string; host?: string });
+  const lines = server
+    .stdout()
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as { level: number; msg: string; host?: string });
   return lines.filter((line) => line.level === 40 && /METRICS_TOKEN/.test(line.msg));
 }
 
@@ -36,23 +40,39 @@ describeWithPostgres('the warning about an open /metrics', () => {
   }, PROCESS_TEST_TIMEOUT_MS);
   afterAll(() => target?.dispose());
 
-  it('is logged once when HOST is not a loopback address and METRICS_TOKEN is unset', async () => {
-    expect(await warningsAtStart({ HOST: '0.0.0.0' })).toEqual([expect.objectContaining({ host: '0.0.0.0' })]);
-  }, PROCESS_TEST_TIMEOUT_MS);
+  it(
+    'is logged once when HOST is not a loopback address and METRICS_TOKEN is unset',
+    async () => {
+      expect(await warningsAtStart({ HOST: '0.0.0.0' })).toEqual([expect.objectContaining({ host: '0.0.0.0' })]);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
-  it('is logged once, not once per worker, with WEB_CONCURRENCY=2', async () => {
-    expect(await warningsAtStart({ HOST: '0.0.0.0', WEB_CONCURRENCY: '2' })).toHaveLength(1);
-  }, PROCESS_TEST_TIMEOUT_MS);
+  it(
+    'is logged once, not once per worker, with WEB_CONCURRENCY=2',
+    async () => {
+      expect(await warningsAtStart({ HOST: '0.0.0.0', WEB_CONCURRENCY: '2' })).toHaveLength(1);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
-  it('is not logged on a loopback address', async () => {
-    expect(await warningsAtStart({ HOST: '127.0.0.1' })).toEqual([]);
-  }, PROCESS_TEST_TIMEOUT_MS);
+  it(
+    'is not logged on a loopback address',
+    async () => {
+      expect(await warningsAtStart({ HOST: '127.0.0.1' })).toEqual([]);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 
-  it('is not logged with METRICS_TOKEN set, and the running server then requires the token', async () => {
-    const warnings = await warningsAtStart({ HOST: '0.0.0.0', METRICS_TOKEN: TOKEN }, async (server) => {
-      expect((await fetch(`${server.baseUrl}/metrics`)).status).toBe(401);
-      expect((await fetch(`${server.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
-    });
-    expect(warnings).toEqual([]);
-  }, PROCESS_TEST_TIMEOUT_MS);
+  it(
+    'is not logged with METRICS_TOKEN set, and the running server then requires the token',
+    async () => {
+      const warnings = await warningsAtStart({ HOST: '0.0.0.0', METRICS_TOKEN: TOKEN }, async (server) => {
+        expect((await fetch(`${server.baseUrl}/metrics`)).status).toBe(401);
+        expect((await fetch(`${server.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+      });
+      expect(warnings).toEqual([]);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
 });

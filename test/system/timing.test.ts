@@ -83,7 +83,8 @@ function visible(answer: TokenAnswer): unknown {
 }
 
 function report(what: string, medians: readonly [number, number], ratio: number): void {
-  if (process.env.DEBUG_TIMING) process.stderr.write(`${what}: ${medians[0].toFixed(2)} ms vs ${medians[1].toFixed(2)} ms (medians), median round ratio ${ratio.toFixed(3)}\n`);
+  if (process.env.DEBUG_TIMING)
+    process.stderr.write(`${what}: ${medians[0].toFixed(2)} ms vs ${medians[1].toFixed(2)} ms (medians), median round ratio ${ratio.toFixed(3)}\n`);
 }
 
 describe('an unknown username and a wrong password are indistinguishable', () => {

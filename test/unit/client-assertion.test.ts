@@ -59,7 +59,11 @@ async function assertion(signer: TestKey = key('ES256'), claimOverrides: Record<
   return new SignJWT(claims(claimOverrides)).setProtectedHeader({ alg: signer.alg, kid: signer.kid, ...header }).sign(signer.privateKey);
 }
 
-async function handBuilt(header: Record<string, unknown>, payload: Record<string, unknown> | Uint8Array, signer?: { key: CryptoKey | Uint8Array; alg: string }): Promise<string> {
+async function handBuilt(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown> | Uint8Array,
+  signer?: { key: CryptoKey | Uint8Array; alg: string },
+): Promise<string> {
   const bytes = payload instanceof Uint8Array ? payload : new TextEncoder().encode(JSON.stringify(payload));
   if (!signer) return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(bytes).toString('base64url')}.`;
   return new CompactSign(bytes).setProtectedHeader({ ...header, alg: signer.alg }).sign(signer.key);
@@ -71,7 +75,10 @@ function signedEs256(header: Record<string, unknown>, payload: Record<string, un
   return `${input}.${sign('sha256', Buffer.from(input), { key: KeyObject.from(privateKey), dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 }
 
-const presented = (value: string | undefined, assertionType: string | undefined = CLIENT_ASSERTION_TYPE): PresentedClientAssertion => ({ assertionType, assertion: value });
+const presented = (value: string | undefined, assertionType: string | undefined = CLIENT_ASSERTION_TYPE): PresentedClientAssertion => ({
+  assertionType,
+  assertion: value,
+});
 
 describe('a private_key_jwt client assertion signed by a key of the client JWK Set is accepted', () => {
   it.each(['RS256', 'PS256', 'ES256', 'EdDSA'])('signed with %s', async (alg) => {
@@ -98,25 +105,40 @@ describe('a private_key_jwt client assertion signed by a key of the client JWK S
 
   it('takes a shorter lifetime limit from the caller', async () => {
     const value = await assertion(key('ES256'), { exp: NOW_SECONDS + 120 });
-    await expect(verifyClientAssertion(presented(value), { ...context, maxLifetimeSeconds: 60 })).resolves.toEqual({ valid: false, reason: 'exp is more than 60 seconds ahead' });
+    await expect(verifyClientAssertion(presented(value), { ...context, maxLifetimeSeconds: 60 })).resolves.toEqual({
+      valid: false,
+      reason: 'exp is more than 60 seconds ahead',
+    });
   });
 });
 
 describe('every check refuses with one outcome and a precise reason for the log', () => {
   const cases: [string, () => Promise<PresentedClientAssertion>, RegExp][] = [
     ['no client_assertion_type', async () => ({ assertionType: undefined, assertion: await assertion() }), /client_assertion_type is missing/],
-    ['another client_assertion_type', async () => presented(await assertion(), 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer'), /client_assertion_type is not urn:ietf/],
+    [
+      'another client_assertion_type',
+      async () => presented(await assertion(), 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer'),
+      /client_assertion_type is not urn:ietf/,
+    ],
     ['no client_assertion', async () => presented(undefined), /client_assertion is missing/],
     ['an empty client_assertion', async () => presented(''), /client_assertion is missing/],
     ['an assertion over 8192 characters', async () => presented(await assertion(key('ES256'), { padding: 'x'.repeat(9000) })), /longer than 8192/],
     ['not a JWS', async () => presented('a.b'), /not a compact JWS/],
     ['a header that is not JSON', async () => presented(`${Buffer.from('nope').toString('base64url')}.e30.c2ln`), /header is not a JSON object/],
-    ['a payload that is not JSON', async () => presented(await handBuilt({ kid: 'key-ES256' }, new TextEncoder().encode('nope'), { key: key('ES256').privateKey, alg: 'ES256' })), /payload is not a JSON object/],
+    [
+      'a payload that is not JSON',
+      async () => presented(await handBuilt({ kid: 'key-ES256' }, new TextEncoder().encode('nope'), { key: key('ES256').privateKey, alg: 'ES256' })),
+      /payload is not a JSON object/,
+    ],
     ['alg none', async () => presented(await handBuilt({ alg: 'none' }, claims())), /unsigned \(alg none\)/],
     ['alg HS256 (a client secret)', async () => presented(await handBuilt({}, claims(), { key: new Uint8Array(32).fill(3), alg: 'HS256' })), /HMAC \(HS\*\)/],
     ['alg ES384, not accepted for client assertions', async () => presented(await assertion(key('ES384'))), /alg is not one of RS256, PS256, ES256, EdDSA/],
     ['no alg', async () => presented(`${Buffer.from('{}').toString('base64url')}.e30.c2ln`), /has no alg/],
-    ['a crit header', async () => presented(signedEs256({ alg: 'ES256', kid: 'key-ES256', crit: ['exp'], exp: 1 }, claims(), key('ES256').privateKey)), /has a crit header/],
+    [
+      'a crit header',
+      async () => presented(signedEs256({ alg: 'ES256', kid: 'key-ES256', crit: ['exp'], exp: 1 }, claims(), key('ES256').privateKey)),
+      /has a crit header/,
+    ],
     ['a numeric kid', async () => presented(await assertion(key('ES256'), {}, { kid: 7 })), /kid is not a non-empty string/],
     ['no iss', async () => presented(await assertion(key('ES256'), { iss: undefined })), /^iss is missing$/],
     ['iss of another client', async () => presented(await assertion(key('ES256'), { iss: 'other' })), /^iss is not the client id$/],
@@ -124,11 +146,19 @@ describe('every check refuses with one outcome and a precise reason for the log'
     ['sub of another client', async () => presented(await assertion(key('ES256'), { sub: 'other' })), /^sub is not the client id$/],
     ['iss and sub of another client', async () => presented(await assertion(key('ES256'), { iss: 'other', sub: 'other' })), /^iss is not the client id$/],
     ['no aud', async () => presented(await assertion(key('ES256'), { aud: undefined })), /aud is missing/],
-    ['aud of another server', async () => presented(await assertion(key('ES256'), { aud: 'https://other.example' })), /aud names neither the issuer nor the token endpoint/],
+    [
+      'aud of another server',
+      async () => presented(await assertion(key('ES256'), { aud: 'https://other.example' })),
+      /aud names neither the issuer nor the token endpoint/,
+    ],
     ['aud the issuer with a trailing slash', async () => presented(await assertion(key('ES256'), { aud: `${ISSUER}/` })), /aud names neither/],
     ['aud the introspection endpoint', async () => presented(await assertion(key('ES256'), { aud: `${ISSUER}/introspect` })), /aud names neither/],
     ['aud a list without us', async () => presented(await assertion(key('ES256'), { aud: ['https://a.example', 'https://b.example'] })), /aud names neither/],
-    ['aud a list holding a number', async () => presented(await assertion(key('ES256'), { aud: [ISSUER, 1] })), /aud is missing \(a string or an array of strings\)/],
+    [
+      'aud a list holding a number',
+      async () => presented(await assertion(key('ES256'), { aud: [ISSUER, 1] })),
+      /aud is missing \(a string or an array of strings\)/,
+    ],
     ['no exp', async () => presented(await assertion(key('ES256'), { exp: undefined })), /exp is missing/],
     ['exp a string', async () => presented(await assertion(key('ES256'), { exp: String(NOW_SECONDS + 60) })), /exp is missing/],
     ['exp 10 seconds ago', async () => presented(await assertion(key('ES256'), { exp: NOW_SECONDS - 10 })), /has expired/],
@@ -143,13 +173,25 @@ describe('every check refuses with one outcome and a precise reason for the log'
     ['an empty jti', async () => presented(await assertion(key('ES256'), { jti: '' })), /jti is missing/],
     ['a jti of 257 characters', async () => presented(await assertion(key('ES256'), { jti: 'j'.repeat(257) })), /jti is longer than 256/],
     ['a key outside the set, same kid', async () => presented(await assertion(key('stranger'))), /no key of the client with that kid verifies the signature/],
-    ['a key outside the set, no kid', async () => presented(await assertion(key('stranger'), {}, { kid: undefined })), /does not verify with any key of the client/],
+    [
+      'a key outside the set, no kid',
+      async () => presented(await assertion(key('stranger'), {}, { kid: undefined })),
+      /does not verify with any key of the client/,
+    ],
     ['an unknown kid', async () => presented(await assertion(key('ES256'), {}, { kid: 'retired' })), /no key of the client with that kid/],
-    ['the kid of an RSA key on an ES256 signature', async () => presented(await assertion(key('ES256'), {}, { kid: 'key-RS256' })), /no key of the client with that kid/],
-    ['a payload changed after signing', async () => {
-      const [header, , signature] = (await assertion()).split('.');
-      return presented(`${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}.${signature}`);
-    }, /verifies the signature/],
+    [
+      'the kid of an RSA key on an ES256 signature',
+      async () => presented(await assertion(key('ES256'), {}, { kid: 'key-RS256' })),
+      /no key of the client with that kid/,
+    ],
+    [
+      'a payload changed after signing',
+      async () => {
+        const [header, , signature] = (await assertion()).split('.');
+        return presented(`${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}.${signature}`);
+      },
+      /verifies the signature/,
+    ],
     ['an empty signature', async () => presented(`${(await assertion()).split('.').slice(0, 2).join('.')}.`), /verifies the signature/],
   ];
 

@@ -49,7 +49,16 @@ describe('a JWK Set given at registration (--jwks) holds only public keys usable
     ['an RSA key marked RS512', { keys: [{ ...RSA.publicJwk, alg: 'RS512' }] }, /a RSA RS512 key cannot check any/],
     ['an encryption key', { keys: [{ ...RSA.publicJwk, use: 'enc' }] }, /"use" must be "sig"/],
     ['key_ops without verify', { keys: [{ ...RSA.publicJwk, key_ops: ['encrypt'] }] }, /"key_ops" must include "verify"/],
-    ['two keys with one kid', { keys: [{ ...RSA.publicJwk, kid: 'k' }, { ...P256.publicJwk, kid: 'k' }] }, /keys\[1\]: the kid is used by another key/],
+    [
+      'two keys with one kid',
+      {
+        keys: [
+          { ...RSA.publicJwk, kid: 'k' },
+          { ...P256.publicJwk, kid: 'k' },
+        ],
+      },
+      /keys\[1\]: the kid is used by another key/,
+    ],
     ['an empty kid', { keys: [{ ...RSA.publicJwk, kid: '' }] }, /"kid" must be a non-empty string/],
     ['an unknown key type', { keys: [{ kty: 'AKP', alg: 'ML-DSA-44', pub: 'AAAA' }] }, /key type "AKP" is not supported/],
     ['an EC point that is not on the curve', { keys: [{ ...P256.publicJwk, y: P256.publicJwk.x }] }, /not a valid public key/],
@@ -63,7 +72,10 @@ describe('a JWK Set given at registration (--jwks) holds only public keys usable
   it('parses --jwks text, refusing bad JSON and sets over 64 KiB', () => {
     expect(parseClientJwks(JSON.stringify({ keys: [P256.publicJwk] })).valid).toBe(true);
     expect(parseClientJwks('{"keys": [')).toEqual({ valid: false, problem: 'the JWK Set is not valid JSON' });
-    expect(parseClientJwks(JSON.stringify({ keys: [P256.publicJwk], padding: 'x'.repeat(MAX_JWKS_BYTES) }))).toEqual({ valid: false, problem: `a JWK Set is at most ${MAX_JWKS_BYTES} bytes` });
+    expect(parseClientJwks(JSON.stringify({ keys: [P256.publicJwk], padding: 'x'.repeat(MAX_JWKS_BYTES) }))).toEqual({
+      valid: false,
+      problem: `a JWK Set is at most ${MAX_JWKS_BYTES} bytes`,
+    });
   });
 });
 

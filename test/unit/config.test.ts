@@ -105,8 +105,22 @@ describe('durations may be written as seconds or with a unit', () => {
   });
 
   it('applies the same forms to every duration variable', () => {
-    const config = loadConfig({ REFRESH_TOKEN_TTL: '1h', REFRESH_TOKEN_IDLE_TTL: '900', KEY_ROTATION_INTERVAL: '1d', KEY_PUBLISH_AHEAD: '15m', REFRESH_REUSE_GRACE: '2s', LOCKOUT_DURATION: '30s' });
-    expect(config).toMatchObject({ refreshTokenTtl: 3600, refreshTokenIdleTtl: 900, keyRotationInterval: 86400, keyPublishAhead: 900, refreshReuseGrace: 2, lockoutDuration: 30 });
+    const config = loadConfig({
+      REFRESH_TOKEN_TTL: '1h',
+      REFRESH_TOKEN_IDLE_TTL: '900',
+      KEY_ROTATION_INTERVAL: '1d',
+      KEY_PUBLISH_AHEAD: '15m',
+      REFRESH_REUSE_GRACE: '2s',
+      LOCKOUT_DURATION: '30s',
+    });
+    expect(config).toMatchObject({
+      refreshTokenTtl: 3600,
+      refreshTokenIdleTtl: 900,
+      keyRotationInterval: 86400,
+      keyPublishAhead: 900,
+      refreshReuseGrace: 2,
+      lockoutDuration: 30,
+    });
   });
 });
 
@@ -149,7 +163,9 @@ describe('a bad value is a ConfigError naming the variable', () => {
   it('refuses DATABASE_URL without KEY_ENCRYPTION_SECRET, naming the missing secret', () => {
     const error = configError({ DATABASE_URL: 'postgres://gatehouse@db.example.com/gatehouse' });
     expect(error.variable).toBe('KEY_ENCRYPTION_SECRET');
-    expect(loadConfig({ DATABASE_URL: 'postgres://gatehouse@db.example.com/gatehouse', KEY_ENCRYPTION_SECRET: SECRET }).databaseUrl).toBe('postgres://gatehouse@db.example.com/gatehouse');
+    expect(loadConfig({ DATABASE_URL: 'postgres://gatehouse@db.example.com/gatehouse', KEY_ENCRYPTION_SECRET: SECRET }).databaseUrl).toBe(
+      'postgres://gatehouse@db.example.com/gatehouse',
+    );
   });
 
   it('does not repeat a secret value in the message', () => {

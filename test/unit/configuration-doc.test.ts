@@ -17,9 +17,12 @@ describe('docs/configuration.md documents every configuration variable', () => {
     expect(tableRow(name)).toBeDefined();
   });
 
-  it.each(variables.filter((name) => CONFIG_VARIABLES[name].default !== undefined && CONFIG_VARIABLES[name].default !== ''))('shows the default of %s', (name) => {
-    expect(tableRow(name)).toContain(`\`${CONFIG_VARIABLES[name].default}\``);
-  });
+  it.each(variables.filter((name) => CONFIG_VARIABLES[name].default !== undefined && CONFIG_VARIABLES[name].default !== ''))(
+    'shows the default of %s',
+    (name) => {
+      expect(tableRow(name)).toContain(`\`${CONFIG_VARIABLES[name].default}\``);
+    },
+  );
 
   it('lists the variables in the order of CONFIG_VARIABLES', () => {
     const positions = variables.map((name) => document.indexOf(`| \`${name}\` |`));

@@ -19,9 +19,12 @@ describe('htu is compared after RFC 3986 §6.2.2 and §6.2.3 normalisation, with
     expect(normalizeHttpUri(input)).toBe(normal);
   });
 
-  it.each(['/token', 'token', 'ftp://as.example/token', 'https://user:pass@as.example/token', 'https://user@as.example/token', 'urn:example:token', ''])('%s is not an htu', (input) => {
-    expect(normalizeHttpUri(input)).toBeUndefined();
-  });
+  it.each(['/token', 'token', 'ftp://as.example/token', 'https://user:pass@as.example/token', 'https://user@as.example/token', 'urn:example:token', ''])(
+    '%s is not an htu',
+    (input) => {
+      expect(normalizeHttpUri(input)).toBeUndefined();
+    },
+  );
 
   it('keeps path case, trailing slashes and non-default ports significant', () => {
     expect(htuMatches('https://as.example/Token', 'https://as.example/token')).toBe(false);

@@ -43,12 +43,22 @@ function claims(overrides: Record<string, unknown> = {}): Record<string, unknown
 }
 
 /** A proof as a client makes one: SignJWT with typ dpop+jwt and the public key in jwk. */
-async function proof(signer: TestKey = key('ES256'), claimOverrides: Record<string, unknown> = {}, headerOverrides: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT(claims(claimOverrides)).setProtectedHeader({ alg: signer.alg, typ: 'dpop+jwt', jwk: signer.publicJwk, ...headerOverrides }).sign(signer.privateKey);
+async function proof(
+  signer: TestKey = key('ES256'),
+  claimOverrides: Record<string, unknown> = {},
+  headerOverrides: Record<string, unknown> = {},
+): Promise<string> {
+  return new SignJWT(claims(claimOverrides))
+    .setProtectedHeader({ alg: signer.alg, typ: 'dpop+jwt', jwk: signer.publicJwk, ...headerOverrides })
+    .sign(signer.privateKey);
 }
 
 /** A JWS with any header and payload bytes at all (signed by `signer`, or left unsigned). */
-async function handBuilt(header: Record<string, unknown>, payload: Uint8Array | Record<string, unknown>, signer?: { key: CryptoKey | Uint8Array; alg: string }): Promise<string> {
+async function handBuilt(
+  header: Record<string, unknown>,
+  payload: Uint8Array | Record<string, unknown>,
+  signer?: { key: CryptoKey | Uint8Array; alg: string },
+): Promise<string> {
   const bytes = payload instanceof Uint8Array ? payload : new TextEncoder().encode(JSON.stringify(payload));
   if (!signer) return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(bytes).toString('base64url')}.`;
   return new CompactSign(bytes).setProtectedHeader({ ...header, alg: signer.alg }).sign(signer.key);
@@ -60,7 +70,8 @@ function signedEs256(header: Record<string, unknown>, payload: Record<string, un
   return `${input}.${sign('sha256', Buffer.from(input), { key: KeyObject.from(privateKey), dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 }
 
-const verify = (value: string | readonly string[] | undefined, expectations: DpopExpectations = EXPECT, now: Date = NOW) => verifyDpopProof(value, expectations, { now });
+const verify = (value: string | readonly string[] | undefined, expectations: DpopExpectations = EXPECT, now: Date = NOW) =>
+  verifyDpopProof(value, expectations, { now });
 
 async function rejection(value: string | readonly string[] | undefined, expectations: DpopExpectations = EXPECT): Promise<InvalidDpopProof | UseDpopNonce> {
   try {
@@ -139,7 +150,9 @@ describe('a well-formed DPoP proof is accepted and yields what a bound token nee
     // Signed by one key, carrying a cached other key: the signature check uses the carried key.
     await verifyDpopProof(await proof(key('ES256')), EXPECT, { now: NOW, keyCache });
     const other = await testKey('ES256');
-    await expect(verifyDpopProof(await proof({ ...other, publicJwk: key('ES256').publicJwk }), EXPECT, { now: NOW, keyCache })).rejects.toThrow(/signature does not verify/);
+    await expect(verifyDpopProof(await proof({ ...other, publicJwk: key('ES256').publicJwk }), EXPECT, { now: NOW, keyCache })).rejects.toThrow(
+      /signature does not verify/,
+    );
   });
 
   it('keys the replay cache by key thumbprint and jti', async () => {
@@ -161,38 +174,107 @@ describe('each RFC 9449 §4.3 check refuses a proof that fails it, naming the ch
     ['not a JWS at all', async () => 'not-a-jwt', /not a compact JWS/],
     ['a JWE (five parts)', async () => 'eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d', /not a compact JWS/],
     ['a header that is not JSON', async () => `${Buffer.from('{nope').toString('base64url')}.e30.c2ln`, /header is not a base64url-encoded JSON object/],
-    ['a payload that is not JSON', async () => handBuilt({ typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, new TextEncoder().encode('not json'), { key: key('ES256').privateKey, alg: 'ES256' }), /payload is not a base64url-encoded JSON object/],
-    ['a payload that is a JSON array', async () => handBuilt({ typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, new TextEncoder().encode('[1]'), { key: key('ES256').privateKey, alg: 'ES256' }), /payload is not a base64url-encoded JSON object/],
+    [
+      'a payload that is not JSON',
+      async () =>
+        handBuilt({ typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, new TextEncoder().encode('not json'), { key: key('ES256').privateKey, alg: 'ES256' }),
+      /payload is not a base64url-encoded JSON object/,
+    ],
+    [
+      'a payload that is a JSON array',
+      async () => handBuilt({ typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, new TextEncoder().encode('[1]'), { key: key('ES256').privateKey, alg: 'ES256' }),
+      /payload is not a base64url-encoded JSON object/,
+    ],
     // 4. typ
     ['no typ', async () => proof(key('ES256'), {}, { typ: undefined }), /"typ" must be "dpop\+jwt"/],
     ['typ JWT', async () => proof(key('ES256'), {}, { typ: 'JWT' }), /"typ" must be "dpop\+jwt"/],
     ['typ application/dpop+jwt', async () => proof(key('ES256'), {}, { typ: 'application/dpop+jwt' }), /"typ" must be "dpop\+jwt"/],
     // 5. alg
     ['alg none', async () => handBuilt({ alg: 'none', typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, claims()), /alg "none" is not allowed/],
-    ['alg HS256', async () => handBuilt({ typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } }, claims(), { key: new Uint8Array(32).fill(1), alg: 'HS256' }), /HMAC \(HS\*\) is not allowed/],
+    [
+      'alg HS256',
+      async () => handBuilt({ typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } }, claims(), { key: new Uint8Array(32).fill(1), alg: 'HS256' }),
+      /HMAC \(HS\*\) is not allowed/,
+    ],
     ['an unsupported alg', async () => handBuilt({ alg: 'ES256K', typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, claims()), /algorithm is not supported/],
     ['no alg', async () => `${Buffer.from(JSON.stringify({ typ: 'dpop+jwt', jwk: key('ES256').publicJwk })).toString('base64url')}.e30.c2ln`, /has no "alg"/],
     // 7. jwk: present, public, fit for alg
     ['no jwk', async () => proof(key('ES256'), {}, { jwk: undefined }), /has no "jwk"/],
-    ['a jwk that is a string', async () => handBuilt({ typ: 'dpop+jwt', jwk: 'key' }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }), /"jwk" is not usable: a JWK must be a JSON object/],
-    ['a private EC jwk (d)', async () => handBuilt({ typ: 'dpop+jwt', jwk: key('ES256').privateJwk }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }), /private key material \("d"\)/],
-    ['a private RSA jwk', async () => handBuilt({ typ: 'dpop+jwt', jwk: key('RS256').privateJwk }, claims(), { key: key('RS256').privateKey, alg: 'RS256' }), /private key material/],
-    ['an RSA jwk with only p and q added', async () => handBuilt({ typ: 'dpop+jwt', jwk: { ...key('RS256').publicJwk, p: key('RS256').privateJwk.p, q: key('RS256').privateJwk.q } }, claims(), { key: key('RS256').privateKey, alg: 'RS256' }), /private key material \("p"\)/],
-    ['a symmetric jwk', async () => handBuilt({ typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }), /symmetric \(oct\) keys are not allowed/],
-    ['an RSA jwk with ES256', async () => handBuilt({ typ: 'dpop+jwt', jwk: key('RS256').publicJwk }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }), /does not fit "alg": a RSA key cannot check ES256/],
-    ['a P-384 jwk with ES256', async () => handBuilt({ typ: 'dpop+jwt', jwk: key('P384').publicJwk }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }), /does not fit "alg": a EC P-384 key cannot check ES256/],
+    [
+      'a jwk that is a string',
+      async () => handBuilt({ typ: 'dpop+jwt', jwk: 'key' }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
+      /"jwk" is not usable: a JWK must be a JSON object/,
+    ],
+    [
+      'a private EC jwk (d)',
+      async () => handBuilt({ typ: 'dpop+jwt', jwk: key('ES256').privateJwk }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
+      /private key material \("d"\)/,
+    ],
+    [
+      'a private RSA jwk',
+      async () => handBuilt({ typ: 'dpop+jwt', jwk: key('RS256').privateJwk }, claims(), { key: key('RS256').privateKey, alg: 'RS256' }),
+      /private key material/,
+    ],
+    [
+      'an RSA jwk with only p and q added',
+      async () =>
+        handBuilt({ typ: 'dpop+jwt', jwk: { ...key('RS256').publicJwk, p: key('RS256').privateJwk.p, q: key('RS256').privateJwk.q } }, claims(), {
+          key: key('RS256').privateKey,
+          alg: 'RS256',
+        }),
+      /private key material \("p"\)/,
+    ],
+    [
+      'a symmetric jwk',
+      async () => handBuilt({ typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
+      /symmetric \(oct\) keys are not allowed/,
+    ],
+    [
+      'an RSA jwk with ES256',
+      async () => handBuilt({ typ: 'dpop+jwt', jwk: key('RS256').publicJwk }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
+      /does not fit "alg": a RSA key cannot check ES256/,
+    ],
+    [
+      'a P-384 jwk with ES256',
+      async () => handBuilt({ typ: 'dpop+jwt', jwk: key('P384').publicJwk }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
+      /does not fit "alg": a EC P-384 key cannot check ES256/,
+    ],
     ['an RSA jwk of 1024 bits', async () => handBuilt({ alg: 'RS256', typ: 'dpop+jwt', jwk: SMALL_RSA_JWK }, claims()), /RSA keys need at least 2048 bits/],
-    ['a jwk whose own alg differs', async () => proof(key('ES256'), {}, { jwk: { ...key('ES256').publicJwk, alg: 'ES384' } }), /the key is for ES384, not ES256/],
+    [
+      'a jwk whose own alg differs',
+      async () => proof(key('ES256'), {}, { jwk: { ...key('ES256').publicJwk, alg: 'ES384' } }),
+      /the key is for ES384, not ES256/,
+    ],
     ['a jwk for encryption (use enc)', async () => proof(key('ES256'), {}, { jwk: { ...key('ES256').publicJwk, use: 'enc' } }), /"use" must be "sig"/],
-    ['a jwk that is not a point on the curve', async () => proof(key('ES256'), {}, { jwk: { ...key('ES256').publicJwk, y: key('ES256').publicJwk.x } }), /"jwk" is not a valid public key/],
-    ['a crit header', async () => signedEs256({ alg: 'ES256', typ: 'dpop+jwt', jwk: key('ES256').publicJwk, crit: ['exp'], exp: 1 }, claims(), key('ES256').privateKey), /has "crit"; no JWS extensions are supported/],
-    ['an unencoded payload (b64 false)', async () => signedEs256({ alg: 'ES256', typ: 'dpop+jwt', jwk: key('ES256').publicJwk, b64: false, crit: ['b64'] }, claims(), key('ES256').privateKey), /has "crit"/],
+    [
+      'a jwk that is not a point on the curve',
+      async () => proof(key('ES256'), {}, { jwk: { ...key('ES256').publicJwk, y: key('ES256').publicJwk.x } }),
+      /"jwk" is not a valid public key/,
+    ],
+    [
+      'a crit header',
+      async () => signedEs256({ alg: 'ES256', typ: 'dpop+jwt', jwk: key('ES256').publicJwk, crit: ['exp'], exp: 1 }, claims(), key('ES256').privateKey),
+      /has "crit"; no JWS extensions are supported/,
+    ],
+    [
+      'an unencoded payload (b64 false)',
+      async () => signedEs256({ alg: 'ES256', typ: 'dpop+jwt', jwk: key('ES256').publicJwk, b64: false, crit: ['b64'] }, claims(), key('ES256').privateKey),
+      /has "crit"/,
+    ],
     // 6. signature
-    ['a signature by another key', async () => proof({ ...key('ES256'), publicJwk: (await testKey('ES256')).publicJwk }), /signature does not verify with its "jwk"/],
-    ['a payload changed after signing', async () => {
-      const [header, , signature] = (await proof()).split('.');
-      return `${header}.${Buffer.from(JSON.stringify(claims({ htm: 'POST' }))).toString('base64url')}.${signature}`;
-    }, /signature does not verify/],
+    [
+      'a signature by another key',
+      async () => proof({ ...key('ES256'), publicJwk: (await testKey('ES256')).publicJwk }),
+      /signature does not verify with its "jwk"/,
+    ],
+    [
+      'a payload changed after signing',
+      async () => {
+        const [header, , signature] = (await proof()).split('.');
+        return `${header}.${Buffer.from(JSON.stringify(claims({ htm: 'POST' }))).toString('base64url')}.${signature}`;
+      },
+      /signature does not verify/,
+    ],
     ['an empty signature', async () => `${(await proof()).split('.').slice(0, 2).join('.')}.`, /signature does not verify/],
     // 3. required claims
     ['no jti', async () => proof(key('ES256'), { jti: undefined }), /has no "jti"/],
@@ -207,7 +289,11 @@ describe('each RFC 9449 §4.3 check refuses a proof that fails it, naming the ch
     ['htm GET at a POST endpoint', async () => proof(key('ES256'), { htm: 'GET' }), /"htm" does not match the request method POST/],
     ['htm in lower case', async () => proof(key('ES256'), { htm: 'post' }), /"htm" does not match/],
     // 9. htu
-    ['htu of another host', async () => proof(key('ES256'), { htu: 'https://evil.example/token' }), /"htu" does not match the request URL https:\/\/as.example\/token$/],
+    [
+      'htu of another host',
+      async () => proof(key('ES256'), { htu: 'https://evil.example/token' }),
+      /"htu" does not match the request URL https:\/\/as.example\/token$/,
+    ],
     ['htu of another path', async () => proof(key('ES256'), { htu: 'https://as.example/introspect' }), /"htu" does not match/],
     ['htu with http for https', async () => proof(key('ES256'), { htu: 'http://as.example/token' }), /"htu" does not match/],
     ['htu with a trailing slash', async () => proof(key('ES256'), { htu: 'https://as.example/token/' }), /"htu" does not match/],
@@ -219,7 +305,12 @@ describe('each RFC 9449 §4.3 check refuses a proof that fails it, naming the ch
     ['iat 6 seconds in the future', async () => proof(key('ES256'), { iat: NOW_SECONDS + 6 }), /"iat" is in the future/],
     // 12. ath
     ['no ath with an access token', async () => proof(), /has no "ath"/, { ...EXPECT, accessToken }],
-    ['an ath of another token', async () => proof(key('ES256'), { ath: accessTokenHash('another-token') }), /"ath" does not match the access token/, { ...EXPECT, accessToken }],
+    [
+      'an ath of another token',
+      async () => proof(key('ES256'), { ath: accessTokenHash('another-token') }),
+      /"ath" does not match the access token/,
+      { ...EXPECT, accessToken },
+    ],
     // 10. nonce claim type
     ['a nonce that is not a string', async () => proof(key('ES256'), { nonce: 12 }), /"nonce" must be a string/],
   ];

@@ -28,7 +28,7 @@ describe('scope lists on the CLI take commas or spaces', () => {
 });
 
 describe('a scope token is RFC 6749 §3.3 scope-token', () => {
-  it.each(['read', 'reports:read', 'api/v1.write', 'a!#$%&\'()*+,-./:;<=>?@[]^_`{|}~'])('accepts %j', (token) => {
+  it.each(['read', 'reports:read', 'api/v1.write', "a!#$%&'()*+,-./:;<=>?@[]^_`{|}~"])('accepts %j', (token) => {
     expect(isValidScopeToken(token)).toBe(true);
   });
 

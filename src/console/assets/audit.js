@@ -3,7 +3,17 @@
 
 import { busy, field, h, table, tableRow, time } from './dom.js';
 
-const ACTIONS = ['grants.revoke', 'access_token.revoke', 'client.create', 'client.update', 'client.delete', 'user.create', 'user.update', 'user.delete', 'keys.rotate'];
+const ACTIONS = [
+  'grants.revoke',
+  'access_token.revoke',
+  'client.create',
+  'client.update',
+  'client.delete',
+  'user.create',
+  'user.update',
+  'user.delete',
+  'keys.rotate',
+];
 const FILTERS = ['actor_id', 'action', 'target', 'since', 'until'];
 
 const pad = (number) => String(number).padStart(2, '0');
@@ -24,7 +34,10 @@ function fromLocalInput(value, end) {
 function actorLabel(actor) {
   switch (actor.type) {
     case 'user':
-      return [h('a', { href: `#/audit?actor_id=${encodeURIComponent(actor.id)}`, title: `Entries by ${actor.id}` }, actor.username ?? actor.id), ` via ${actor.client_id}`];
+      return [
+        h('a', { href: `#/audit?actor_id=${encodeURIComponent(actor.id)}`, title: `Entries by ${actor.id}` }, actor.username ?? actor.id),
+        ` via ${actor.client_id}`,
+      ];
     case 'client':
       return ['client ', h('a', { href: `#/audit?actor_id=${encodeURIComponent(actor.id)}`, title: `Entries by ${actor.id}` }, actor.id)];
     case 'cli':
@@ -53,11 +66,25 @@ export async function renderAudit(root, context) {
   for (const name of ['', ...ACTIONS, ...(query.get('action') && !ACTIONS.includes(query.get('action')) ? [query.get('action')] : [])]) {
     action.input.append(h('option', { value: name, selected: name === (query.get('action') ?? '') }, name === '' ? 'Any action' : name));
   }
-  const target = field('Target', { value: query.get('target') ?? '', autocomplete: 'off', spellcheck: 'false' }, 'A user id or username, client id, session (grant) id, token id (jti) or key id.');
+  const target = field(
+    'Target',
+    { value: query.get('target') ?? '', autocomplete: 'off', spellcheck: 'false' },
+    'A user id or username, client id, session (grant) id, token id (jti) or key id.',
+  );
   const since = field('From', { type: 'datetime-local', value: query.get('since') ? toLocalInput(query.get('since')) : '' });
   const until = field('To', { type: 'datetime-local', value: query.get('until') ? toLocalInput(query.get('until')) : '' });
   const clear = h('button', { type: 'button', class: 'secondary' }, 'Clear filters');
-  const form = h('form', { class: 'inline', 'aria-label': 'Filter the audit log' }, actor.element, action.element, target.element, since.element, until.element, h('button', { type: 'submit' }, 'Filter'), clear);
+  const form = h(
+    'form',
+    { class: 'inline', 'aria-label': 'Filter the audit log' },
+    actor.element,
+    action.element,
+    target.element,
+    since.element,
+    until.element,
+    h('button', { type: 'submit' }, 'Filter'),
+    clear,
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const chosen = new URLSearchParams();
@@ -73,7 +100,11 @@ export async function renderAudit(root, context) {
 
   const filtered = FILTERS.some((name) => query.has(name));
   const linkUsers = session.has('admin:users') || session.has('admin:tokens');
-  const { table: list, body } = table(filtered ? 'Audit log entries matching the filters' : 'Audit log entries', ['Time', 'Actor', 'Action', 'Details', 'Count'], []);
+  const { table: list, body } = table(
+    filtered ? 'Audit log entries matching the filters' : 'Audit log entries',
+    ['Time', 'Actor', 'Action', 'Details', 'Count'],
+    [],
+  );
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Show older entries');
   const empty = h('p', { hidden: true }, 'No entries.');
   root.append(list, empty, more);

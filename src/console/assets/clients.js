@@ -10,7 +10,12 @@ export async function renderClients(root, context) {
   const secretPanel = h('section', { class: 'panel', 'aria-labelledby': 'secret-heading', hidden: true });
   const { table: list, body } = table('Registered clients', ['Client id', 'Type', 'Grant types', 'Scopes', 'Audience', 'Created', 'Action'], []);
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Show more clients');
-  root.append(secretPanel, list, more, registerForm(context, secretPanel, () => reload()));
+  root.append(
+    secretPanel,
+    list,
+    more,
+    registerForm(context, secretPanel, () => reload()),
+  );
 
   let cursor = null;
   const load = async () => {
@@ -31,7 +36,12 @@ export async function renderClients(root, context) {
 }
 
 function clientRow(client, context) {
-  const idCell = h('td', { id: uniqueId('client') }, h('code', {}, client.client_id), client.client_id === CLIENT_ID ? h('span', { class: 'hint' }, ' (this console)') : null);
+  const idCell = h(
+    'td',
+    { id: uniqueId('client') },
+    h('code', {}, client.client_id),
+    client.client_id === CLIENT_ID ? h('span', { class: 'hint' }, ' (this console)') : null,
+  );
   const remove = h('button', { type: 'button', class: 'danger small', 'aria-describedby': idCell.id }, 'Delete client');
   remove.addEventListener('click', () =>
     busy(remove, async () => {
@@ -64,13 +74,22 @@ function registerForm(context, secretPanel, reload) {
   });
   const publicBox = h('input', { type: 'checkbox', id: uniqueId('public') });
   const scopes = field('Client scopes', { autocomplete: 'off', spellcheck: 'false' }, 'Separated by spaces. An admin scope only if you hold it.');
-  const audience = field('Audience', { autocomplete: 'off', spellcheck: 'false' }, 'Optional: the aud of its tokens, for an API of its own. Empty: the issuer.');
+  const audience = field(
+    'Audience',
+    { autocomplete: 'off', spellcheck: 'false' },
+    'Optional: the aud of its tokens, for an API of its own. Empty: the issuer.',
+  );
   const button = h('button', { type: 'submit' }, 'Create client');
   const form = h(
     'form',
     { class: 'inline' },
     id.element,
-    h('fieldset', { class: 'choices' }, h('legend', {}, 'Grant types'), grants.map((grant) => grant.element)),
+    h(
+      'fieldset',
+      { class: 'choices' },
+      h('legend', {}, 'Grant types'),
+      grants.map((grant) => grant.element),
+    ),
     h('label', { class: 'choice', for: publicBox.id }, publicBox, 'Public client (no secret)'),
     scopes.element,
     audience.element,
@@ -89,7 +108,11 @@ function registerForm(context, secretPanel, reload) {
       const client = await context.session.api('POST', 'admin/clients', body);
       form.reset();
       showSecret(secretPanel, client);
-      report(client.client_secret ? `Registered the client ${client.client_id}. Copy its secret now: it is shown only this once.` : `Registered the public client ${client.client_id} (no secret).`);
+      report(
+        client.client_secret
+          ? `Registered the client ${client.client_id}. Copy its secret now: it is shown only this once.`
+          : `Registered the public client ${client.client_id} (no secret).`,
+      );
       await reload();
     }).catch(context.handleError);
   });

@@ -52,11 +52,32 @@ export function field(label, attributes = {}, hint) {
 export function table(caption, headers, rows) {
   const body = h('tbody');
   for (const row of rows) body.append(tableRow(row));
-  return { table: h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, headers.map((header) => h('th', { scope: 'col' }, header)))), body), body };
+  return {
+    table: h(
+      'table',
+      {},
+      h('caption', {}, caption),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headers.map((header) => h('th', { scope: 'col' }, header)),
+        ),
+      ),
+      body,
+    ),
+    body,
+  };
 }
 
 export function tableRow(cells) {
-  return h('tr', {}, cells.map((cell) => (cell instanceof Node && cell.nodeName === 'TD' ? cell : h('td', {}, cell))));
+  return h(
+    'tr',
+    {},
+    cells.map((cell) => (cell instanceof Node && cell.nodeName === 'TD' ? cell : h('td', {}, cell))),
+  );
 }
 
 /** A time as the reader's locale writes it, with the exact value in `datetime`. */
@@ -68,7 +89,12 @@ export function time(iso, empty = '—') {
 /** "in 3 days", "5 minutes ago": for the key rotation schedule. */
 export function relative(iso, now = Date.now()) {
   const seconds = Math.round((Date.parse(iso) - now) / 1000);
-  const units = [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
+  const units = [
+    ['day', 86400],
+    ['hour', 3600],
+    ['minute', 60],
+    ['second', 1],
+  ];
   const [unit, size] = units.find(([, size]) => Math.abs(seconds) >= size) ?? ['second', 1];
   return new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }).format(Math.round(seconds / size), unit);
 }

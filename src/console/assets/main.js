@@ -16,7 +16,11 @@ import { renderUsers } from './users.js';
  * Users opens with admin:users (accounts) or admin:tokens (sessions alone).
  */
 const AREAS = {
-  users: { title: 'Users', anyOf: ['admin:users', 'admin:tokens'], render: (root, context) => (context.parts.length > 0 ? renderUser(root, context) : renderUsers(root, context)) },
+  users: {
+    title: 'Users',
+    anyOf: ['admin:users', 'admin:tokens'],
+    render: (root, context) => (context.parts.length > 0 ? renderUser(root, context) : renderUsers(root, context)),
+  },
   clients: { title: 'Clients', anyOf: ['admin:clients'], render: renderClients },
   keys: { title: 'Keys', anyOf: ['admin:keys'], render: renderKeys },
   audit: { title: 'Audit log', anyOf: ['admin:tokens'], render: renderAudit },

@@ -101,7 +101,9 @@ export class Session {
     this.#accessToken = tokens.access_token;
     this.#refreshToken = tokens.refresh_token ?? this.#refreshToken;
     this.#refreshAt = Date.now() + lifetime * REFRESH_AT_SHARE_OF_LIFETIME;
-    this.scopes = String(tokens.scope ?? '').split(' ').filter((scope) => scope !== '');
+    this.scopes = String(tokens.scope ?? '')
+      .split(' ')
+      .filter((scope) => scope !== '');
     this.grantId = claimsOf(tokens.access_token).sid ?? null;
   }
 

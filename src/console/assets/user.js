@@ -45,7 +45,11 @@ async function loadAccount(section, id, context, named) {
     busy(toggle, async () => {
       if (!user.disabled && !(await confirmAction(`Disable ${user.username}? They can no longer sign in, and every session of theirs ends at once.`))) return;
       const changed = await session.api('PATCH', `admin/users/${encodeURIComponent(id)}`, { disabled: !user.disabled });
-      report(changed.disabled ? `Disabled ${changed.username}: ${plural(changed.revoked_grants, 'session')} ended.` : `Enabled ${changed.username}: they can sign in again.`);
+      report(
+        changed.disabled
+          ? `Disabled ${changed.username}: ${plural(changed.revoked_grants, 'session')} ended.`
+          : `Enabled ${changed.username}: they can sign in again.`,
+      );
       context.rerender();
     }).catch(context.handleError),
   );
@@ -60,7 +64,11 @@ async function loadAccount(section, id, context, named) {
     }).catch(context.handleError),
   );
 
-  const password = field('New password', { type: 'password', required: true, autocomplete: 'new-password' }, 'Every session of the user ends when the password changes.');
+  const password = field(
+    'New password',
+    { type: 'password', required: true, autocomplete: 'new-password' },
+    'Every session of the user ends when the password changes.',
+  );
   const setPassword = h('button', { type: 'submit' }, 'Set password');
   const passwordForm = h('form', { class: 'inline' }, password.element, setPassword);
   passwordForm.addEventListener('submit', (event) => {
@@ -78,7 +86,9 @@ async function loadAccount(section, id, context, named) {
     facts,
     h('div', { class: 'actions' }, toggle, remove),
     h('section', { class: 'panel', 'aria-labelledby': 'password-heading' }, h('h3', { id: 'password-heading' }, 'Reset password'), passwordForm),
-    session.has('admin:tokens') ? h('p', {}, h('a', { href: `#/audit?target=${encodeURIComponent(user.id)}` }, `Audit log entries about ${user.username}`)) : null,
+    session.has('admin:tokens')
+      ? h('p', {}, h('a', { href: `#/audit?target=${encodeURIComponent(user.id)}` }, `Audit log entries about ${user.username}`))
+      : null,
   ]);
 }
 
@@ -92,7 +102,8 @@ async function loadSessions(section, id, context, named) {
   const signOutEverywhere = h('button', { type: 'button', class: 'danger' }, 'Sign out everywhere');
   signOutEverywhere.addEventListener('click', () =>
     busy(signOutEverywhere, async () => {
-      if (!(await confirmAction(`Sign ${who} out everywhere? Every session of theirs, in every client, ends at once: refresh tokens and access tokens.`))) return;
+      if (!(await confirmAction(`Sign ${who} out everywhere? Every session of theirs, in every client, ends at once: refresh tokens and access tokens.`)))
+        return;
       const result = await session.api('POST', 'admin/revocations', { user_id: id });
       report(`Signed ${who} out everywhere: ${plural(result.revoked, 'session')} ended.`);
       context.rerender();
@@ -105,17 +116,31 @@ async function loadSessions(section, id, context, named) {
   }
   const { table: list, body } = table(`Active sessions of ${who}`, ['Session', 'Client', 'Scope', 'Created', 'Last refreshed', 'Expires', 'Action'], []);
   for (const grant of page.items) {
-    const sessionCell = h('td', { id: uniqueId('session') }, h('code', {}, grant.grant_id), grant.grant_id === session.grantId ? h('span', { class: 'hint' }, ' (this console session)') : null);
+    const sessionCell = h(
+      'td',
+      { id: uniqueId('session') },
+      h('code', {}, grant.grant_id),
+      grant.grant_id === session.grantId ? h('span', { class: 'hint' }, ' (this console session)') : null,
+    );
     const revoke = h('button', { type: 'button', class: 'danger small', 'aria-describedby': sessionCell.id }, 'Revoke session');
     revoke.addEventListener('click', () =>
       busy(revoke, async () => {
-        if (!(await confirmAction(`Revoke this session of ${who} in ${grant.client_id}? Its refresh token and its access tokens stop working at once.`))) return;
+        if (!(await confirmAction(`Revoke this session of ${who} in ${grant.client_id}? Its refresh token and its access tokens stop working at once.`)))
+          return;
         const result = await session.api('POST', 'admin/revocations', { grant_id: grant.grant_id });
-        report(result.revoked === 1 ? `Revoked the session ${grant.grant_id} of ${who} in ${grant.client_id}.` : `The session ${grant.grant_id} had already ended.`);
+        report(
+          result.revoked === 1 ? `Revoked the session ${grant.grant_id} of ${who} in ${grant.client_id}.` : `The session ${grant.grant_id} had already ended.`,
+        );
         context.rerender();
       }).catch(context.handleError),
     );
-    body.append(tableRow([sessionCell, grant.client_id, grant.scope, time(grant.created_at), time(grant.last_refreshed_at, 'never'), time(grant.expires_at), revoke]));
+    body.append(
+      tableRow([sessionCell, grant.client_id, grant.scope, time(grant.created_at), time(grant.last_refreshed_at, 'never'), time(grant.expires_at), revoke]),
+    );
   }
-  append(section, [list, page.next_cursor ? h('p', { class: 'hint' }, 'Showing the newest 200 sessions.') : null, h('div', { class: 'actions' }, signOutEverywhere)]);
+  append(section, [
+    list,
+    page.next_cursor ? h('p', { class: 'hint' }, 'Showing the newest 200 sessions.') : null,
+    h('div', { class: 'actions' }, signOutEverywhere),
+  ]);
 }

@@ -96,7 +96,11 @@ async function renderSessionLookup(root, context) {
   const { session, query } = context;
   const text = query.get('search') ?? '';
   root.append(
-    h('p', { class: 'refusal' }, 'Your admin scopes do not include admin:users, so accounts are not listed or changed here. With admin:tokens you can find the active sessions of a user by their exact username.'),
+    h(
+      'p',
+      { class: 'refusal' },
+      'Your admin scopes do not include admin:users, so accounts are not listed or changed here. With admin:tokens you can find the active sessions of a user by their exact username.',
+    ),
   );
   const search = searchForm(context, text, 'The exact username.');
   root.append(search.form);

@@ -51,7 +51,6 @@ interface UpdateClientRequest {
 const validateCreate = schemaValidator<CreateClientRequest>(createClientRequestSchema);
 const validateUpdate = schemaValidator<UpdateClientRequest>(updateClientRequestSchema);
 
-
 export function listClients(deps: Deps): Middleware {
   return async (ctx) => {
     const query = queryParameters(ctx, ['limit', 'cursor'] as const);

@@ -5,7 +5,6 @@ import { nextRotationAt } from '../../keys/lifecycle.js';
 import { presentKey } from '../../services/presenters.js';
 import { adminActor } from '../../http/bearer-auth.js';
 
-
 /** GET /admin/keys — every key (one page), and when the scheduled rotation is due. */
 export function listKeys(deps: Deps): Middleware {
   return async (ctx) => {

@@ -43,7 +43,6 @@ export function createRevocation(deps: Deps): Middleware {
 const isGrantCursor = (value: unknown): value is [string, string] =>
   isPair(value) && isTimestampCursor(value[0]) && typeof value[1] === 'string' && isUuid(value[1]);
 
-
 /** GET /admin/grants?username=&user_id=&client_id=&limit=&cursor= — active grants (sessions), newest first. */
 export function listGrants(deps: Deps): Middleware {
   return async (ctx) => {

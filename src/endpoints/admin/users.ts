@@ -42,7 +42,6 @@ interface UpdateUserRequest {
 const validateCreate = schemaValidator<CreateUserRequest>(createUserRequestSchema);
 const validateUpdate = schemaValidator<UpdateUserRequest>(updateUserRequestSchema);
 
-
 /** GET /admin/users?search=&limit=&cursor= — by username; `search` matches username, email or name. */
 export function listUsers(deps: Deps): Middleware {
   return async (ctx) => {
