@@ -158,6 +158,10 @@ function pgliteKnex(pglite: PGlite): Knex {
 
 async function openMigratedPglite(): Promise<TestDatabase> {
   const pglite = new PGlite({ loadDataDir: await migratedSnapshot() });
+  // Ready before the test gets it: a test that never queries would otherwise close it mid-start,
+  // and PGlite finishing its start after jest tore the environment down breaks the worker.
+  await pglite.waitReady;
   const db = pgliteKnex(pglite);
-  return { db, url: undefined, close: () => closeDatabase(db) };
+  // knex closes PGlite only if a query ever reached it: one that none reached is closed here.
+  return { db, url: undefined, close: () => closeDatabase(db).then(() => (pglite.closed ? undefined : pglite.close())) };
 }
