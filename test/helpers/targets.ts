@@ -36,6 +36,8 @@ export function embeddedTarget(): ProcessTarget {
     env: { DATA_DIR: dataDir },
     async open() {
       const db = openDatabase({ dataDir });
+      // Started now: knex closes PGlite only if it ever queried it (see createTestDatabase).
+      await db.raw('select 1');
       // Generated into DATA_DIR by the first server or CLI that ran on it (none before that: an
       // empty string, which no configuration accepts).
       const secretFile = join(dataDir, 'key-encryption-secret');
