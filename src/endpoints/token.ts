@@ -19,7 +19,7 @@ export function tokenEndpoint(deps: Deps): Middleware {
     const validate = validators.get(grantType);
     if (!handler || !validate) throw new UnsupportedGrantType(`grant_type "${grantType.slice(0, 64)}" is not supported`);
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient(`this client may not use grant_type "${grantType}"`);
-    ctx.body = await handler.handle(deps, client, validate(form), { ip: ctx.ip });
+    ctx.body = await handler.handle(deps, client, validate(form), { ip: ctx.ip, resources: ctx.state.resources ?? [] });
     deps.metrics.tokensIssued.inc({ grant_type: grantType });
   };
 }

@@ -7,6 +7,8 @@ import type { IssueContext, TokenResponse } from '../tokens/issue.js';
 export interface TokenRequestContext {
   /** The client IP (ctx.ip, honouring TRUST_PROXY). */
   ip: string;
+  /** The `resource` parameters (RFC 8707), possibly none. */
+  resources: readonly string[];
 }
 
 /** What every grant type module (password, refresh_token, client_credentials) provides. */

@@ -77,7 +77,7 @@ export function clientAuth(deps: { clientAuthentication: ClientAuthentication; t
       await deps.throttle.clientAuthenticationFailed(ctx.ip);
       throw new InvalidClient('client authentication failed', basicTried);
     }
-    if (client.secretHash === null && !options.allowPublic) {
+    if (client.authMethod === 'none' && !options.allowPublic) {
       throw new InvalidClient('public clients may not use this endpoint', basicTried);
     }
     ctx.state.client = client;

@@ -45,7 +45,15 @@ const CLIENT_PROPERTIES: Record<string, Schema> = {
   public: { type: 'boolean', description: 'A public client has no secret and authenticates with client_id only.' },
   grant_types: { type: 'array', items: { type: 'string' } },
   scopes: { type: 'array', items: { type: 'string' } },
-  audience: { type: ['string', 'null'], description: 'The aud of its tokens; null means the issuer.' },
+  token_endpoint_auth_method: {
+    type: 'string',
+    enum: ['client_secret_basic', 'private_key_jwt', 'none'],
+    description: 'client_secret_basic: a secret, by Basic or client_secret_post; private_key_jwt: a signed assertion (RFC 7523); none: a public client.',
+  },
+  audience: { type: ['string', 'null'], description: 'The aud of its tokens when a request names no resource; null means the issuer.' },
+  resources: { type: 'array', items: { type: 'string' }, description: 'RFC 8707 resources it may ask tokens for (`resource` at /token).' },
+  jwks: { type: ['object', 'null'], description: 'private_key_jwt: its registered JWK Set (public keys).' },
+  jwks_uri: { type: ['string', 'null'], description: 'private_key_jwt: where it publishes its JWK Set.' },
   created_at: TIMESTAMP,
   updated_at: TIMESTAMP,
 };
@@ -97,7 +105,10 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
           scope: { type: 'string' },
           client_id: { type: 'string' },
           sub: { type: 'string' },
-          aud: { type: 'string' },
+          aud: {
+            oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+            description: 'The issuer, the client audience, or the resource(s) the token is for.',
+          },
           iss: { type: 'string' },
           exp: { type: 'integer' },
           iat: { type: 'integer' },
@@ -153,6 +164,10 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   ClientWithSecret: {
     description: 'A client with its secret, shown this once (on creation, or when rotate_secret generated a new one).',
     ...strictObject({ ...CLIENT_PROPERTIES, client_secret: { type: ['string', 'null'], description: 'null for a public client.' } }),
+  },
+  Resource: {
+    description: 'An API that tokens may be meant for (RFC 8707): its URI is the aud of those tokens, and it defines the scopes they may carry.',
+    ...strictObject({ uri: { type: 'string' }, scopes: { type: 'array', items: { type: 'string' } }, created_at: TIMESTAMP, updated_at: TIMESTAMP }),
   },
   User: strictObject(USER_PROPERTIES),
   UpdatedUser: strictObject({
@@ -279,6 +294,14 @@ export const PAGE_PARAMETERS = [
   queryParameter('cursor', 'The next_cursor of the previous page.'),
 ];
 export const ID_PARAMETER = (description: string): Schema => ({ name: 'id', in: 'path', required: true, description, schema: { type: 'string' } });
+
+export const RESOURCE_URI_PARAMETER: Schema = {
+  name: 'uri',
+  in: 'path',
+  required: true,
+  description: 'The resource URI, percent-encoded as one path segment (encodeURIComponent).',
+  schema: { type: 'string' },
+};
 
 export const ERROR = ref('OAuthError');
 export const BEARER_CHALLENGE = { 'WWW-Authenticate': { description: 'RFC 6750 §3 Bearer challenge.', schema: { type: 'string' } } };

@@ -41,8 +41,14 @@ export function createClientAuthentication(db: Queryable, now: () => number = ()
       const lookedUpIn = generation;
       const client = await findClientById(db, credentials.clientId);
       if (!client) return undefined;
+      // A private_key_jwt client authenticates only with an assertion (verifyClientAssertion), never here.
       const verified =
-        client.secretHash === null ? credentials.secret === undefined : credentials.secret !== undefined && digestsEqual(presentedHash, client.secretHash);
+        client.authMethod === 'none'
+          ? credentials.secret === undefined
+          : client.authMethod === 'client_secret_basic' &&
+            client.secretHash !== null &&
+            credentials.secret !== undefined &&
+            digestsEqual(presentedHash, client.secretHash);
       if (!verified) return undefined;
       if (lookedUpIn === generation) {
         if (remembered.size >= CLIENT_AUTH_CACHE_MAX_ENTRIES) remembered.clear();

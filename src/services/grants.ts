@@ -13,13 +13,14 @@ import { recordAudit } from './audit.js';
 /** Opens a token family for a user's password grant. */
 export async function startGrant(
   db: Queryable,
-  input: { clientId: string; userId: string; scopes: string[]; now: Date; lifetimeSeconds: number },
+  input: { clientId: string; userId: string; scopes: string[]; resources?: string[] | undefined; now: Date; lifetimeSeconds: number },
 ): Promise<Grant> {
   const grant: Grant = {
     id: randomUUID(),
     clientId: input.clientId,
     userId: input.userId,
     scopes: input.scopes,
+    resources: input.resources ?? [],
     createdAt: input.now,
     expiresAt: addSeconds(input.now, input.lifetimeSeconds),
     revokedAt: null,
