@@ -4,7 +4,10 @@ import type { KeyService } from './keys/key-service.js';
 import { createKeyService } from './keys/policy.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './logger.js';
+import { createClientKeysRegistry } from './client-assertions/client-keys.js';
+import { createClientAssertionAuthentication, type ClientAssertionAuthentication } from './services/client-assertion-authentication.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
+import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
 import { createThrottle, type Throttle } from './services/throttle.js';
 import type { Database } from './store/database.js';
@@ -21,6 +24,10 @@ export interface Deps {
   throttle: Throttle;
   /** Client credentials checks, with a short cache of successes that client changes empty. */
   clientAuthentication: ClientAuthentication;
+  /** One-time values (client assertion jtis), shared by every instance on PostgreSQL. */
+  replayCache: ReplayCache;
+  /** private_key_jwt client authentication (RFC 7523), with the cache of clients' jwks_uri key sets. */
+  clientAssertions: ClientAssertionAuthentication;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
 }
@@ -44,5 +51,25 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const metrics = createMetrics(db, keys, clock);
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
-  return { config, db, clock, keys, logger, metrics, throttle, refreshTokenSecret, clientAuthentication: createClientAuthentication(db) };
+  const replayCache = createReplayCache(config, db, clock);
+  const clientAssertions = createClientAssertionAuthentication({
+    db,
+    clock,
+    issuer: config.issuer,
+    clientKeys: createClientKeysRegistry({ clock }),
+    replayCache,
+  });
+  return {
+    config,
+    db,
+    clock,
+    keys,
+    logger,
+    metrics,
+    throttle,
+    refreshTokenSecret,
+    clientAuthentication: createClientAuthentication(db),
+    replayCache,
+    clientAssertions,
+  };
 }

@@ -19,6 +19,12 @@ const NULLABLE_TIMESTAMP = { type: ['string', 'null'], format: 'date-time' } as 
 const CLIENT_AUTH_PROPERTIES = {
   client_id: { type: 'string', description: 'client_secret_post and public clients (none): the client id. With Basic it may repeat the id of the header.' },
   client_secret: { type: 'string', description: 'client_secret_post: the client secret. Never together with Basic.' },
+  client_assertion_type: { type: 'string', description: 'private_key_jwt: urn:ietf:params:oauth:client-assertion-type:jwt-bearer (RFC 7523 §2.2).' },
+  client_assertion: {
+    type: 'string',
+    description:
+      'private_key_jwt: a JWT signed with a key of the client (RS256, PS256, ES256, EdDSA); iss = sub = client id, aud = the issuer or the token endpoint, exp at most 5 minutes ahead, a jti used once.',
+  },
 } as const;
 
 /** A form schema the code validates with, plus the client authentication parameters. */
@@ -135,6 +141,9 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       token_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
       introspection_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
       revocation_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+      token_endpoint_auth_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
+      introspection_endpoint_auth_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
+      revocation_endpoint_auth_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
       service_documentation: { type: 'string', format: 'uri', description: 'The human-readable API reference (GET /docs).' },
     },
   },
@@ -310,7 +319,7 @@ export const NOT_FOUND = { '404': json(errorCodes(['not_found']), 'No such resou
 export const CLIENT_SECURITY = [{ clientBasic: [] }, {}];
 export const CLIENT_AUTH_TEXT =
   'Client authentication: `client_secret_basic` (HTTP Basic, id and secret form-urlencoded first, RFC 6749 §2.3.1), ' +
-  '`client_secret_post` (client_id and client_secret in the body) or, for public clients, `none` (client_id only). ' +
+  '`client_secret_post` (client_id and client_secret in the body), `private_key_jwt` (client_assertion_type and client_assertion, RFC 7523) or, for public clients, `none` (client_id only). ' +
   'Two methods at once is invalid_request; none at all is invalid_client.';
 export const INVALID_CLIENT = {
   ...json(errorCodes(['invalid_client']), 'invalid_client: client authentication failed or is missing'),
