@@ -163,7 +163,20 @@ export const ROUTES: readonly Route[] = [
         'Tells whether a token is active now; revocation shows here at once. The caller must be a confidential client (public clients get invalid_client).',
       requestBody: form(withClientAuth(introspectionRequestSchema)),
       responses: {
-        '200': { ...json(ref('IntrospectionResponse'), 'What the token says, or {"active": false}'), headers: NO_STORE },
+        '200': {
+          description: 'What the token says, or {"active": false}; with Accept: application/token-introspection+jwt, the same signed as a JWT (RFC 9701)',
+          headers: NO_STORE,
+          content: {
+            'application/json': { schema: ref('IntrospectionResponse') },
+            'application/token-introspection+jwt': {
+              schema: {
+                type: 'string',
+                description:
+                  'A JWT (typ token-introspection+jwt, RS256, a key of the JWKS) with iss, aud (the calling client), iat and token_introspection (the RFC 7662 object).',
+              },
+            },
+          },
+        },
         '400': json(errorCodes(['invalid_request']), 'Malformed request'),
       },
     },

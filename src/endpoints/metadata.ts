@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { CLIENT_ASSERTION_ALGORITHMS } from '../client-assertions/client-jwks.js';
 import type { Deps } from '../deps.js';
+import { INTROSPECTION_SIGNING_ALGORITHMS } from '../tokens/introspection-response.js';
 import { GRANT_TYPE_HANDLERS } from '../grant-types/index.js';
 import { allClientScopes } from '../services/clients.js';
 
@@ -27,6 +28,7 @@ export function metadataEndpoint(deps: Deps): Middleware {
       token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       introspection_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
+      introspection_signing_alg_values_supported: INTROSPECTION_SIGNING_ALGORITHMS,
       revocation_endpoint_auth_methods_supported: AUTH_METHODS,
       revocation_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       service_documentation: `${issuer}/docs`,

@@ -144,6 +144,11 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       token_endpoint_auth_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
       introspection_endpoint_auth_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
       revocation_endpoint_auth_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
+      introspection_signing_alg_values_supported: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'RFC 9701: algorithms of the signed introspection answer.',
+      },
       service_documentation: { type: 'string', format: 'uri', description: 'The human-readable API reference (GET /docs).' },
     },
   },
