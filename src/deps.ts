@@ -52,8 +52,9 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
   const replayCache = createReplayCache(config, db, clock);
+  const clientAuthentication = createClientAuthentication(db);
   const clientAssertions = createClientAssertionAuthentication({
-    db,
+    clients: clientAuthentication,
     clock,
     issuer: config.issuer,
     clientKeys: createClientKeysRegistry({ clock }),
@@ -68,7 +69,7 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     metrics,
     throttle,
     refreshTokenSecret,
-    clientAuthentication: createClientAuthentication(db),
+    clientAuthentication,
     replayCache,
     clientAssertions,
   };

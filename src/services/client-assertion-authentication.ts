@@ -6,8 +6,8 @@ import {
   type PresentedClientAssertion,
 } from '../client-assertions/verify-client-assertion.js';
 import type { Clock } from '../lib/clock.js';
-import { findClientById, type Client } from '../store/clients-repository.js';
-import type { Queryable } from '../store/database.js';
+import type { Client } from '../store/clients-repository.js';
+import type { ClientAuthentication } from './client-authentication.js';
 import type { ReplayCache } from './replay-cache.js';
 
 /** private_key_jwt (RFC 7523 §2.2): who the assertion authenticates, or why it does not. */
@@ -22,11 +22,12 @@ export interface ClientAssertionAuthentication {
  * Checks client assertions: finds the client (by client_id, else the assertion's sub), which must
  * be registered for private_key_jwt; verifies the assertion with its keys (registered, or its
  * jwks_uri through `clientKeys`, the shared cache); then claims the jti in the replay cache shared
- * by every instance until the assertion could no longer be accepted. Nothing is remembered between
- * requests but keys and jtis: every assertion is checked in full.
+ * by every instance until the assertion could no longer be accepted. Every assertion is checked in
+ * full; only the client row of a client that authenticated moments ago comes from the cache of
+ * client authentications (emptied by every client change in this process).
  */
 export function createClientAssertionAuthentication(deps: {
-  db: Queryable;
+  clients: Pick<ClientAuthentication, 'findClient'>;
   clock: Clock;
   issuer: string;
   clientKeys: ClientKeysRegistry;
@@ -36,8 +37,9 @@ export function createClientAssertionAuthentication(deps: {
     async verify(presented) {
       const clientId = presented.clientId ?? (presented.assertion === undefined ? undefined : clientAssertionClientId(presented.assertion));
       if (clientId === undefined) return { reason: 'the assertion names no client (sub = iss) and the request has no client_id' };
-      const client = await findClientById(deps.db, clientId);
-      if (!client) return { reason: 'no such client' };
+      const found = await deps.clients.findClient(clientId);
+      if (!found) return { reason: 'no such client' };
+      const { client } = found;
       if (client.authMethod !== 'private_key_jwt') return { reason: 'the client is not registered for private_key_jwt' };
       const keys = deps.clientKeys.keysFor(
         client.jwksUri !== null ? { type: 'jwks_uri', uri: client.jwksUri } : { type: 'jwks', jwks: client.jwks ?? { keys: [] } },
@@ -54,6 +56,7 @@ export function createClientAssertionAuthentication(deps: {
       if (!(await deps.replayCache.remember(clientAssertionReplayKey(clientId, checked.jti), checked.acceptedUntil))) {
         return { reason: 'the assertion jti was used before (replay)' };
       }
+      found.remember();
       return { client };
     },
   };

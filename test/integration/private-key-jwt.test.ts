@@ -4,10 +4,10 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'j
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { CLIENT_ASSERTION_TYPE } from '../../src/client-assertions/verify-client-assertion.js';
-import { TestClock } from '../helpers/clock.js';
+import type { Clock } from '../../src/lib/clock.js';
 import { itWithPostgres } from '../helpers/database.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { clientCredentialsToken, expectOAuthError } from '../helpers/token.js';
+import { adminToken, clientCredentialsToken, expectOAuthError } from '../helpers/token.js';
 
 interface ClientKey {
   kid: string;
@@ -21,7 +21,9 @@ async function clientKey(kid: string, alg = 'ES256'): Promise<ClientKey> {
 }
 
 let server: TestServer;
-let clock: TestClock;
+/** Real time (the real clients sign with it), moved ahead by hand past the jwks_uri refetch interval. */
+let ahead = 0;
+const clock: Clock = { now: () => new Date(Date.now() + ahead * 1000) };
 let signerKey: ClientKey;
 let otherKey: ClientKey;
 let jwksServer: Server;
@@ -38,7 +40,6 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
   jwksUri = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
 
-  clock = new TestClock();
   server = await startTestServer({ clock });
   [signerKey, otherKey] = await Promise.all([clientKey('signer-1'), clientKey('other-1', 'RS256')]);
   const keyClient = { grantTypes: ['client_credentials'], scopes: ['read'], authMethod: 'private_key_jwt' } as const;
@@ -233,7 +234,7 @@ describe('a client publishing its keys at a jwks_uri', () => {
 
     // The client rolls over: publishes the new key and signs with it.
     published = [first, second];
-    clock.advance(31);
+    ahead += 31;
     expect((await use(second)).status).toBe(200);
     expect(jwksRequests).toBe(2);
     // A kid nobody publishes does not fetch again within the refetch interval.
@@ -243,6 +244,30 @@ describe('a client publishing its keys at a jwks_uri', () => {
       'invalid_client',
     );
     expect(jwksRequests).toBe(2);
+  });
+});
+
+describe('registered keys change at once', () => {
+  it('after PATCH jwks the old key is refused and the new one accepted, though the client just authenticated', async () => {
+    const [before, after] = await Promise.all([clientKey('swap-1'), clientKey('swap-2')]);
+    await server.createClient({
+      id: 'swapper',
+      grantTypes: ['client_credentials'],
+      scopes: ['read'],
+      authMethod: 'private_key_jwt',
+      jwks: { keys: [before.publicJwk] },
+    });
+    const use = async (key: ClientKey) => postWithAssertion('/token', { grant_type: 'client_credentials' }, await assertion(key, { clientId: 'swapper' }));
+    expect((await use(before)).status).toBe(200);
+    const admin = await adminToken(server, ['admin:clients']);
+    const patched = await server.http
+      .patch('/admin/clients/swapper')
+      .auth(admin, { type: 'bearer' })
+      .send({ jwks: { keys: [after.publicJwk] } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.jwks.keys[0].kid).toBe('swap-2');
+    expectOAuthError(await use(before), 401, 'invalid_client');
+    expect((await use(after)).status).toBe(200);
   });
 });
 

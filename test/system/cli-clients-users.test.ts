@@ -161,7 +161,7 @@ describeEachTarget('gatehouse migrate, client create and user create on $name', 
         const server = await startTestServer({ database, env: { KEY_ENCRYPTION_SECRET: keyEncryptionSecret } });
         try {
           const clients = await server.database.db('clients').orderBy('id').select('id');
-          expect(clients.map((c: { id: string }) => c.id)).toEqual(['app', 'service', 'spa']);
+          expect(clients.map((c: { id: string }) => c.id)).toEqual(['app', 'orders-worker', 'service', 'spa']);
           const publicLogin = await postToken(
             server,
             { grant_type: 'password', username: 'alice', password: 'alice password', scope: 'read' },
