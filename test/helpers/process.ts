@@ -184,7 +184,7 @@ export interface ServerProcess {
  */
 export async function startServerProcess(
   env: Record<string, string>,
-  options: { port?: number; timeoutMs?: number; /** Leave ISSUER unset (its default, http://localhost:$PORT). */ defaultIssuer?: boolean } = {},
+  options: { port?: number; timeoutMs?: number; /** Leave ISSUER unset (its default, http://localhost:$PORT). */ defaultIssuer?: boolean | undefined } = {},
 ): Promise<ServerProcess> {
   await ensureBuilt();
   const port = options.port ?? (await freePort());
