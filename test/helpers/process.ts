@@ -63,7 +63,8 @@ async function build(): Promise<void> {
   }
   try {
     if (fresh()) return;
-    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+    // The build of `npm run build`: compile, and copy the console's files into dist/.
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build.js')], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
     });
