@@ -23,6 +23,11 @@ export interface Deps {
   clientAuthentication: ClientAuthentication;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
+  /**
+   * `iss` values of tokens signed by our keys but naming another issuer (instances configured with
+   * different ISSUER values): each is logged once, not once per request.
+   */
+  foreignIssuersSeen: Set<string>;
 }
 
 /**
@@ -44,5 +49,16 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const metrics = createMetrics(db, keys, clock);
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
-  return { config, db, clock, keys, logger, metrics, throttle, refreshTokenSecret, clientAuthentication: createClientAuthentication(db) };
+  return {
+    config,
+    db,
+    clock,
+    keys,
+    logger,
+    metrics,
+    throttle,
+    refreshTokenSecret,
+    clientAuthentication: createClientAuthentication(db),
+    foreignIssuersSeen: new Set(),
+  };
 }
