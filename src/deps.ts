@@ -30,6 +30,11 @@ export interface Deps {
   clientAssertions: ClientAssertionAuthentication;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
+  /**
+   * `iss` values of tokens signed by our keys but naming another issuer (instances configured with
+   * different ISSUER values): each is logged once, not once per request.
+   */
+  foreignIssuersSeen: Set<string>;
 }
 
 /**
@@ -72,5 +77,6 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     clientAuthentication,
     replayCache,
     clientAssertions,
+    foreignIssuersSeen: new Set(),
   };
 }
