@@ -50,6 +50,7 @@ export function createClientAssertionAuthentication(deps: {
         issuer: deps.issuer,
         tokenEndpointUrl: `${deps.issuer}/token`,
         now: deps.clock.now(),
+        importKey: (jwk) => deps.clientKeys.importKey(jwk),
       });
       if (!checked.valid) return { reason: checked.reason };
       // Last, so that only an assertion good in every other way spends its jti.
