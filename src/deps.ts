@@ -62,6 +62,7 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     clients: clientAuthentication,
     clock,
     issuer: config.issuer,
+    maxLifetimeSeconds: config.clientAssertionMaxLifetime,
     clientKeys: createClientKeysRegistry({ clock }),
     replayCache,
   });

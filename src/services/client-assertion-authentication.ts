@@ -30,6 +30,8 @@ export function createClientAssertionAuthentication(deps: {
   clients: Pick<ClientAuthentication, 'findClient'>;
   clock: Clock;
   issuer: string;
+  /** CLIENT_ASSERTION_MAX_LIFETIME, seconds. */
+  maxLifetimeSeconds: number;
   clientKeys: ClientKeysRegistry;
   replayCache: ReplayCache;
 }): ClientAssertionAuthentication {
@@ -50,6 +52,7 @@ export function createClientAssertionAuthentication(deps: {
         issuer: deps.issuer,
         tokenEndpointUrl: `${deps.issuer}/token`,
         now: deps.clock.now(),
+        maxLifetimeSeconds: deps.maxLifetimeSeconds,
         importKey: (jwk) => deps.clientKeys.importKey(jwk),
       });
       if (!checked.valid) return { reason: checked.reason };

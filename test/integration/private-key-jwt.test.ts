@@ -247,6 +247,21 @@ describe('a client publishing its keys at a jwks_uri', () => {
   });
 });
 
+describe('CLIENT_ASSERTION_MAX_LIFETIME', () => {
+  it('bounds how far ahead exp may be', async () => {
+    const shared = { ...server.database, close: async () => undefined };
+    const strict = await startTestServer({ database: shared, clock, env: { CLIENT_ASSERTION_MAX_LIFETIME: '30s' } });
+    try {
+      const now = Math.floor(clock.now().getTime() / 1000);
+      const make = (seconds: number) => assertion(signerKey, { claims: { aud: strict.baseUrl, exp: now + seconds } });
+      expectOAuthError(await postWithAssertion('/token', { grant_type: 'client_credentials' }, await make(60), strict), 401, 'invalid_client');
+      expect((await postWithAssertion('/token', { grant_type: 'client_credentials' }, await make(20), strict)).status).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
 describe('registered keys change at once', () => {
   it('after PATCH jwks the old key is refused and the new one accepted, though the client just authenticated', async () => {
     const [before, after] = await Promise.all([clientKey('swap-1'), clientKey('swap-2')]);
