@@ -97,6 +97,41 @@ describe('the admin API registers resources', () => {
     expectOAuthError(response, 400, 'invalid_request');
   });
 
+  it('answers bad input of any shape with 4xx JSON, never 5xx', async () => {
+    const bad = [
+      server.http.get('/admin/resources/%E0%A4%A').auth(admin, { type: 'bearer' }),
+      server.http.get(`/admin/resources/${'a'.repeat(5000)}`).auth(admin, { type: 'bearer' }),
+      server.http
+        .patch(`/admin/resources/${encodeURIComponent(ORDERS)}`)
+        .auth(admin, { type: 'bearer' })
+        .send({ scopes: 'orders:read' }),
+      server.http
+        .post('/admin/resources')
+        .auth(admin, { type: 'bearer' })
+        .send({ uri: ['x'], scopes: ['x'] }),
+      server.http
+        .post('/admin/clients')
+        .auth(admin, { type: 'bearer' })
+        .send({
+          client_id: 'bad-keys',
+          grant_types: ['client_credentials'],
+          scopes: ['x'],
+          token_endpoint_auth_method: 'private_key_jwt',
+          jwks: { keys: 'x' },
+        }),
+      server.http
+        .post('/admin/clients')
+        .auth(admin, { type: 'bearer' })
+        .send({ client_id: 'bad-uri', grant_types: ['client_credentials'], scopes: ['x'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'ftp://x' }),
+      tokenFor({ grant_type: 'client_credentials' }, [`https://x.example/${'a'.repeat(3000)}`]),
+    ];
+    for (const response of await Promise.all(bad)) {
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      expect(typeof response.body.error).toBe('string');
+    }
+  });
+
   it('refuses a duplicate (409), a resource without scopes (400) and a client naming an unknown resource (400)', async () => {
     expectOAuthError(
       await server.http
