@@ -30,7 +30,8 @@ export interface ResourceServerOptions {
 const oauthErrors: ErrorRequestHandler = (error, _request, response, next) => {
   if (!(error instanceof UnauthorizedError)) return next(error);
   for (const [name, value] of Object.entries(error.headers)) response.set(name, value);
-  const code = 'code' in error && typeof error.code === 'string' ? error.code : 'invalid_token';
+  // A token error carries its RFC 6750 code; a request without any token carries none.
+  const code = ('code' in error && typeof error.code === 'string' && error.code) || (error.status === 400 ? 'invalid_request' : 'invalid_token');
   response.status(error.status).json({ error: code, error_description: error.message || 'an access token is required' });
 };
 

@@ -50,6 +50,9 @@ export interface CliContext {
   exitCode?: number;
 }
 
+/** How long the CLI waits for a DATA_DIR held by a process that does not (yet) serve the CLI socket. */
+const HELD_WAIT_MS = 15_000;
+
 /** Thrown by the standalone context when a running server holds the embedded DATA_DIR. */
 export class HeldByServer extends Error {
   constructor(readonly held: DatabaseInUseError) {
@@ -65,6 +68,8 @@ export function localContext(): CliContext & { stdinRead?: string; filesRead: Re
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     async readStdin() {
+      // Read once: a command run again (see runCli) gets the same input.
+      if (context.stdinRead !== undefined) return context.stdinRead;
       if (process.stdin.isTTY) return undefined;
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -330,18 +335,28 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
 export async function runCli(argv: string[]): Promise<number> {
   const args = argv.slice(2);
   const context = localContext();
-  try {
-    return await runCommand(args, context);
-  } catch (error) {
-    if (!(error instanceof HeldByServer)) throw error;
-    const answer = await sendToServer(cliSocketPath(error.held.dataDir), { argv: args, stdin: context.stdinRead ?? null, files: context.filesRead });
-    if (answer === undefined) {
-      // Held by a process that does not serve the CLI (another CLI command, or an older server).
-      process.stderr.write(`gatehouse: ${error.message}\n`);
+  // A server that is starting holds DATA_DIR before its socket listens, and another CLI command
+  // holds it for a moment: wait for either to be done, then send the command or run it here.
+  const deadline = Date.now() + HELD_WAIT_MS;
+  for (;;) {
+    let held: HeldByServer;
+    try {
+      return await runCommand(args, context);
+    } catch (error) {
+      if (!(error instanceof HeldByServer)) throw error;
+      held = error;
+    }
+    const answer = await sendToServer(cliSocketPath(held.held.dataDir), { argv: args, stdin: context.stdinRead ?? null, files: context.filesRead });
+    if (answer !== undefined) {
+      process.stdout.write(answer.stdout);
+      process.stderr.write(answer.stderr);
+      return answer.code;
+    }
+    if (Date.now() > deadline) {
+      // Held all along by a process that does not serve the CLI.
+      process.stderr.write(`gatehouse: ${held.message}\n`);
       return 1;
     }
-    process.stdout.write(answer.stdout);
-    process.stderr.write(answer.stderr);
-    return answer.code;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
   }
 }
