@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { createTokenEndpointDpop, type TokenEndpointDpop } from './dpop/token-endpoint-proofs.js';
 import type { KeyService } from './keys/key-service.js';
 import { createKeyService } from './keys/policy.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './logger.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
+import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
 import { createThrottle, type Throttle } from './services/throttle.js';
 import type { Database } from './store/database.js';
 import { deriveRefreshTokenSecret } from './tokens/refresh-token.js';
@@ -23,6 +25,10 @@ export interface Deps {
   clientAuthentication: ClientAuthentication;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
+  /** One-time values (DPoP proof jtis) across every instance: PostgreSQL, or memory when embedded. */
+  replayCache: ReplayCache;
+  /** DPoP proofs at /token (RFC 9449): key cache, server nonces, the replay check. */
+  dpop: TokenEndpointDpop;
 }
 
 /**
@@ -44,5 +50,7 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const metrics = createMetrics(db, keys, clock);
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
-  return { config, db, clock, keys, logger, metrics, throttle, refreshTokenSecret, clientAuthentication: createClientAuthentication(db) };
+  const replayCache = createReplayCache(config, db, clock);
+  const dpop = createTokenEndpointDpop(config, clock, replayCache);
+  return { config, db, clock, keys, logger, metrics, throttle, refreshTokenSecret, replayCache, dpop, clientAuthentication: createClientAuthentication(db) };
 }
