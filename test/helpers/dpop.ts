@@ -21,7 +21,7 @@ export interface ProofOptions {
   /** Seconds since the epoch; now by default. */
   iat?: number;
   jti?: string;
-  nonce?: string;
+  nonce?: string | undefined;
   /** Replace or add header members (undefined removes one). */
   header?: Record<string, unknown>;
   /** Replace or add claims (undefined removes one). */
