@@ -180,7 +180,7 @@ describe("a public client's refresh token works only with a proof by its key, an
   });
 });
 
-describe('a client registered dpop_bound_access_tokens must send a proof', () => {
+describe('a client registered dpop_bound_access_tokens must send a proof; bound tokens at the admin API', () => {
   it('refuses its token request without one, and the admin API shows and changes the setting', async () => {
     const bound = await server.createClient({ id: 'bound', grantTypes: ['client_credentials'], scopes: ['read'], dpopBoundAccessTokens: true });
     const auth: TestClientAuth = { basic: ['bound', bound.clientSecret as string] };
@@ -203,5 +203,17 @@ describe('a client registered dpop_bound_access_tokens must send a proof', () =>
       400,
       'invalid_request',
     );
+  });
+
+  it('is refused at the admin API, which takes Bearer tokens only (RFC 9449 §7.2)', async () => {
+    const admin = await server.createClient({ id: 'dpop-admin', grantTypes: ['client_credentials'], scopes: ['admin:clients'] });
+    const auth: TestClientAuth = { basic: ['dpop-admin', admin.clientSecret as string] };
+    const bound = await postWithProof({ grant_type: 'client_credentials' }, auth, await proof());
+    expect(bound.body.token_type).toBe('DPoP');
+    const refused = await server.http.get('/admin/clients').set('Authorization', `Bearer ${bound.body.access_token as string}`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toContain('DPoP-bound');
+    const plain = await postWithProof({ grant_type: 'client_credentials' }, auth);
+    expect((await server.http.get('/admin/clients').set('Authorization', `Bearer ${plain.body.access_token as string}`)).status).toBe(200);
   });
 });
