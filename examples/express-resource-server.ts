@@ -11,7 +11,7 @@
  * /.well-known/openid-configuration (Gatehouse answers 404), then the RFC 8414
  * /.well-known/oauth-authorization-server, and takes `issuer` and `jwks_uri` from it. It then checks
  * the signature, `alg` (RS256), `iss`, `aud` and `exp`; `strict: true` adds the RFC 9068 checks
- * (typ at+jwt, and iat, sub, client_id, jti present).
+ * (typ at+jwt, and iat, sub, client_id, jti present). DPoP-bound tokens need a proof (see below).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -47,7 +47,10 @@ const lastResort: ErrorRequestHandler = (error, _request, response, _next) => {
 
 export function createExpressResourceServer(options: ResourceServerOptions): Express {
   const app = express();
-  app.use(auth({ issuerBaseURL: options.issuer, audience: options.audience, tokenSigningAlg: 'RS256', strict: true }));
+  // dpop.enabled (the default since 1.7, said here because it matters): a DPoP-bound token (cnf.jkt)
+  // is accepted only as `Authorization: DPoP` with a proof by its key for this request (RFC 9449 §7),
+  // never as Bearer; tokens without cnf still work as Bearer.
+  app.use(auth({ issuerBaseURL: options.issuer, audience: options.audience, tokenSigningAlg: 'RS256', strict: true, dpop: { enabled: true } }));
 
   app.get('/documents', requiredScopes('read'), (request, response) => {
     const payload = request.auth?.payload;

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { createTokenEndpointDpop, type TokenEndpointDpop } from './dpop/token-endpoint-proofs.js';
 import type { KeyService } from './keys/key-service.js';
 import { createKeyService } from './keys/policy.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './logger.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
+import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
 import { createThrottle, type Throttle } from './services/throttle.js';
 import type { Database } from './store/database.js';
 import { deriveRefreshTokenSecret } from './tokens/refresh-token.js';
@@ -28,6 +30,10 @@ export interface Deps {
    * different ISSUER values): each is logged once, not once per request.
    */
   foreignIssuersSeen: Set<string>;
+  /** One-time values (DPoP proof jtis) across every instance: PostgreSQL, or memory when embedded. */
+  replayCache: ReplayCache;
+  /** DPoP proofs at /token (RFC 9449): key cache, server nonces, the replay check. */
+  dpop: TokenEndpointDpop;
 }
 
 /**
@@ -49,6 +55,8 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const metrics = createMetrics(db, keys, clock);
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
+  const replayCache = createReplayCache(config, db, clock);
+  const dpop = createTokenEndpointDpop(config, clock, replayCache);
   return {
     config,
     db,
@@ -58,6 +66,8 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     metrics,
     throttle,
     refreshTokenSecret,
+    replayCache,
+    dpop,
     clientAuthentication: createClientAuthentication(db),
     foreignIssuersSeen: new Set(),
   };

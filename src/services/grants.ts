@@ -21,7 +21,7 @@ import { recordAudit } from './audit.js';
 /** Opens a token family for a user's password grant. */
 export async function startGrant(
   db: Queryable,
-  input: { clientId: string; userId: string; scopes: string[]; now: Date; lifetimeSeconds: number },
+  input: { clientId: string; userId: string; scopes: string[]; now: Date; lifetimeSeconds: number; dpopJkt?: string | undefined },
 ): Promise<Grant> {
   const grant: Grant = {
     id: randomUUID(),
@@ -32,6 +32,7 @@ export async function startGrant(
     expiresAt: addSeconds(input.now, input.lifetimeSeconds),
     revokedAt: null,
     revokedReason: null,
+    dpopJkt: input.dpopJkt ?? null,
   };
   await insertGrant(db, grant);
   return grant;
