@@ -6,6 +6,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './logger.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
+import { StatusListAllocator, StatusListPublisher } from './services/status-lists.js';
 import { createThrottle, type Throttle } from './services/throttle.js';
 import type { Database } from './store/database.js';
 import { deriveRefreshTokenSecret } from './tokens/refresh-token.js';
@@ -23,6 +24,8 @@ export interface Deps {
   clientAuthentication: ClientAuthentication;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
+  /** Token Status List: indices for new tokens, and the signed lists served from memory. */
+  statusLists: { allocator: StatusListAllocator; publisher: StatusListPublisher };
 }
 
 /**
@@ -44,5 +47,9 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const metrics = createMetrics(db, keys, clock);
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
-  return { config, db, clock, keys, logger, metrics, throttle, refreshTokenSecret, clientAuthentication: createClientAuthentication(db) };
+  const statusLists = {
+    allocator: new StatusListAllocator(db, clock, config),
+    publisher: new StatusListPublisher(db, keys, clock, config),
+  };
+  return { config, db, clock, keys, logger, metrics, throttle, refreshTokenSecret, statusLists, clientAuthentication: createClientAuthentication(db) };
 }

@@ -26,6 +26,7 @@ export function metadataEndpoint(deps: Deps): Middleware {
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       revocation_endpoint_auth_methods_supported: AUTH_METHODS,
       service_documentation: `${issuer}/docs`,
+      status_list_aggregation_endpoint: `${issuer}/statuslists`,
     };
   };
 }

@@ -32,8 +32,10 @@ export const passwordGrant = defineGrantType({
     // Scopes the client may not have are refused outright; the user's scopes then narrow the rest.
     const scopes = grantScopes(requested, client.scopes, user.scopes);
     const now = deps.clock.now();
+    // The first access token's status list index, recorded on the grant.
+    const status = await deps.statusLists.allocator.allocate(client);
     return deps.db.transaction(async (tx) => {
-      const grant = await startGrant(tx, { clientId: client.id, userId: user.id, scopes, now, lifetimeSeconds: deps.config.refreshTokenTtl });
+      const grant = await startGrant(tx, { clientId: client.id, userId: user.id, scopes, now, lifetimeSeconds: deps.config.refreshTokenTtl, status });
       return issueTokens(issueContext(deps), tx, { kind: 'new-grant', client, user, grant, scopes });
     });
   },

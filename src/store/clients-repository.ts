@@ -9,6 +9,7 @@ export interface ClientRow {
   audience: string | null;
   created_at: Date;
   updated_at: Date;
+  tokens_valid_after?: Date | null;
 }
 
 export interface Client {
@@ -19,6 +20,8 @@ export interface Client {
   audience: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** Tokens issued up to this moment were revoked with the client (revocation by client). */
+  tokensValidAfter?: Date | null;
 }
 
 export function toClient(row: ClientRow): Client {
@@ -30,6 +33,7 @@ export function toClient(row: ClientRow): Client {
     audience: row.audience,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    tokensValidAfter: row.tokens_valid_after ?? null,
   };
 }
 
