@@ -1,6 +1,8 @@
 /**
  * A resource server in Koa that accepts Gatehouse access tokens, verified offline with jose
- * against the published JWKS (RFC 9068: RS256, typ at+jwt, issuer, audience).
+ * against the published JWKS (RFC 9068: RS256, typ at+jwt, issuer, audience), and that follows
+ * Gatehouse's Token Status List (examples/status-list.ts): a revoked token is refused within
+ * STATUS_LIST_TTL, with no call to /introspect.
  *
  *   ISSUER=http://localhost:3000 AUDIENCE=http://localhost:3000 PORT=4000 npx tsx examples/koa-resource-server.ts
  *
@@ -12,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import Router from '@koa/router';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import Koa, { type Middleware } from 'koa';
+import { createStatusListChecker, type StatusClaim } from './status-list.js';
 
 export interface ResourceServerOptions {
   /** Gatehouse's ISSUER, exactly. */
@@ -20,7 +23,7 @@ export interface ResourceServerOptions {
   audience: string;
 }
 
-interface AccessToken extends JWTPayload {
+interface AccessToken extends JWTPayload, StatusClaim {
   sub: string;
   client_id: string;
   scope: string;
@@ -57,6 +60,7 @@ function refuse(ctx: Koa.Context, status: 401 | 403, error: string | undefined, 
 export async function createKoaResourceServer(options: ResourceServerOptions): Promise<Koa> {
   // Caches the keys and fetches them again when a token names an unknown kid.
   const jwks = createRemoteJWKSet(await discoverJwksUri(options.issuer));
+  const statusLists = createStatusListChecker({ issuer: options.issuer, jwks });
 
   const authenticate: Middleware = async (ctx, next) => {
     const match = /^Bearer ([\x21-\x7E]+)$/i.exec(ctx.get('Authorization'));
@@ -73,6 +77,15 @@ export async function createKoaResourceServer(options: ResourceServerOptions): P
     } catch (error) {
       if (error instanceof errors.JOSEError) return refuse(ctx, 401, 'invalid_token', 'the access token is invalid or expired');
       throw error;
+    }
+    const status = await statusLists.check(ctx.state.token);
+    if (status === 'revoked') return refuse(ctx, 401, 'invalid_token', 'the access token has been revoked');
+    if (status === 'unknown') {
+      // Fail closed: without a current status list, a revoked token cannot be told apart.
+      ctx.set('Retry-After', '5');
+      ctx.status = 503;
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'the token status list cannot be fetched' };
+      return;
     }
     await next();
   };

@@ -48,18 +48,26 @@ describe('every way a token can die sets its status list bit, and nothing else d
   let app: TestClient;
   let bystander: string;
   let users = 0;
+  // One user for the tests that end grants (a new login after a revocation is a new grant).
+  let alice: { id: string; username: string; password: string };
 
   beforeAll(async () => {
     clock = new TestClock();
     const env = { STATUS_LIST_TTL: `${TTL_SECONDS}s`, REFRESH_REUSE_GRACE: '0' };
     server = await startTestServer({ env, clock });
     // A second instance of the same issuer on the same database (behind one load balancer).
-    second = await startTestServer({ env: { ...env, ISSUER: server.baseUrl }, clock, database: server.database });
+    second = await startTestServer({
+      env: { ...env, ISSUER: server.baseUrl },
+      clock,
+      // Closed once, by the first server.
+      database: { ...server.database, close: async () => undefined },
+    });
     bitOf = resourceServer(server.baseUrl, clock);
     // The same resource server, fetching the lists from the second instance.
     bitAtSecond = resourceServer(server.baseUrl, clock, second.baseUrl);
     admin = `Bearer ${await adminToken(server, ['admin:tokens', 'admin:clients', 'admin:users'], 'root-admin')}`;
     app = await server.createClient({ id: 'app' });
+    alice = await server.createUser({ username: 'alice' });
     const other = await server.createUser({ username: 'bystander' });
     bystander = (await passwordTokens(server, app, other)).access_token;
   });
@@ -80,7 +88,7 @@ describe('every way a token can die sets its status list bit, and nothing else d
   };
 
   it('every access token names its own index in a list of this issuer', async () => {
-    const user = await newUser();
+    const user = alice;
     const first = await passwordTokens(server, app, user);
     const renewed = (await refresh(server, app, first.refresh_token as string)).body as { access_token: string };
     const machine = await clientCredentialsToken(server, app);
@@ -91,7 +99,7 @@ describe('every way a token can die sets its status list bit, and nothing else d
   });
 
   it('RFC 7009: an access token sets its own bit only; a refresh token those of its whole family', async () => {
-    const user = await newUser();
+    const user = alice;
     const first = await passwordTokens(server, app, user);
     const renewed = (await refresh(server, app, first.refresh_token as string)).body as { access_token: string; refresh_token: string };
     await server.http
@@ -119,7 +127,7 @@ describe('every way a token can die sets its status list bit, and nothing else d
 
   it('admin revocation by username, user id, grant id and jti', async () => {
     for (const by of ['username', 'user_id', 'grant_id', 'jti'] as const) {
-      const user = await newUser();
+      const user = alice;
       const first = await passwordTokens(server, app, user);
       const renewed = (await refresh(server, app, first.refresh_token as string)).body as { access_token: string };
       const claims = decodeJwt(renewed.access_token) as { sid: string; jti: string };
@@ -132,7 +140,7 @@ describe('every way a token can die sets its status list bit, and nothing else d
   });
 
   it('refresh token reuse sets the bits of the whole family', async () => {
-    const user = await newUser();
+    const user = alice;
     const first = await passwordTokens(server, app, user);
     const renewed = (await refresh(server, app, first.refresh_token as string)).body as { access_token: string };
     expect((await refresh(server, app, first.refresh_token as string)).status).toBe(400);
@@ -155,7 +163,7 @@ describe('every way a token can die sets its status list bit, and nothing else d
 
   it('revocation by client sets the bits of its user and client_credentials tokens issued before it, not of those after', async () => {
     const service = await server.createClient({ id: 'service' });
-    const user = await newUser();
+    const user = alice;
     const userToken = (await passwordTokens(server, service, user)).access_token;
     const machine = await clientCredentialsToken(server, service);
     const machineAtSecond = (
@@ -174,14 +182,14 @@ describe('every way a token can die sets its status list bit, and nothing else d
 
   it('deleting a client sets the bits of all its tokens', async () => {
     const doomed = await server.createClient({ id: 'doomed' });
-    const user = await newUser();
+    const user = alice;
     const tokens = [(await passwordTokens(server, doomed, user)).access_token, await clientCredentialsToken(server, doomed)];
     expect((await server.http.delete('/admin/clients/doomed').set('Authorization', admin)).status).toBe(204);
     for (const token of tokens) expect(await bitOf(token)).toBe(1);
   });
 
   it('a revocation at either instance is in the list the other serves on its next request', async () => {
-    const user = await newUser();
+    const user = alice;
     const a = await passwordTokens(server, app, user);
     const b = (
       await second.http
@@ -218,7 +226,7 @@ describe('every way a token can die sets its status list bit, and nothing else d
   });
 
   it('the same signed token and ETag while the list does not change; 304 on If-None-Match; a new one after a revocation', async () => {
-    const user = await newUser();
+    const user = alice;
     const token = (await passwordTokens(server, app, user)).access_token;
     const { uri } = statusOf(token);
     const path = new URL(uri).pathname;
