@@ -80,6 +80,14 @@ describe('every way a token can die sets its status list bit, and nothing else d
     await server.close();
   });
 
+  /** RFC 7009 at one instance, as the client `app`. */
+  const revokeAt = (instance: TestServer, token: string, hint?: string) =>
+    instance.http
+      .post('/revoke')
+      .auth(app.clientId, app.clientSecret as string)
+      .type('form')
+      .send(hint ? { token, token_type_hint: hint } : { token })
+      .expect(200);
   const newUser = () => server.createUser({ username: `user-${++users}` });
   const revoke = async (body: Record<string, string>, expected?: number) => {
     const response = await server.http.post('/admin/revocations').set('Authorization', admin).send(body);
@@ -102,23 +110,13 @@ describe('every way a token can die sets its status list bit, and nothing else d
     const user = alice;
     const first = await passwordTokens(server, app, user);
     const renewed = (await refresh(server, app, first.refresh_token as string)).body as { access_token: string; refresh_token: string };
-    await server.http
-      .post('/revoke')
-      .auth(app.clientId, app.clientSecret as string)
-      .type('form')
-      .send({ token: first.access_token })
-      .expect(200);
+    await revokeAt(server, first.access_token);
     expect(await bitOf(first.access_token)).toBe(1);
     expect(await bitOf(renewed.access_token)).toBe(0);
 
     const other = await passwordTokens(server, app, user);
     const otherRenewed = (await refresh(server, app, other.refresh_token as string)).body as { access_token: string; refresh_token: string };
-    await server.http
-      .post('/revoke')
-      .auth(app.clientId, app.clientSecret as string)
-      .type('form')
-      .send({ token: otherRenewed.refresh_token, token_type_hint: 'refresh_token' })
-      .expect(200);
+    await revokeAt(server, otherRenewed.refresh_token, 'refresh_token');
     expect(await bitOf(other.access_token)).toBe(1);
     expect(await bitOf(otherRenewed.access_token)).toBe(1);
     // The first family is another grant: untouched.
@@ -207,20 +205,10 @@ describe('every way a token can die sets its status list bit, and nothing else d
       expect(await bitOf(token)).toBe(0);
       expect(await bitAtSecond(token)).toBe(0);
     }
-    await second.http
-      .post('/revoke')
-      .auth(app.clientId, app.clientSecret as string)
-      .type('form')
-      .send({ token: a.access_token })
-      .expect(200);
+    await revokeAt(second, a.access_token);
     expect(await bitOf(a.access_token)).toBe(1);
     expect(await bitAtSecond(a.access_token)).toBe(1);
-    await server.http
-      .post('/revoke')
-      .auth(app.clientId, app.clientSecret as string)
-      .type('form')
-      .send({ token: b.access_token })
-      .expect(200);
+    await revokeAt(server, b.access_token);
     expect(await bitAtSecond(b.access_token)).toBe(1);
     expect(await bitOf(b.access_token)).toBe(1);
   });
