@@ -3,6 +3,10 @@
  *
  *   ISSUER=http://localhost:3000 AUDIENCE=http://localhost:3000 PORT=4001 npx tsx examples/express-resource-server.ts
  *
+ * It listens on 127.0.0.1 only. Every error is JSON: a missing or bad token is 401 with
+ * `WWW-Authenticate: Bearer`, a missing scope 403 `insufficient_scope`, anything else 500
+ * `server_error` (never Express's HTML page with a stack trace).
+ *
  * The middleware discovers Gatehouse from `issuerBaseURL`: it tries
  * /.well-known/openid-configuration (Gatehouse answers 404), then the RFC 8414
  * /.well-known/oauth-authorization-server, and takes `issuer` and `jwks_uri` from it. It then checks
@@ -32,6 +36,16 @@ const oauthErrors: ErrorRequestHandler = (error, _request, response, next) => {
   response.status(error.status).json({ error: code, error_description: error.message || 'an access token is required' });
 };
 
+/**
+ * Anything else (Gatehouse unreachable, a bug): JSON, never Express's default HTML page with a
+ * stack trace. The details go to the log, not to the caller.
+ */
+const lastResort: ErrorRequestHandler = (error, _request, response, _next) => {
+  console.error(error);
+  if (response.headersSent) return;
+  response.status(500).json({ error: 'server_error', error_description: 'the request could not be served' });
+};
+
 export function createExpressResourceServer(options: ResourceServerOptions): Express {
   const app = express();
   app.use(auth({ issuerBaseURL: options.issuer, audience: options.audience, tokenSigningAlg: 'RS256', strict: true }));
@@ -54,7 +68,12 @@ export function createExpressResourceServer(options: ResourceServerOptions): Exp
     response.status(201).json({ created: true });
   });
 
+  // Unknown paths: JSON too (Express's default 404 is an HTML page).
+  app.use((_request: express.Request, response: express.Response) => {
+    response.status(404).json({ error: 'not_found', error_description: 'no such resource' });
+  });
   app.use(oauthErrors);
+  app.use(lastResort);
   return app;
 }
 

@@ -6,6 +6,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly issuer: string;
+  /** ISSUER was not set: the issuer is the default http://localhost:$PORT. */
+  readonly issuerDefaulted?: boolean;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   /** Seconds. */
@@ -221,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     host: get('HOST'),
     issuer,
+    issuerDefaulted: values.ISSUER === undefined,
     databaseUrl,
     dataDir: get('DATA_DIR'),
     accessTokenTtl: seconds('ACCESS_TOKEN_TTL'),

@@ -26,6 +26,11 @@ export interface Deps {
   refreshTokenSecret: Buffer;
   /** Token Status List: indices for new tokens, and the signed lists served from memory. */
   statusLists: { allocator: StatusListAllocator; publisher: StatusListPublisher };
+  /**
+   * `iss` values of tokens signed by our keys but naming another issuer (instances configured with
+   * different ISSUER values): each is logged once, not once per request.
+   */
+  foreignIssuersSeen: Set<string>;
 }
 
 /**
@@ -51,5 +56,17 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     allocator: new StatusListAllocator(db, clock, config),
     publisher: new StatusListPublisher(db, keys, clock, config),
   };
-  return { config, db, clock, keys, logger, metrics, throttle, refreshTokenSecret, statusLists, clientAuthentication: createClientAuthentication(db) };
+  return {
+    config,
+    db,
+    clock,
+    keys,
+    logger,
+    metrics,
+    throttle,
+    refreshTokenSecret,
+    statusLists,
+    clientAuthentication: createClientAuthentication(db),
+    foreignIssuersSeen: new Set(),
+  };
 }

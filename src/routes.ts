@@ -527,7 +527,7 @@ export const ROUTES: readonly Route[] = [
     method: 'get',
     path: '/openapi.json',
     access: { kind: 'anyone' },
-    handler: (deps) => openApiEndpoint(deps, servedRoutes(ROUTES, deps.config)),
+    handler: (deps) => openApiEndpoint(servedRoutes(ROUTES, deps.config)),
     operation: {
       tags: ['Operations'],
       operationId: 'openapi',

@@ -1,4 +1,4 @@
-import { jwtVerify } from 'jose';
+import { errors, jwtVerify } from 'jose';
 import type { Deps } from '../deps.js';
 import { epochSeconds } from '../lib/clock.js';
 import { formatScope } from '../lib/scope.js';
@@ -27,6 +27,25 @@ export type IntrospectionResponse =
 const INACTIVE = { active: false } as const;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+/** Distinct foreign issuers logged at most (they come only from tokens our keys signed). */
+const MAX_FOREIGN_ISSUERS_LOGGED = 100;
+
+/**
+ * A token our keys signed (jose checks the signature before the claims) that names another issuer:
+ * instances sharing a database but configured with different ISSUER values. Refused as before, and
+ * worth one warning per distinct `iss`.
+ */
+function noteForeignIssuer(deps: Pick<Deps, 'config' | 'logger' | 'foreignIssuersSeen'>, error: unknown): void {
+  if (!(error instanceof errors.JWTClaimValidationFailed) || error.claim !== 'iss') return;
+  const iss = typeof error.payload.iss === 'string' ? error.payload.iss.slice(0, 200) : String(error.payload.iss);
+  if (deps.foreignIssuersSeen.has(iss) || deps.foreignIssuersSeen.size >= MAX_FOREIGN_ISSUERS_LOGGED) return;
+  deps.foreignIssuersSeen.add(iss);
+  deps.logger.warn(
+    { iss, issuer: deps.config.issuer },
+    'refused a token signed by our keys but issued under another ISSUER: every instance on this database must have the same ISSUER',
+  );
+}
+
 /**
  * An access token is live when its signature verifies with one of our published keys, it has not
  * expired, its jti is not on the deny list, and its grant (sid) — or, for client_credentials, its
@@ -44,7 +63,8 @@ export async function verifyAccessToken(deps: Deps, token: string): Promise<Acce
       requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id', 'scope'],
     });
     claims = payload as unknown as AccessTokenClaims;
-  } catch {
+  } catch (error) {
+    noteForeignIssuer(deps, error);
     return undefined;
   }
   const standing = await findAccessTokenStanding(deps.db, {

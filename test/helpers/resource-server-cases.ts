@@ -65,6 +65,9 @@ export function describeResourceServer(name: string, start: StartResourceServer)
       const none = await get();
       expect(none.status).toBe(401);
       expect(none.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
+      // JSON, as every error of the API: a client parses one shape.
+      expect(none.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await none.json()).toMatchObject({ error: expect.any(String), error_description: expect.any(String) });
       const garbage = await get('not-a-token');
       expect(garbage.status).toBe(401);
       expect(garbage.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
