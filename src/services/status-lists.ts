@@ -109,13 +109,15 @@ export class StatusListAllocator {
 }
 
 /**
- * Sets the status bits of every access token a grant revocation ends: those of the live grants the
- * selector names and, for a client, every block of its tokens leased up to `at` (client_credentials
- * tokens included). Call it in the revocation's transaction, before the grants are revoked or deleted.
+ * Sets the status bits of every access token a grant revocation ends, in one statement: for a
+ * client, every block of its tokens leased up to `at` (all its tokens take their indices from its
+ * blocks, client_credentials tokens included); for a user or a grant, the indices recorded on the
+ * live grants and their refresh tokens. Call it in the revocation's transaction, before the grants
+ * are revoked or deleted.
  */
 export async function flipRevokedGrantTokens(tx: Queryable, selector: GrantSelector, at: Date): Promise<void> {
-  await flipGrantTokens(tx, selector);
   if ('clientId' in selector) await revokeClientBlocks(tx, selector.clientId, at);
+  else await flipGrantTokens(tx, selector);
 }
 
 /** Sets the status bit an access token's jti names (tokens issued before status lists have none). */
