@@ -36,6 +36,15 @@ function resourceServer(issuer: string, clock: TestClock, listBase?: string) {
   };
 }
 
+/** RFC 7009 at one instance, as `client`. */
+const revokeAt = (instance: TestServer, client: TestClient, token: string, hint?: string) =>
+  instance.http
+    .post('/revoke')
+    .auth(client.clientId, client.clientSecret as string)
+    .type('form')
+    .send(hint ? { token, token_type_hint: hint } : { token })
+    .expect(200);
+
 const statusOf = (token: string) => (decodeJwt(token) as unknown as StatusClaim).status.status_list;
 
 describe('every way a token can die sets its status list bit, and nothing else does', () => {
@@ -80,14 +89,6 @@ describe('every way a token can die sets its status list bit, and nothing else d
     await server.close();
   });
 
-  /** RFC 7009 at one instance, as the client `app`. */
-  const revokeAt = (instance: TestServer, token: string, hint?: string) =>
-    instance.http
-      .post('/revoke')
-      .auth(app.clientId, app.clientSecret as string)
-      .type('form')
-      .send(hint ? { token, token_type_hint: hint } : { token })
-      .expect(200);
   const newUser = () => server.createUser({ username: `user-${++users}` });
   const revoke = async (body: Record<string, string>, expected?: number) => {
     const response = await server.http.post('/admin/revocations').set('Authorization', admin).send(body);
@@ -110,13 +111,13 @@ describe('every way a token can die sets its status list bit, and nothing else d
     const user = alice;
     const first = await passwordTokens(server, app, user);
     const renewed = (await refresh(server, app, first.refresh_token as string)).body as { access_token: string; refresh_token: string };
-    await revokeAt(server, first.access_token);
+    await revokeAt(server, app, first.access_token);
     expect(await bitOf(first.access_token)).toBe(1);
     expect(await bitOf(renewed.access_token)).toBe(0);
 
     const other = await passwordTokens(server, app, user);
     const otherRenewed = (await refresh(server, app, other.refresh_token as string)).body as { access_token: string; refresh_token: string };
-    await revokeAt(server, otherRenewed.refresh_token, 'refresh_token');
+    await revokeAt(server, app, otherRenewed.refresh_token, 'refresh_token');
     expect(await bitOf(other.access_token)).toBe(1);
     expect(await bitOf(otherRenewed.access_token)).toBe(1);
     // The first family is another grant: untouched.
@@ -205,10 +206,10 @@ describe('every way a token can die sets its status list bit, and nothing else d
       expect(await bitOf(token)).toBe(0);
       expect(await bitAtSecond(token)).toBe(0);
     }
-    await revokeAt(second, a.access_token);
+    await revokeAt(second, app, a.access_token);
     expect(await bitOf(a.access_token)).toBe(1);
     expect(await bitAtSecond(a.access_token)).toBe(1);
-    await revokeAt(server, b.access_token);
+    await revokeAt(server, app, b.access_token);
     expect(await bitAtSecond(b.access_token)).toBe(1);
     expect(await bitOf(b.access_token)).toBe(1);
   });
@@ -332,5 +333,28 @@ describe('every way a token can die sets its status list bit, and nothing else d
     const other = await server.createUser({ username: 'bystander-2' });
     bystander = (await passwordTokens(server, app, other)).access_token;
     expect(statusOf(bystander).uri).not.toBe(uri);
+  });
+});
+
+describe('a refresh retried within REFRESH_REUSE_GRACE repeats the access token status entry of the first answer', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { REFRESH_REUSE_GRACE: '30s', STATUS_LIST_TTL: `${TTL_SECONDS}s` } });
+  });
+  afterAll(() => server.close());
+
+  it('shares the index, and revoking the grant sets it', async () => {
+    const app = await server.createClient({ id: 'app' });
+    const user = await server.createUser({ username: 'carol' });
+    const first = await passwordTokens(server, app, user);
+    const answer = (await refresh(server, app, first.refresh_token as string)).body as { access_token: string; refresh_token: string };
+    const retried = (await refresh(server, app, first.refresh_token as string)).body as { access_token: string; refresh_token: string };
+    expect(retried.refresh_token).toBe(answer.refresh_token);
+    expect(statusOf(retried.access_token)).toEqual(statusOf(answer.access_token));
+    expect(statusOf(first.access_token)).not.toEqual(statusOf(answer.access_token));
+    const bitOf = resourceServer(server.baseUrl, new TestClock());
+    expect(await bitOf(retried.access_token)).toBe(0);
+    await revokeAt(server, app, answer.refresh_token);
+    for (const token of [first.access_token, answer.access_token, retried.access_token]) expect(await bitOf(token)).toBe(1);
   });
 });
