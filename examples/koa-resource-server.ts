@@ -1,7 +1,9 @@
 /**
  * A resource server in Koa that accepts Gatehouse access tokens, verified offline with jose
  * against the published JWKS (RFC 9068: RS256, typ at+jwt, issuer, audience), and DPoP-bound ones
- * (RFC 9449 §7: `Authorization: DPoP <token>` plus a `DPoP` proof by the key in the token's cnf.jkt).
+ * (RFC 9449 §7: `Authorization: DPoP <token>` plus a `DPoP` proof by the key in the token's cnf.jkt),
+ * and that follows Gatehouse's Token Status List (examples/status-list.ts): a revoked token is refused
+ * within STATUS_LIST_TTL, with no call to /introspect.
  *
  *   ISSUER=http://localhost:3000 AUDIENCE=http://localhost:3000 PORT=4000 npx tsx examples/koa-resource-server.ts
  *
@@ -14,6 +16,7 @@ import Router from '@koa/router';
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, createRemoteJWKSet, EmbeddedJWK, errors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import Koa, { type Middleware } from 'koa';
+import { createStatusListChecker, type StatusClaim } from './status-list.js';
 
 export interface ResourceServerOptions {
   /** Gatehouse's ISSUER, exactly. */
@@ -22,7 +25,7 @@ export interface ResourceServerOptions {
   audience: string;
 }
 
-interface AccessToken extends JWTPayload {
+interface AccessToken extends JWTPayload, StatusClaim {
   sub: string;
   client_id: string;
   scope: string;
@@ -107,6 +110,7 @@ async function verifyDpopProof(ctx: Koa.Context, accessToken: string, jkt: strin
 export async function createKoaResourceServer(options: ResourceServerOptions): Promise<Koa> {
   // Caches the keys and fetches them again when a token names an unknown kid.
   const jwks = createRemoteJWKSet(await discoverJwksUri(options.issuer));
+  const statusLists = createStatusListChecker({ issuer: options.issuer, jwks });
 
   const seenProofs = new Map<string, number>();
 
@@ -133,6 +137,15 @@ export async function createKoaResourceServer(options: ResourceServerOptions): P
       if (error instanceof DpopProofError) return refuse(ctx, 401, 'invalid_dpop_proof', error.message, undefined, 'DPoP');
       if (error instanceof errors.JOSEError) return refuse(ctx, 401, 'invalid_token', 'the access token is invalid or expired', undefined, scheme);
       throw error;
+    }
+    const status = await statusLists.check(ctx.state.token);
+    if (status === 'revoked') return refuse(ctx, 401, 'invalid_token', 'the access token has been revoked');
+    if (status === 'unknown') {
+      // Fail closed: without a current status list, a revoked token cannot be told apart.
+      ctx.set('Retry-After', '5');
+      ctx.status = 503;
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'the token status list cannot be fetched' };
+      return;
     }
     await next();
   };

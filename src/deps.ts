@@ -8,6 +8,7 @@ import { createLogger } from './logger.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
 import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
+import { StatusListAllocator, StatusListPublisher } from './services/status-lists.js';
 import { createThrottle, type Throttle } from './services/throttle.js';
 import type { Database } from './store/database.js';
 import { deriveRefreshTokenSecret } from './tokens/refresh-token.js';
@@ -25,6 +26,8 @@ export interface Deps {
   clientAuthentication: ClientAuthentication;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
+  /** Token Status List: indices for new tokens, and the signed lists served from memory. */
+  statusLists: { allocator: StatusListAllocator; publisher: StatusListPublisher };
   /**
    * `iss` values of tokens signed by our keys but naming another issuer (instances configured with
    * different ISSUER values): each is logged once, not once per request.
@@ -57,6 +60,10 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
   const replayCache = createReplayCache(config, db, clock);
   const dpop = createTokenEndpointDpop(config, clock, replayCache);
+  const statusLists = {
+    allocator: new StatusListAllocator(db, clock, config),
+    publisher: new StatusListPublisher(db, keys, clock, config),
+  };
   return {
     config,
     db,
@@ -68,6 +75,7 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     refreshTokenSecret,
     replayCache,
     dpop,
+    statusLists,
     clientAuthentication: createClientAuthentication(db),
     foreignIssuersSeen: new Set(),
   };

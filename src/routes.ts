@@ -21,6 +21,7 @@ import { jwksEndpoint } from './endpoints/jwks.js';
 import { metadataEndpoint } from './endpoints/metadata.js';
 import { metricsEndpoint } from './endpoints/metrics.js';
 import { revokeEndpoint, tokenRevocationRequestSchema } from './endpoints/revoke.js';
+import { statusListAggregationEndpoint, statusListEndpoint } from './endpoints/status-list.js';
 import { tokenEndpoint } from './endpoints/token.js';
 import { GRANT_TYPE_HANDLERS } from './grant-types/index.js';
 import { dpopNonceHeader } from './http/dpop-nonce.js';
@@ -127,6 +128,52 @@ export const ROUTES: readonly Route[] = [
           content: { 'application/jwk-set+json': { schema: ref('JsonWebKeySet') } },
         },
         '304': { description: 'Not modified (If-None-Match matched the ETag)' },
+      },
+    },
+  },
+
+  // Token Status List (draft-ietf-oauth-status-list)
+  {
+    method: 'get',
+    path: '/statuslists',
+    access: { kind: 'anyone' },
+    handler: statusListAggregationEndpoint,
+    operation: {
+      tags: ['Discovery'],
+      operationId: 'listStatusLists',
+      summary: 'Status list aggregation: the URIs of the live status lists',
+      description: 'The status_list_aggregation_endpoint of the metadata. A list stays live until every token that names it has expired.',
+      responses: { '200': json(ref('StatusListAggregation'), 'The live lists, oldest first') },
+    },
+  },
+  {
+    method: 'get',
+    path: '/statuslists/{id}',
+    access: { kind: 'anyone' },
+    handler: statusListEndpoint,
+    operation: {
+      tags: ['Discovery'],
+      operationId: 'getStatusList',
+      summary: 'A status list token (draft-ietf-oauth-status-list)',
+      description:
+        'A JWT (`typ: statuslist+jwt`) signed by a key of the JWKS: `sub` is this URI, `ttl` is STATUS_LIST_TTL, and bit `idx` of `status_list.lst` (ZLIB, base64url, 1 bit per token) is 1 once the access token naming it was revoked. Includes every committed revocation; the same signed token (and `ETag`) is served while the list does not change; 304 to a matching `If-None-Match`.',
+      parameters: [
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: "The list id (the last segment of a token's `status.status_list.uri`)",
+          schema: { type: 'string' },
+        },
+      ],
+      responses: {
+        '200': {
+          description: 'The status list token',
+          headers: { ETag: { schema: { type: 'string' } }, 'Cache-Control': { schema: { type: 'string' } } },
+          content: { 'application/statuslist+jwt': { schema: { type: 'string' } } },
+        },
+        '304': { description: 'Not modified (If-None-Match matched the ETag)' },
+        ...NOT_FOUND,
       },
     },
   },

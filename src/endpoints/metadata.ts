@@ -27,6 +27,7 @@ export function metadataEndpoint(deps: Deps): Middleware {
       revocation_endpoint_auth_methods_supported: AUTH_METHODS,
       dpop_signing_alg_values_supported: deps.dpop.algorithms,
       service_documentation: `${issuer}/docs`,
+      status_list_aggregation_endpoint: `${issuer}/statuslists`,
     };
   };
 }

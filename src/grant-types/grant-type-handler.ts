@@ -24,7 +24,7 @@ export function defineGrantType<const S extends FormParametersSchema>(handler: G
   return handler;
 }
 
-export function issueContext(deps: Pick<Deps, 'config' | 'refreshTokenSecret' | 'keys' | 'clock'>): IssueContext {
+export function issueContext(deps: Pick<Deps, 'config' | 'refreshTokenSecret' | 'keys' | 'clock' | 'statusLists'>): IssueContext {
   return {
     issuer: deps.config.issuer,
     accessTokenTtl: deps.config.accessTokenTtl,
@@ -32,5 +32,6 @@ export function issueContext(deps: Pick<Deps, 'config' | 'refreshTokenSecret' | 
     refreshTokenSecret: deps.refreshTokenSecret,
     keys: deps.keys,
     clock: deps.clock,
+    statusLists: deps.statusLists.allocator,
   };
 }

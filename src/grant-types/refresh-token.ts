@@ -53,7 +53,12 @@ async function reissueSuccessor(
   const found = await findRefreshToken(deps.db, successor);
   if (!found || found.token.usedAt || found.grant.revokedAt) return undefined;
   const { user, scopes } = await checkGrantStillValid(deps, client, found.grant, found.token.expiresAt, requested, now);
-  return issueTokens(issueContext(deps), deps.db, { kind: 'reissue', client, user, grant: found.grant, scopes, refreshToken: successor }, binding);
+  return issueTokens(
+    issueContext(deps),
+    deps.db,
+    { kind: 'reissue', client, user, grant: found.grant, scopes, refreshToken: successor, status: found.token.status },
+    binding,
+  );
 }
 
 /**

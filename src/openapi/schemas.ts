@@ -134,7 +134,18 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       revocation_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
       dpop_signing_alg_values_supported: { type: 'array', items: { type: 'string' }, description: 'RFC 9449 §5.1: the algorithms a DPoP proof may use.' },
       service_documentation: { type: 'string', format: 'uri', description: 'The human-readable API reference (GET /docs).' },
+      status_list_aggregation_endpoint: {
+        type: 'string',
+        format: 'uri',
+        description: 'The URIs of the live Token Status Lists (draft-ietf-oauth-status-list §9.3, GET /statuslists).',
+      },
     },
+  },
+  StatusListAggregation: {
+    description: 'draft-ietf-oauth-status-list §9.3: every list a live access token may point at.',
+    type: 'object',
+    required: ['status_lists'],
+    properties: { status_lists: { type: 'array', items: { type: 'string', format: 'uri' } } },
   },
   JsonWebKeySet: {
     description: 'RFC 7517 §5: the public halves of the next, current and retired signing keys.',

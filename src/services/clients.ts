@@ -10,6 +10,7 @@ import { deleteClient, findClientById, insertClient, listAllClientScopes, listCl
 import { collectAllPages } from './paging.js';
 import { assertMayAssignScopes, assertMayManage, type Actor } from './actor.js';
 import { recordAudit } from './audit.js';
+import { flipRevokedGrantTokens } from './status-lists.js';
 
 export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -181,6 +182,8 @@ export async function removeClient(deps: ClientChangeDeps, id: string, actor: Ac
     const existing = await findClientById(tx, id, { forUpdate: true });
     if (!existing) throw new NotFound(`no client with id "${id}"`);
     assertMayManage(actor, `the client "${id}"`, existing.scopes);
+    // Before the cascade removes the grants that say which status bits are the client's.
+    await flipRevokedGrantTokens(tx, { clientId: id }, now);
     await deleteClient(tx, id);
     await recordAudit(tx, { actor, at: now, action: 'client.delete', details: { client_id: id } });
   });

@@ -10,6 +10,7 @@ export interface ClientRow {
   dpop_bound_access_tokens: boolean;
   created_at: Date;
   updated_at: Date;
+  tokens_valid_after?: Date | null;
 }
 
 export interface Client {
@@ -22,6 +23,8 @@ export interface Client {
   dpopBoundAccessTokens: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** Tokens issued up to this moment were revoked with the client (revocation by client). */
+  tokensValidAfter?: Date | null;
 }
 
 export function toClient(row: ClientRow): Client {
@@ -34,6 +37,7 @@ export function toClient(row: ClientRow): Client {
     dpopBoundAccessTokens: row.dpop_bound_access_tokens ?? false,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    tokensValidAfter: row.tokens_valid_after ?? null,
   };
 }
 

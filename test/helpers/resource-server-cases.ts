@@ -5,13 +5,15 @@ import { makeProof, proofKey, type ProofKey } from './dpop.js';
 import { passwordTokens, tokenRequest } from './token.js';
 
 export const API_AUDIENCE = 'https://api.example.com';
+const STATUS_LIST_TTL_SECONDS = 1;
 
 type StartResourceServer = (options: { issuer: string; audience: string }) => Promise<{ url: string; close(): Promise<void> }>;
 
 /**
  * The behaviour every example resource server must show against a real Gatehouse: 200 with the
  * scope, 403 insufficient_scope without it, 401 for no token, garbage, a foreign audience, a
- * tampered signature or an expired token; a DPoP-bound token only with a proof by its key (RFC 9449 §7).
+ * tampered signature or an expired token; a DPoP-bound token only with a proof by its key (RFC 9449 §7);
+ * and, following the status list, 401 to a revoked token within STATUS_LIST_TTL, without calling /introspect.
  */
 export function describeResourceServer(name: string, start: StartResourceServer, options: { rejectsReplayedProofs?: boolean } = {}): void {
   describe(`${name} accepts Gatehouse access tokens and enforces scopes`, () => {
@@ -25,7 +27,7 @@ export function describeResourceServer(name: string, start: StartResourceServer,
     beforeAll(async () => {
       // Start two hours back to issue a token that has expired by real time, then move to now.
       const clock = new TestClock(new Date(Date.now() - 2 * 3600 * 1000));
-      server = await startTestServer({ clock });
+      server = await startTestServer({ clock, env: { STATUS_LIST_TTL: `${STATUS_LIST_TTL_SECONDS}s` } });
       web.clientSecret = (
         await server.createClient({ id: 'web', grantTypes: ['password', 'refresh_token'], scopes: ['read', 'write'], audience: API_AUDIENCE })
       ).clientSecret;
@@ -82,6 +84,35 @@ export function describeResourceServer(name: string, start: StartResourceServer,
       const widened = Buffer.from(JSON.stringify({ ...claims, scope: 'read write admin' })).toString('base64url');
       expect((await get(`${header}.${widened}.${good.split('.')[2]}`)).status).toBe(401);
       expect((await get(expiredToken)).status).toBe(401);
+    });
+
+    it('answers 401 to a revoked token within STATUS_LIST_TTL, without any call to /introspect, and 200 to the others', async () => {
+      const introspections = async () =>
+        (await server.deps.metrics.httpRequestDuration.get()).values
+          .filter((sample) => sample.labels.route === '/introspect' && sample.metricName?.endsWith('_count'))
+          .reduce((sum, sample) => sum + sample.value, 0);
+      const before = await introspections();
+      const revoked = await passwordTokens(server, web, alice, 'read');
+      const kept = await passwordTokens(server, web, alice, 'read');
+      // The resource server now holds the list (cached for its ttl).
+      expect((await get(revoked.access_token)).status).toBe(200);
+      const revocation = await server.http
+        .post('/revoke')
+        .auth('web', web.clientSecret as string)
+        .type('form')
+        .send({ token: revoked.refresh_token as string });
+      expect(revocation.status).toBe(200);
+      const revokedAt = Date.now();
+      // Asked again until it is refused: it must be, once the cached list is older than the ttl.
+      let response = await get(revoked.access_token);
+      while (response.status === 200 && Date.now() - revokedAt < 10 * STATUS_LIST_TTL_SECONDS * 1000) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        response = await get(revoked.access_token);
+      }
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+      expect((await get(kept.access_token)).status).toBe(200);
+      expect(await introspections()).toBe(before);
     });
 
     describe('DPoP-bound tokens (RFC 9449 §7)', () => {
