@@ -32,6 +32,8 @@ export const passwordGrant = defineGrantType({
     // Scopes the client may not have are refused outright; the user's scopes then narrow the rest.
     const scopes = grantScopes(requested, client.scopes, user.scopes);
     const now = deps.clock.now();
+    // The proof's jti was being claimed during the password check; nothing is stored before it is.
+    await request.dpop?.claimed;
     return deps.db.transaction(async (tx) => {
       const grant = await startGrant(tx, {
         clientId: client.id,
