@@ -23,6 +23,7 @@ export function tokenEndpoint(deps: Deps): Middleware {
     // After client authentication, before the grant: a bad proof stores nothing (its jti aside); the
     // replay claim runs while the grant reads, and the grant awaits it before it writes.
     const proof = await deps.dpop.verifyTokenRequest(ctx.req.headersDistinct.dpop);
+    // RFC 9449 §5.2 names no error code; the proof is what is missing (node-oidc-provider says invalid_grant).
     if (!proof && client.dpopBoundAccessTokens) {
       throw new InvalidDpopProof('this client must send a DPoP proof with every token request (dpop_bound_access_tokens)');
     }
