@@ -20,12 +20,17 @@ export function tokenEndpoint(deps: Deps): Middleware {
     if (!handler || !validate) throw new UnsupportedGrantType(`grant_type "${grantType.slice(0, 64)}" is not supported`);
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient(`this client may not use grant_type "${grantType}"`);
     const parameters = validate(form);
-    // After client authentication, before the grant: a bad proof stores nothing (its jti aside).
+    // After client authentication, before the grant: a bad proof stores nothing (its jti aside); the
+    // replay claim runs while the grant reads, and the grant awaits it before it writes.
     const proof = await deps.dpop.verifyTokenRequest(ctx.req.headersDistinct.dpop);
+    // RFC 9449 §5.2 names no error code; the proof is what is missing (node-oidc-provider says invalid_grant).
     if (!proof && client.dpopBoundAccessTokens) {
       throw new InvalidDpopProof('this client must send a DPoP proof with every token request (dpop_bound_access_tokens)');
     }
-    ctx.body = await handler.handle(deps, client, parameters, { ip: ctx.ip, dpop: proof });
+    const body = await handler.handle(deps, client, parameters, { ip: ctx.ip, dpop: proof });
+    // Every grant awaited it before storing anything; never answer with tokens for a replayed proof.
+    await proof?.claimed;
+    ctx.body = body;
     deps.metrics.tokensIssued.inc({ grant_type: grantType });
   };
 }

@@ -14,6 +14,11 @@ export const clientCredentialsGrant = defineGrantType({
   async handle(deps, client, parameters, request) {
     if (client.secretHash === null) throw new UnauthorizedClient('public clients cannot use client_credentials');
     const scopes = grantScopes(requestedScopes(parameters.scope), client.scopes);
-    return issueTokens(issueContext(deps), deps.db, { kind: 'client', client, scopes }, { dpopJkt: request.dpop?.jkt });
+    // Nothing is stored: the token is signed while the proof's jti is claimed.
+    const [response] = await Promise.all([
+      issueTokens(issueContext(deps), deps.db, { kind: 'client', client, scopes }, { dpopJkt: request.dpop?.jkt }),
+      request.dpop?.claimed,
+    ]);
+    return response;
   },
 });

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.js';
+import type { TokenRequestProof } from '../dpop/token-endpoint-proofs.js';
 import type { FormParameters, FormParametersSchema } from '../lib/form-parameters.js';
 import type { Client } from '../store/clients-repository.js';
 import type { IssueContext, TokenResponse } from '../tokens/issue.js';
@@ -7,8 +8,11 @@ import type { IssueContext, TokenResponse } from '../tokens/issue.js';
 export interface TokenRequestContext {
   /** The client IP (ctx.ip, honouring TRUST_PROXY). */
   ip: string;
-  /** The request's verified DPoP proof (RFC 9449), when it carried one. */
-  dpop?: { jkt: string } | undefined;
+  /**
+   * The request's verified DPoP proof (RFC 9449), when it carried one. Await `claimed` (its jti
+   * claimed against replay) before storing anything.
+   */
+  dpop?: TokenRequestProof | undefined;
 }
 
 /** What every grant type module (password, refresh_token, client_credentials) provides. */

@@ -32,6 +32,8 @@ export const passwordGrant = defineGrantType({
     // Scopes the client may not have are refused outright; the user's scopes then narrow the rest.
     const scopes = grantScopes(requested, client.scopes, user.scopes);
     const now = deps.clock.now();
+    // The proof's jti was being claimed during the password check; nothing is stored before it is.
+    await request.dpop?.claimed;
     // The first access token's status list index, recorded on the grant.
     const status = await deps.statusLists.allocator.allocate(client);
     return deps.db.transaction(async (tx) => {

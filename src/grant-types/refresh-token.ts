@@ -104,6 +104,8 @@ export const refreshTokenGrant = defineGrantType({
       throw new InvalidGrant('the refresh token was already used; its grant has been revoked');
     };
 
+    // Nothing is stored (a rotation, or a revocation for reuse) before the proof's jti is claimed.
+    await request.dpop?.claimed;
     if (token.usedAt) return answerReuse(token.usedAt);
     const { user, scopes } = await checkGrantStillValid(deps, client, grant, token.expiresAt, requested, now);
     try {

@@ -220,13 +220,16 @@ describeWithChromium('the admin console in a real browser', () => {
       await page.getByLabel('Client id').fill('billing');
       await page.getByLabel('client_credentials').check();
       await page.getByLabel('Client scopes').fill('billing:read');
+      await page.getByLabel('Require a DPoP proof on every token request').check();
       await page.getByRole('button', { name: 'Create client' }).click();
       await statusText(page, /Registered the client billing/);
       const secret = await page.getByLabel('Client secret').inputValue();
       expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      // The secret shown is the real one.
-      expect((await postToken(server, { grant_type: 'client_credentials' }, { basic: ['billing', secret] })).status).toBe(200);
-      await page.getByRole('row').filter({ hasText: 'billing' }).first().waitFor();
+      // The secret shown is the real one: the client authenticates, and is then refused only for the
+      // DPoP proof it was registered to need.
+      const tokenAnswer = await postToken(server, { grant_type: 'client_credentials' }, { basic: ['billing', secret] });
+      expect({ status: tokenAnswer.status, error: tokenAnswer.body.error }).toEqual({ status: 400, error: 'invalid_dpop_proof' });
+      await page.getByRole('row').filter({ hasText: 'billing' }).filter({ hasText: 'DPoP required' }).first().waitFor();
       await screenshot(page, 'clients');
 
       // Shown once: gone when the page is shown again.
