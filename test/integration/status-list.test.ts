@@ -32,9 +32,15 @@ function resourceServer(issuer: string, clock: TestClock, listBase?: string) {
     const { payload: list } = await jwtVerify(listToken, jwks, { typ: 'statuslist+jwt', currentDate: clock.now(), requiredClaims: ['iat', 'exp'] });
     expect(list.sub).toBe(uri);
     expect(list.ttl).toBe(TTL_SECONDS);
-    return getListFromStatusListJWT(listToken).getStatus(idx);
+    // Decoding a list of 2^20 entries takes the library ~100 ms: once per distinct list token.
+    let statusList = decoded.get(listToken);
+    if (!statusList) decoded.set(listToken, (statusList = getListFromStatusListJWT(listToken)));
+    return statusList.getStatus(idx);
   };
 }
+
+/** Status lists by the token that carried them (an unchanged list is served as the same token). */
+const decoded = new Map<string, ReturnType<typeof getListFromStatusListJWT>>();
 
 /** RFC 7009 at one instance, as `client`. */
 const revokeAt = (instance: TestServer, client: TestClient, token: string, hint?: string) =>
