@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { addSeconds } from '../lib/clock.js';
 import type { Queryable } from '../store/database.js';
 import { endClientTokensIssuedUpTo } from '../store/clients-repository.js';
-import { insertGrant, listActiveGrants, revokeGrants, type ActiveGrant, type Grant, type GrantSelector } from '../store/grants-repository.js';
+import {
+  insertGrant,
+  listActiveGrants,
+  revokeGrants,
+  type ActiveGrant,
+  type ActiveGrantsFilter,
+  type Grant,
+  type GrantSelector,
+} from '../store/grants-repository.js';
 import { findRefreshTokenWithGrant, type RefreshToken } from '../store/refresh-tokens-repository.js';
 import { hashRefreshToken } from '../tokens/refresh-token.js';
 import { collectAllPages } from './paging.js';
@@ -91,17 +99,7 @@ export async function findRefreshToken(db: Queryable, presented: string): Promis
 }
 
 /** Live (unrevoked, unexpired) grants, newest first, keyset-paginated. */
-export function listLiveGrants(
-  db: Queryable,
-  filter: {
-    username?: string | undefined;
-    userId?: string | undefined;
-    clientId?: string | undefined;
-    now: Date;
-    before?: { createdAt: Date; id: string } | undefined;
-    limit: number;
-  },
-): Promise<ActiveGrant[]> {
+export function listLiveGrants(db: Queryable, filter: ActiveGrantsFilter): Promise<ActiveGrant[]> {
   return listActiveGrants(db, filter);
 }
 

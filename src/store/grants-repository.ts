@@ -73,18 +73,18 @@ export interface ActiveGrant extends Grant {
   lastRefreshedAt: Date | null;
 }
 
+/** Which live grants to list, and the page: before (created_at, id), at most `limit`. */
+export interface ActiveGrantsFilter {
+  username?: string | undefined;
+  userId?: string | undefined;
+  clientId?: string | undefined;
+  now: Date;
+  before?: { createdAt: Date; id: string } | undefined;
+  limit: number;
+}
+
 /** Live (unrevoked, unexpired) grants, newest first, keyset-paginated by (created_at, id). */
-export async function listActiveGrants(
-  db: Queryable,
-  filter: {
-    username?: string | undefined;
-    userId?: string | undefined;
-    clientId?: string | undefined;
-    now: Date;
-    before?: { createdAt: Date; id: string } | undefined;
-    limit: number;
-  },
-): Promise<ActiveGrant[]> {
+export async function listActiveGrants(db: Queryable, filter: ActiveGrantsFilter): Promise<ActiveGrant[]> {
   // No user has an id that is not a UUID (and the uuid column would refuse the comparison).
   if (filter.userId !== undefined && !isUuid(filter.userId)) return [];
   const query = db('grants as g')
