@@ -107,7 +107,8 @@ export async function serveCliSocket(deps: Promise<Deps>, logger: Logger, path: 
     logger.warn({ err: error, dataDir: dirname(path) }, 'could not make DATA_DIR private (mode 0700)');
   }
   rmSync(path, { force: true });
-  const server: Server = createServer((socket) => handle(deps, logger, socket));
+  // allowHalfOpen: a client that ends its side once it has sent the command still gets the answer.
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => handle(deps, logger, socket));
   try {
     await new Promise<void>((done, fail) => {
       server.once('error', fail);
