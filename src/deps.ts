@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { createTokenEndpointDpop, type TokenEndpointDpop } from './dpop/token-endpoint-proofs.js';
 import type { KeyService } from './keys/key-service.js';
 import { createKeyService } from './keys/policy.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './logger.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
+import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
+import { StatusListAllocator, StatusListPublisher } from './services/status-lists.js';
 import { createThrottle, type Throttle } from './services/throttle.js';
 import type { Database } from './store/database.js';
 import { deriveRefreshTokenSecret } from './tokens/refresh-token.js';
@@ -23,11 +26,17 @@ export interface Deps {
   clientAuthentication: ClientAuthentication;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
+  /** Token Status List: indices for new tokens, and the signed lists served from memory. */
+  statusLists: { allocator: StatusListAllocator; publisher: StatusListPublisher };
   /**
    * `iss` values of tokens signed by our keys but naming another issuer (instances configured with
    * different ISSUER values): each is logged once, not once per request.
    */
   foreignIssuersSeen: Set<string>;
+  /** One-time values (DPoP proof jtis) across every instance: PostgreSQL, or memory when embedded. */
+  replayCache: ReplayCache;
+  /** DPoP proofs at /token (RFC 9449): key cache, server nonces, the replay check. */
+  dpop: TokenEndpointDpop;
 }
 
 /**
@@ -49,6 +58,12 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const metrics = createMetrics(db, keys, clock);
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
+  const replayCache = createReplayCache(config, db, clock);
+  const dpop = createTokenEndpointDpop(config, clock, replayCache);
+  const statusLists = {
+    allocator: new StatusListAllocator(db, clock, config),
+    publisher: new StatusListPublisher(db, keys, clock, config),
+  };
   return {
     config,
     db,
@@ -58,6 +73,9 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     metrics,
     throttle,
     refreshTokenSecret,
+    replayCache,
+    dpop,
+    statusLists,
     clientAuthentication: createClientAuthentication(db),
     foreignIssuersSeen: new Set(),
   };

@@ -111,6 +111,18 @@ export function localContext(): CliContext & { stdinRead?: string; filesRead: Re
   return context;
 }
 
+/** The options of `client create`, as commander names them. */
+interface ClientCreateOptions {
+  id: string;
+  secret?: string;
+  public?: boolean;
+  grants: string;
+  scopes: string;
+  audience?: string;
+  dpopBound?: boolean;
+  json?: boolean;
+}
+
 export function buildProgram(context: CliContext): Command {
   const print = (json: boolean | undefined, value: unknown, human: string): void => context.stdout(json ? `${JSON.stringify(value)}\n` : `${human}\n`);
   const withDatabase = context.withDatabase.bind(context);
@@ -149,9 +161,10 @@ export function buildProgram(context: CliContext): Command {
     .requiredOption('--grants <list>', 'grant types: password, refresh_token, client_credentials (commas or spaces)')
     .requiredOption('--scopes <list>', 'scopes the client may request (commas or spaces)')
     .option('--audience <aud>', 'aud of its access tokens (default: the issuer)')
+    .option('--dpop-bound', 'every token request must carry a DPoP proof (RFC 9449 dpop_bound_access_tokens)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  gatehouse client create --id app --grants password,refresh_token --scopes "read write"')
-    .action(async (options: { id: string; secret?: string; public?: boolean; grants: string; scopes: string; audience?: string; json?: boolean }) => {
+    .action(async (options: ClientCreateOptions) => {
       const input = {
         id: options.id,
         secret: options.secret,
@@ -159,6 +172,7 @@ export function buildProgram(context: CliContext): Command {
         grantTypes: parseScope(options.grants),
         scopes: parseScope(options.scopes),
         audience: options.audience,
+        dpopBoundAccessTokens: options.dpopBound,
       };
       // Bad arguments are refused before the database is opened (or, embedded, created).
       validateClientInput(input);
@@ -172,7 +186,7 @@ export function buildProgram(context: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const rows = await withDatabase(async ({ db }) => (await listEveryClient(db)).map(presentClient));
-      print(options.json, rows, table(rows, ['client_id', 'public', 'grant_types', 'scopes', 'audience']));
+      print(options.json, rows, table(rows, ['client_id', 'public', 'grant_types', 'scopes', 'audience', 'dpop_bound_access_tokens']));
     });
 
   const user = program.command('user').description('manage users');

@@ -7,6 +7,8 @@ import type { IssueContext, TokenResponse } from '../tokens/issue.js';
 export interface TokenRequestContext {
   /** The client IP (ctx.ip, honouring TRUST_PROXY). */
   ip: string;
+  /** The request's verified DPoP proof (RFC 9449), when it carried one. */
+  dpop?: { jkt: string } | undefined;
 }
 
 /** What every grant type module (password, refresh_token, client_credentials) provides. */
@@ -22,7 +24,7 @@ export function defineGrantType<const S extends FormParametersSchema>(handler: G
   return handler;
 }
 
-export function issueContext(deps: Pick<Deps, 'config' | 'refreshTokenSecret' | 'keys' | 'clock'>): IssueContext {
+export function issueContext(deps: Pick<Deps, 'config' | 'refreshTokenSecret' | 'keys' | 'clock' | 'statusLists'>): IssueContext {
   return {
     issuer: deps.config.issuer,
     accessTokenTtl: deps.config.accessTokenTtl,
@@ -30,5 +32,6 @@ export function issueContext(deps: Pick<Deps, 'config' | 'refreshTokenSecret' | 
     refreshTokenSecret: deps.refreshTokenSecret,
     keys: deps.keys,
     clock: deps.clock,
+    statusLists: deps.statusLists.allocator,
   };
 }

@@ -10,6 +10,7 @@ import { deleteClient, findClientById, insertClient, listAllClientScopes, listCl
 import { collectAllPages } from './paging.js';
 import { assertMayAssignScopes, assertMayManage, type Actor } from './actor.js';
 import { recordAudit } from './audit.js';
+import { flipRevokedGrantTokens } from './status-lists.js';
 
 export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -25,6 +26,8 @@ export interface ClientInput {
   grantTypes: string[];
   scopes: string[];
   audience?: string | null | undefined;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof. */
+  dpopBoundAccessTokens?: boolean | undefined;
 }
 
 export function validateGrantTypes(grantTypes: string[], isPublic: boolean): GrantType[] {
@@ -96,6 +99,7 @@ export async function createClient(deps: ClientChangeDeps, input: ClientInput, a
     grantTypes,
     scopes,
     audience: input.audience ?? null,
+    dpopBoundAccessTokens: input.dpopBoundAccessTokens === true,
     createdAt: now,
     updatedAt: now,
   };
@@ -110,6 +114,7 @@ export interface ClientChanges {
   grantTypes?: string[] | undefined;
   scopes?: string[] | undefined;
   audience?: string | null | undefined;
+  dpopBoundAccessTokens?: boolean | undefined;
   /** A new secret to set (at least 32 characters). */
   secret?: string | undefined;
   /** Generate a new secret and return it once. */
@@ -121,6 +126,7 @@ const CHANGE_FIELD_NAMES: Record<keyof ClientChanges, string> = {
   grantTypes: 'grant_types',
   scopes: 'scopes',
   audience: 'audience',
+  dpopBoundAccessTokens: 'dpop_bound_access_tokens',
   secret: 'client_secret',
   rotateSecret: 'rotate_secret',
 };
@@ -153,6 +159,7 @@ export async function changeClient(
       grantTypes: changes.grantTypes === undefined ? undefined : validateGrantTypes(changes.grantTypes, isPublic),
       scopes,
       audience: changes.audience,
+      dpopBoundAccessTokens: changes.dpopBoundAccessTokens,
       secretHash: clientSecret === null ? undefined : sha256Hex(clientSecret),
       updatedAt: now,
     });
@@ -175,6 +182,8 @@ export async function removeClient(deps: ClientChangeDeps, id: string, actor: Ac
     const existing = await findClientById(tx, id, { forUpdate: true });
     if (!existing) throw new NotFound(`no client with id "${id}"`);
     assertMayManage(actor, `the client "${id}"`, existing.scopes);
+    // Before the cascade removes the grants that say which status bits are the client's.
+    await flipRevokedGrantTokens(tx, { clientId: id }, now);
     await deleteClient(tx, id);
     await recordAudit(tx, { actor, at: now, action: 'client.delete', details: { client_id: id } });
   });

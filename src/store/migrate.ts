@@ -3,6 +3,8 @@ import * as createCoreTables from '../../migrations/20261126000000_create_core_t
 import * as createRateLimits from '../../migrations/20261126010000_create_rate_limits.js';
 import * as addRevocationWatermarks from '../../migrations/20261128000000_add_revocation_watermarks_and_audit_actors.js';
 import * as createReplayCache from '../../migrations/20261129000000_create_replay_cache.js';
+import * as addDpopBinding from '../../migrations/20261129110000_add_dpop_binding.js';
+import * as createStatusLists from '../../migrations/20261129100000_create_status_lists.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +17,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261126010000_create_rate_limits': createRateLimits,
   '20261128000000_add_revocation_watermarks_and_audit_actors': addRevocationWatermarks,
   '20261129000000_create_replay_cache': createReplayCache,
+  '20261129110000_add_dpop_binding': addDpopBinding,
+  '20261129100000_create_status_lists': createStatusLists,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {
