@@ -50,8 +50,12 @@ export interface CliContext {
   exitCode?: number;
 }
 
-/** How long the CLI waits for a DATA_DIR held by a process that does not (yet) serve the CLI socket. */
-const HELD_WAIT_MS = 15_000;
+/**
+ * How long the CLI retries a DATA_DIR held by a process without a CLI socket: a server opens its
+ * socket right after it takes DATA_DIR, so this covers that moment (another CLI command may hold it
+ * for longer: the CLI then says so rather than wait).
+ */
+const HELD_WAIT_MS = 1_000;
 
 /** Thrown by the standalone context when a running server holds the embedded DATA_DIR. */
 export class HeldByServer extends Error {
@@ -349,8 +353,8 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
 export async function runCli(argv: string[]): Promise<number> {
   const args = argv.slice(2);
   const context = localContext();
-  // A server that is starting holds DATA_DIR before its socket listens, and another CLI command
-  // holds it for a moment: wait for either to be done, then send the command or run it here.
+  // A server holds DATA_DIR a moment before its socket listens: retry briefly, then send the command
+  // or run it here.
   const deadline = Date.now() + HELD_WAIT_MS;
   for (;;) {
     let held: HeldByServer;
@@ -367,10 +371,12 @@ export async function runCli(argv: string[]): Promise<number> {
       return answer.code;
     }
     if (Date.now() > deadline) {
-      // Held all along by a process that does not serve the CLI.
-      process.stderr.write(`gatehouse: ${held.message}\n`);
+      const { dataDir, pid } = held.held;
+      process.stderr.write(
+        `gatehouse: the embedded database in ${dataDir} is held by another Gatehouse process (pid ${pid}) that takes no CLI commands (another command still running, or an older server): try again when it is done, or stop the server, or use the admin API\n`,
+      );
       return 1;
     }
-    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }
 }

@@ -40,7 +40,8 @@ export async function migrateToLatest(db: Knex, attempts = 5): Promise<string[]>
       return applied;
     } catch (error) {
       const { code, name, message } = error as { code?: string; name?: string; message?: string };
-      const raced = code === '42P07' || code === '23505' || name === 'MigrationLocked' || /already locked/i.test(message ?? '');
+      // 42P07 duplicate table, 42710 duplicate object (the table's row type), 23505 unique violation.
+      const raced = ['42P07', '42710', '23505'].includes(code ?? '') || name === 'MigrationLocked' || /already locked/i.test(message ?? '');
       if (!raced || attempt >= attempts) throw error;
       await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
     }

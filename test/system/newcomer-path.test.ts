@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import { confirmClick, describeWithChromium, launchBrowser, screenshot, signIn, type Browser } from '../helpers/browser.js';
-import { PROCESS_TEST_TIMEOUT_MS, runCli, startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { postTokenTo } from '../helpers/token.js';
+import { BOOTSTRAP_ADMIN_CLIENT, PROCESS_TEST_TIMEOUT_MS, runCli, startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { embeddedTarget, type ProcessTarget } from '../helpers/targets.js';
 
 /**
@@ -33,31 +34,15 @@ describeWithChromium('the newcomer path, the server running throughout (embedded
     return result.stdout;
   };
   const token = async (clientId: string, secret: string, form: Record<string, string>) => {
-    const response = await fetch(`${server.baseUrl}/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` },
-      body: new URLSearchParams(form),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, string> };
+    const { status, body } = await postTokenTo(server.baseUrl, form, { basic: [clientId, secret] });
+    return { status, body: body as Record<string, string> };
   };
 
   it(
     'bootstraps an admin, creates a client and a user, gets a token, and revokes the session in the console',
     async () => {
       // 1. An admin client, created against the running server, and its token at the admin API.
-      const admin = JSON.parse(
-        await gatehouse([
-          'client',
-          'create',
-          '--id',
-          'admin-cli',
-          '--grants',
-          'client_credentials',
-          '--scopes',
-          'admin:clients admin:users admin:tokens admin:keys',
-          '--json',
-        ]),
-      );
+      const admin = JSON.parse(await gatehouse(BOOTSTRAP_ADMIN_CLIENT));
       const adminToken = await token('admin-cli', admin.client_secret, { grant_type: 'client_credentials' });
       expect(adminToken.status).toBe(200);
       const users = await fetch(`${server.baseUrl}/admin/users`, { headers: { Authorization: `Bearer ${adminToken.body.access_token}` } });
