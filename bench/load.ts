@@ -10,6 +10,7 @@ import { createPrivateKey, generateKeyPairSync, randomUUID, sign, type JsonWebKe
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import argon2 from 'argon2';
+import { dpopProofMaker } from './dpop-proof.js';
 
 type Job =
   | { kind: 'http'; id: number; workload: string; url: string; connections: number; duration: number; data: WorkloadData }
@@ -27,6 +28,12 @@ export interface WorkloadData {
   tokens?: string[];
   hint?: string;
   path?: string;
+  /** DPoP workloads: the private JWK of each connection's key (refresh_dpop: the key its family is bound to). */
+  dpopKeys?: JsonWebKey[];
+  /** refresh_dpop: the public client the families belong to (client_id in the body, no secret). */
+  clientId?: string;
+  /** DPoP workloads: the token endpoint URL, the proofs' htu. */
+  htu?: string;
   /** private_key_jwt: the client, its private ES256 key (JWK) and the issuer (aud of the assertions). */
   assertion?: { clientId: string; privateJwk: JsonWebKey; kid: string; audience: string };
 }
@@ -77,17 +84,29 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
         ],
       };
     }
+    case 'client_credentials_dpop': {
+      // One key, a fresh proof (new jti) on every request.
+      const proof = dpopProofMaker(data.dpopKeys![0]!, data.htu!);
+      const body = form({ grant_type: 'client_credentials' });
+      return {
+        requests: [{ method: 'POST', path: '/token', setupRequest: (request: any) => ({ ...request, headers: { ...headers, dpop: proof() }, body }) }],
+      };
+    }
+    case 'refresh_dpop':
     case 'refresh': {
       // Each connection holds its own family and always presents the token it just received. The
       // state lives in a closure per connection (setupClient): autocannon resets a request's
       // `context` every time it loops over its `requests`.
-      const pool = [...(data.refreshTokens ?? [])];
-      const refreshRequest = (state: { token: string }) => ({
+      // refresh_dpop: a public client's families, each bound to its connection's key; a fresh proof
+      // by that key on every request.
+      const pool = (data.refreshTokens ?? []).map((token, index) => ({ token, key: data.dpopKeys?.[index] }));
+      const refreshRequest = (state: { token: string; proof?: (() => string) | undefined }) => ({
         method: 'POST',
         path: '/token',
         headers,
         setupRequest: (request: any) => {
-          request.body = form({ grant_type: 'refresh_token', refresh_token: state.token });
+          request.body = form({ grant_type: 'refresh_token', refresh_token: state.token, ...(state.proof ? { client_id: data.clientId! } : {}) });
+          if (state.proof) request.headers = { 'content-type': FORM, dpop: state.proof() };
           return request;
         },
         onResponse: (status: number, body: string) => {
@@ -97,7 +116,8 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
       return {
         requests: [refreshRequest({ token: 'unused' })],
         setupClient: (client: any) => {
-          client.setRequests([refreshRequest({ token: pool.shift() ?? 'exhausted' })]);
+          const family = pool.shift();
+          client.setRequests([refreshRequest({ token: family?.token ?? 'exhausted', proof: family?.key ? dpopProofMaker(family.key, data.htu!) : undefined })]);
         },
       } as WorkloadOptions;
     }

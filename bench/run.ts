@@ -23,6 +23,7 @@ import { CLI_ACTOR } from '../src/services/actor.js';
 import { createAdminDeps } from '../src/deps.js';
 import { createClient } from '../src/services/clients.js';
 import { createUser } from '../src/services/users.js';
+import { dpopProofMaker, newDpopKey } from './dpop-proof.js';
 import type { WorkloadData } from './load.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,6 +42,8 @@ const PORTS = { server: 39100, bare: 39101, peer: 39102 };
 const SERVER_URL = `http://127.0.0.1:${PORTS.server}`;
 
 const CLIENT = { id: 'bench-client', secret: randomBytes(32).toString('base64url') };
+/** A public client (a mobile or browser app) for the DPoP-bound refresh workload. */
+const PUBLIC_CLIENT = { id: 'bench-public' };
 const INTROSPECTOR = { id: 'bench-introspector', secret: randomBytes(32).toString('base64url') };
 /** A private_key_jwt client (RFC 7523): its ES256 key pair, the public half registered with it. */
 const KEY_CLIENT = (() => {
@@ -233,6 +236,11 @@ async function seed(env: Record<string, string>): Promise<{ userId: string }> {
     );
     await createClient(
       createAdminDeps(config, db),
+      { id: PUBLIC_CLIENT.id, public: true, grantTypes: ['password', 'refresh_token'], scopes: ['api'] },
+      CLI_ACTOR,
+    );
+    await createClient(
+      createAdminDeps(config, db),
       { id: INTROSPECTOR.id, secret: INTROSPECTOR.secret, grantTypes: ['client_credentials'], scopes: ['api'] },
       CLI_ACTOR,
     );
@@ -339,6 +347,20 @@ async function main(): Promise<void> {
   const userTokens = await passwordGrant();
   const introspectable = await passwordGrant();
   const families = async (count: number): Promise<string[]> => (await many(count, 8, () => passwordGrant())).map((t) => t.refresh_token as string);
+  /** A public client's families, each bound (DPoP) to a key of its own; the keys go to the load process. */
+  const boundFamilies = async (count: number): Promise<WorkloadData> => {
+    const made = await many(count, 8, async () => {
+      const key = newDpopKey();
+      const response = await fetch(`${SERVER_URL}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: dpopProofMaker(key, `${SERVER_URL}/token`)() },
+        body: new URLSearchParams({ grant_type: 'password', username: USER.username, password: USER.password, client_id: PUBLIC_CLIENT.id }).toString(),
+      });
+      if (response.status !== 200) throw new Error(`bound password grant: ${response.status} ${await response.text()}`);
+      return { key, refreshToken: ((await response.json()) as { refresh_token: string }).refresh_token };
+    });
+    return { clientId: PUBLIC_CLIENT.id, htu: `${SERVER_URL}/token`, refreshTokens: made.map((m) => m.refreshToken), dpopKeys: made.map((m) => m.key) };
+  };
 
   // ---- bounds measured in this run
   const bounds: Record<string, number> = {};
@@ -456,19 +478,31 @@ async function main(): Promise<void> {
         const rate = await argon2Bound(connections);
         withBound(await measure('password', connections, { basic: basic(CLIENT), ...USER }), 'argon2id verifies/s', rate);
       }
+      let plainRefresh: Row | undefined;
       if (wanted('refresh')) {
         const sql = await sqlBound(connections);
-        withBound(await measure('refresh', connections, { basic: basic(CLIENT), refreshTokens: await families(connections) }), 'refresh SQL/s', sql);
+        plainRefresh = await measure('refresh', connections, { basic: basic(CLIENT), refreshTokens: await families(connections) });
+        withBound(plainRefresh, 'refresh SQL/s', sql);
       }
+      // DPoP (issue 14): each ratio is to the plain workload measured just before it in this run.
+      if (wanted('refresh_dpop')) {
+        const row = await measure('refresh_dpop', connections, await boundFamilies(connections));
+        if (plainRefresh) withBound(row, 'plain refresh', plainRefresh.rps);
+      }
+      let plainClient: Row | undefined;
       if (wanted('client_credentials')) {
         const rate = await signBound(connections);
-        const secretRow = await measure('client_credentials', connections, { basic: basic(CLIENT) });
-        withBound(secretRow, 'RS256 signs/s', rate);
+        plainClient = await measure('client_credentials', connections, { basic: basic(CLIENT) });
+        withBound(plainClient, 'RS256 signs/s', rate);
         if (wanted('client_credentials_private_key_jwt')) {
           // Bounded by the same grant with client_secret_basic, measured just before (issue 15: ≥ 0.8×).
           const assertion = { clientId: KEY_CLIENT.id, privateJwk: KEY_CLIENT.privateJwk, kid: KEY_CLIENT.kid, audience: SERVER_URL };
-          withBound(await measure('client_credentials_private_key_jwt', connections, { assertion }), 'client_secret_basic req/s', secretRow.rps);
+          withBound(await measure('client_credentials_private_key_jwt', connections, { assertion }), 'client_secret_basic req/s', plainClient.rps);
         }
+      }
+      if (wanted('client_credentials_dpop')) {
+        const row = await measure('client_credentials_dpop', connections, { basic: basic(CLIENT), htu: `${SERVER_URL}/token`, dpopKeys: [newDpopKey()] });
+        if (plainClient) withBound(row, 'plain client_credentials', plainClient.rps);
       }
       const bareRate = ['introspect_access', 'introspect_refresh', 'revoke', 'jwks', 'metadata'].some(wanted) ? await bareBound(connections) : NaN;
       const bare = bareRate;

@@ -11,13 +11,16 @@
  * /.well-known/openid-configuration (Gatehouse answers 404), then the RFC 8414
  * /.well-known/oauth-authorization-server, and takes `issuer` and `jwks_uri` from it. It then checks
  * the signature, `alg` (RS256), `iss`, `aud` and `exp`; `strict: true` adds the RFC 9068 checks
- * (typ at+jwt, and iat, sub, client_id, jti present).
+ * (typ at+jwt, and iat, sub, client_id, jti present). DPoP-bound tokens need a proof (see below).
+ * Then it follows Gatehouse's Token Status List (examples/status-list.ts): a revoked token is refused
+ * within STATUS_LIST_TTL, without /introspect.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import express, { type ErrorRequestHandler, type Express } from 'express';
-import { auth, requiredScopes, UnauthorizedError } from 'express-oauth2-jwt-bearer';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { auth, InvalidTokenError, requiredScopes, UnauthorizedError } from 'express-oauth2-jwt-bearer';
+import { createStatusListChecker, type StatusClaim } from './status-list.js';
 
 export interface ResourceServerOptions {
   /** Gatehouse's ISSUER, exactly. */
@@ -30,7 +33,8 @@ export interface ResourceServerOptions {
 const oauthErrors: ErrorRequestHandler = (error, _request, response, next) => {
   if (!(error instanceof UnauthorizedError)) return next(error);
   for (const [name, value] of Object.entries(error.headers)) response.set(name, value);
-  const code = 'code' in error && typeof error.code === 'string' ? error.code : 'invalid_token';
+  // A token error carries its RFC 6750 code; a request without any token carries none.
+  const code = ('code' in error && typeof error.code === 'string' && error.code) || (error.status === 400 ? 'invalid_request' : 'invalid_token');
   response.status(error.status).json({ error: code, error_description: error.message || 'an access token is required' });
 };
 
@@ -46,7 +50,20 @@ const lastResort: ErrorRequestHandler = (error, _request, response, _next) => {
 
 export function createExpressResourceServer(options: ResourceServerOptions): Express {
   const app = express();
-  app.use(auth({ issuerBaseURL: options.issuer, audience: options.audience, tokenSigningAlg: 'RS256', strict: true }));
+  // dpop.enabled (the default since 1.7, said here because it matters): a DPoP-bound token (cnf.jkt)
+  // is accepted only as `Authorization: DPoP` with a proof by its key for this request (RFC 9449 §7),
+  // never as Bearer; tokens without cnf still work as Bearer.
+  app.use(auth({ issuerBaseURL: options.issuer, audience: options.audience, tokenSigningAlg: 'RS256', strict: true, dpop: { enabled: true } }));
+  const statusLists = createStatusListChecker({ issuer: options.issuer });
+  const notRevoked: RequestHandler = (request, response, next) => {
+    statusLists.check((request.auth?.payload ?? {}) as StatusClaim).then((status) => {
+      if (status === 'valid') return next();
+      if (status === 'revoked') return next(new InvalidTokenError('the access token has been revoked'));
+      // Fail closed: without a current status list, a revoked token cannot be told apart.
+      response.set('Retry-After', '5').status(503).json({ error: 'temporarily_unavailable', error_description: 'the token status list cannot be fetched' });
+    }, next);
+  };
+  app.use(notRevoked);
 
   app.get('/documents', requiredScopes('read'), (request, response) => {
     const payload = request.auth?.payload;

@@ -38,6 +38,10 @@ export interface Config {
   readonly clientAssertionMaxLifetime: number;
   /** Serve the admin console at /console (and make sure its client exists at start). */
   readonly consoleEnabled: boolean;
+  /** Every DPoP proof at /token must carry a current server nonce (RFC 9449 §8). */
+  readonly dpopNonce: boolean;
+  /** Seconds: `ttl` of status list tokens and their max-age. */
+  readonly statusListTtl: number;
 }
 
 export class ConfigError extends Error {
@@ -148,11 +152,24 @@ export const CONFIG_VARIABLES = {
     meaning: 'shortest password accepted when a user is created or changes password',
   },
   AUDIT_RETENTION: { schema: DURATION, default: '90d', expects: 'a duration such as 90d', meaning: 'audit log entries older than this are deleted' },
+  STATUS_LIST_TTL: {
+    schema: DURATION,
+    default: '1m',
+    expects: 'a duration such as 1m',
+    meaning:
+      'ttl of status list tokens and the max-age they are served with: the longest a revocation takes to reach a resource server that follows the status list',
+  },
   CONSOLE_ENABLED: {
     schema: { type: 'string', enum: ['true', 'false', '1', '0'] },
     default: 'true',
     expects: 'true or false',
     meaning: 'serve the admin console at /console',
+  },
+  DPOP_NONCE: {
+    schema: { type: 'string', enum: ['true', 'false', '1', '0'] },
+    default: 'false',
+    expects: 'true or false',
+    meaning: 'every DPoP proof at /token must carry a fresh server nonce (RFC 9449 §8)',
   },
   LOG_LEVEL: {
     schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
@@ -252,5 +269,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditRetention: seconds('AUDIT_RETENTION'),
     clientAssertionMaxLifetime,
     consoleEnabled: get('CONSOLE_ENABLED') === 'true' || get('CONSOLE_ENABLED') === '1',
+    dpopNonce: get('DPOP_NONCE') === 'true' || get('DPOP_NONCE') === '1',
+    statusListTtl: seconds('STATUS_LIST_TTL'),
   });
 }

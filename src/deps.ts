@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { createTokenEndpointDpop, type TokenEndpointDpop } from './dpop/token-endpoint-proofs.js';
 import type { KeyService } from './keys/key-service.js';
 import { createKeyService } from './keys/policy.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -7,8 +8,9 @@ import { createLogger } from './logger.js';
 import { createClientKeysRegistry } from './client-assertions/client-keys.js';
 import { createClientAssertionAuthentication, type ClientAssertionAuthentication } from './services/client-assertion-authentication.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
-import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
+import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
+import { StatusListAllocator, StatusListPublisher } from './services/status-lists.js';
 import { createThrottle, type Throttle } from './services/throttle.js';
 import type { Database } from './store/database.js';
 import { deriveRefreshTokenSecret } from './tokens/refresh-token.js';
@@ -24,17 +26,21 @@ export interface Deps {
   throttle: Throttle;
   /** Client credentials checks, with a short cache of successes that client changes empty. */
   clientAuthentication: ClientAuthentication;
-  /** One-time values (client assertion jtis), shared by every instance on PostgreSQL. */
-  replayCache: ReplayCache;
   /** private_key_jwt client authentication (RFC 7523), with the cache of clients' jwks_uri key sets. */
   clientAssertions: ClientAssertionAuthentication;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
+  /** Token Status List: indices for new tokens, and the signed lists served from memory. */
+  statusLists: { allocator: StatusListAllocator; publisher: StatusListPublisher };
   /**
    * `iss` values of tokens signed by our keys but naming another issuer (instances configured with
    * different ISSUER values): each is logged once, not once per request.
    */
   foreignIssuersSeen: Set<string>;
+  /** One-time values (DPoP proof and client assertion jtis) across every instance: PostgreSQL, or memory when embedded. */
+  replayCache: ReplayCache;
+  /** DPoP proofs at /token (RFC 9449): key cache, server nonces, the replay check. */
+  dpop: TokenEndpointDpop;
 }
 
 /**
@@ -66,6 +72,11 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     clientKeys: createClientKeysRegistry({ clock }),
     replayCache,
   });
+  const dpop = createTokenEndpointDpop(config, clock, replayCache);
+  const statusLists = {
+    allocator: new StatusListAllocator(db, clock, config),
+    publisher: new StatusListPublisher(db, keys, clock, config),
+  };
   return {
     config,
     db,
@@ -75,8 +86,10 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     metrics,
     throttle,
     refreshTokenSecret,
-    clientAuthentication,
     replayCache,
+    dpop,
+    statusLists,
+    clientAuthentication,
     clientAssertions,
     foreignIssuersSeen: new Set(),
   };

@@ -6,12 +6,12 @@ import { loadConfig, type Config } from './config.js';
 import { serveCliSocket } from './cli/serve-socket.js';
 import { cliSocketPath } from './cli/socket.js';
 import { ensureConsoleClient } from './console/console-client.js';
-import { createDeps } from './deps.js';
+import { createDeps, type Deps } from './deps.js';
 import { keyRefreshIntervalMs } from './keys/policy.js';
 import { answerUnparseableRequests } from './http/unparseable-requests.js';
 import { isLoopbackHost } from './lib/loopback.js';
 import { createLogger } from './logger.js';
-import { closeConfiguredDatabase, openConfiguredDatabase, operatorErrorMessage } from './runtime.js';
+import { applyMigrations, closeConfiguredDatabase, openConfiguredDatabase, operatorErrorMessage } from './runtime.js';
 import { cleanUpExpiredRows } from './services/housekeeping.js';
 
 /** In-flight requests get this long after SIGTERM before the process exits anyway. */
@@ -41,10 +41,17 @@ async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   // Once per start: here when single-process, in the primary (below) when there are workers.
   if (cluster.isPrimary) warnAboutOpenHost(config, logger);
-  const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true, logger });
+  const { config: complete, db } = await openConfiguredDatabase(config, { migrate: false, logger });
+  // Embedded: the CLI sends its commands here while this server holds DATA_DIR (src/cli/socket.ts).
+  // Listening from the moment DATA_DIR is ours, a command sent during the start waits for the services.
+  let servicesReady: (deps: Deps) => void = () => undefined;
+  const readyDeps = new Promise<Deps>((resolveDeps) => (servicesReady = resolveDeps));
+  const cliSocket = complete.databaseUrl ? undefined : await serveCliSocket(readyDeps, logger, cliSocketPath(complete.dataDir));
+  await applyMigrations(db);
   const deps = await createDeps(complete, db, { logger });
   // Admin console (src/console/): its client exists whenever the console is served.
   await ensureConsoleClient(deps);
+  servicesReady(deps);
   deps.keys.start(keyRefreshIntervalMs(complete), (error) => logger.error({ err: error }, 'key refresh failed'));
   const cleanup = setInterval(() => {
     cleanUpExpiredRows(db, deps.clock.now(), { auditRetention: complete.auditRetention })
@@ -52,8 +59,6 @@ async function serve(config: Config): Promise<void> {
       .catch((error: unknown) => logger.warn({ err: error }, 'clean-up failed'));
   }, CLEANUP_INTERVAL_MS);
   cleanup.unref();
-  // Embedded: the CLI sends its commands here while this server holds DATA_DIR (src/cli/socket.ts).
-  const cliSocket = complete.databaseUrl ? undefined : await serveCliSocket(deps, logger, cliSocketPath(complete.dataDir));
   const app = createApp(deps);
   const server: Server = app.listen(config.port, config.host);
   answerUnparseableRequests(server);

@@ -24,20 +24,6 @@ import { table } from './listing.js';
 import { cliSocketPath, sendToServer } from './socket.js';
 import { importUsers } from './user-import.js';
 
-interface ClientCreateOptions {
-  id: string;
-  secret?: string;
-  public?: boolean;
-  grants: string;
-  scopes: string;
-  audience?: string;
-  resources?: string;
-  authMethod?: string;
-  jwks?: string;
-  jwksUri?: string;
-  json?: boolean;
-}
-
 /** A failure to show as one line. */
 export class CliError extends Error {}
 
@@ -67,6 +53,13 @@ export interface CliContext {
   exitCode?: number;
 }
 
+/**
+ * How long the CLI retries a DATA_DIR held by a process without a CLI socket: a server opens its
+ * socket right after it takes DATA_DIR, so this covers that moment (another CLI command may hold it
+ * for longer: the CLI then says so rather than wait).
+ */
+const HELD_WAIT_MS = 1_000;
+
 /** Thrown by the standalone context when a running server holds the embedded DATA_DIR. */
 export class HeldByServer extends Error {
   constructor(readonly held: DatabaseInUseError) {
@@ -82,6 +75,8 @@ export function localContext(): CliContext & { stdinRead?: string; filesRead: Re
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     async readStdin() {
+      // Read once: a command run again (see runCli) gets the same input.
+      if (context.stdinRead !== undefined) return context.stdinRead;
       if (process.stdin.isTTY) return undefined;
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -117,6 +112,22 @@ export function localContext(): CliContext & { stdinRead?: string; filesRead: Re
     },
   };
   return context;
+}
+
+/** The options of `client create`, as commander names them. */
+interface ClientCreateOptions {
+  id: string;
+  secret?: string;
+  public?: boolean;
+  grants: string;
+  scopes: string;
+  audience?: string;
+  resources?: string;
+  authMethod?: string;
+  jwks?: string;
+  jwksUri?: string;
+  dpopBound?: boolean;
+  json?: boolean;
 }
 
 export function buildProgram(context: CliContext): Command {
@@ -166,6 +177,7 @@ export function buildProgram(context: CliContext): Command {
     )
     .addOption(new Option('--jwks <json>', 'private_key_jwt: its JWK Set {"keys":[...]} (public keys)').conflicts('jwksUri'))
     .option('--jwks-uri <url>', 'private_key_jwt: the https URL (http on a loopback address) where it publishes its JWK Set')
+    .option('--dpop-bound', 'every token request must carry a DPoP proof (RFC 9449 dpop_bound_access_tokens)')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
@@ -191,6 +203,7 @@ export function buildProgram(context: CliContext): Command {
         authMethod: options.authMethod as ClientAuthenticationMethod | undefined,
         jwks,
         jwksUri: options.jwksUri,
+        dpopBoundAccessTokens: options.dpopBound,
       };
       // Bad arguments are refused before the database is opened (or, embedded, created).
       validateClientInput(input);
@@ -204,7 +217,11 @@ export function buildProgram(context: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const rows = await withDatabase(async ({ db }) => (await listEveryClient(db)).map(presentClient));
-      print(options.json, rows, table(rows, ['client_id', 'token_endpoint_auth_method', 'grant_types', 'scopes', 'audience', 'resources']));
+      print(
+        options.json,
+        rows,
+        table(rows, ['client_id', 'token_endpoint_auth_method', 'grant_types', 'scopes', 'audience', 'resources', 'dpop_bound_access_tokens']),
+      );
     });
 
   const resource = program.command('resource').description('manage RFC 8707 resources (APIs that tokens may be meant for)');
@@ -393,18 +410,30 @@ export async function runCommand(args: string[], context: CliContext): Promise<n
 export async function runCli(argv: string[]): Promise<number> {
   const args = argv.slice(2);
   const context = localContext();
-  try {
-    return await runCommand(args, context);
-  } catch (error) {
-    if (!(error instanceof HeldByServer)) throw error;
-    const answer = await sendToServer(cliSocketPath(error.held.dataDir), { argv: args, stdin: context.stdinRead ?? null, files: context.filesRead });
-    if (answer === undefined) {
-      // Held by a process that does not serve the CLI (another CLI command, or an older server).
-      process.stderr.write(`gatehouse: ${error.message}\n`);
+  // A server holds DATA_DIR a moment before its socket listens: retry briefly, then send the command
+  // or run it here.
+  const deadline = Date.now() + HELD_WAIT_MS;
+  for (;;) {
+    let held: HeldByServer;
+    try {
+      return await runCommand(args, context);
+    } catch (error) {
+      if (!(error instanceof HeldByServer)) throw error;
+      held = error;
+    }
+    const answer = await sendToServer(cliSocketPath(held.held.dataDir), { argv: args, stdin: context.stdinRead ?? null, files: context.filesRead });
+    if (answer !== undefined) {
+      process.stdout.write(answer.stdout);
+      process.stderr.write(answer.stderr);
+      return answer.code;
+    }
+    if (Date.now() > deadline) {
+      const { dataDir, pid } = held.held;
+      process.stderr.write(
+        `gatehouse: the embedded database in ${dataDir} is held by another Gatehouse process (pid ${pid}) that takes no CLI commands (another command still running, or an older server): try again when it is done, or stop the server, or use the admin API\n`,
+      );
       return 1;
     }
-    process.stdout.write(answer.stdout);
-    process.stderr.write(answer.stderr);
-    return answer.code;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }
 }

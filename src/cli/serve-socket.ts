@@ -71,7 +71,7 @@ async function answer(deps: Deps, logger: Logger, line: string): Promise<CliAnsw
   return { stdout: context.out, stderr: context.err, code };
 }
 
-function handle(deps: Deps, logger: Logger, socket: Socket): void {
+function handle(deps: Promise<Deps>, logger: Logger, socket: Socket): void {
   socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
   socket.on('error', () => socket.destroy());
   readLine(socket, MAX_REQUEST_BYTES, (error, line) => {
@@ -83,7 +83,8 @@ function handle(deps: Deps, logger: Logger, socket: Socket): void {
       reply({ stdout: '', stderr: `gatehouse: the server refused the command: ${error.message}\n`, code: 2 });
       return;
     }
-    answer(deps, logger, line as string)
+    deps
+      .then((ready) => answer(ready, logger, line as string))
       .then(reply)
       .catch((failure: unknown) => {
         logger.error({ err: failure }, 'CLI command over the socket failed');
@@ -95,17 +96,19 @@ function handle(deps: Deps, logger: Logger, socket: Socket): void {
 /**
  * Serves the CLI at `path` (in DATA_DIR) while this server holds the embedded database: a socket
  * file of mode 0600 in a directory of mode 0700, so only this OS user reaches it. A socket left by
- * a server that crashed is replaced (the DATA_DIR lock says no other server runs). Resolves once
- * listening; `close()` stops it and removes the file.
+ * a server that crashed is replaced (the DATA_DIR lock says no other server runs). Commands wait for
+ * `deps` (the server opens the socket as soon as it holds DATA_DIR, before its services are
+ * ready). Resolves once listening; `close()` stops it and removes the file.
  */
-export async function serveCliSocket(deps: Deps, logger: Logger, path: string): Promise<{ close(): Promise<void> }> {
+export async function serveCliSocket(deps: Promise<Deps>, logger: Logger, path: string): Promise<{ close(): Promise<void> }> {
   try {
     chmodSync(dirname(path), 0o700);
   } catch (error) {
     logger.warn({ err: error, dataDir: dirname(path) }, 'could not make DATA_DIR private (mode 0700)');
   }
   rmSync(path, { force: true });
-  const server: Server = createServer((socket) => handle(deps, logger, socket));
+  // allowHalfOpen: a client that ends its side once it has sent the command still gets the answer.
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => handle(deps, logger, socket));
   try {
     await new Promise<void>((done, fail) => {
       server.once('error', fail);

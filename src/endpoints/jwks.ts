@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
 
 /** RFC 9110 §13.1.2: `*`, or any listed tag equal under weak comparison (W/ ignored). */
-function matchesIfNoneMatch(header: string, etag: string): boolean {
+export function matchesIfNoneMatch(header: string, etag: string): boolean {
   if (!header) return false;
   return header.split(',').some((tag) => {
     const trimmed = tag.trim();

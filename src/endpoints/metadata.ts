@@ -31,7 +31,9 @@ export function metadataEndpoint(deps: Deps): Middleware {
       introspection_signing_alg_values_supported: INTROSPECTION_SIGNING_ALGORITHMS,
       revocation_endpoint_auth_methods_supported: AUTH_METHODS,
       revocation_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
+      dpop_signing_alg_values_supported: deps.dpop.algorithms,
       service_documentation: `${issuer}/docs`,
+      status_list_aggregation_endpoint: `${issuer}/statuslists`,
     };
   };
 }

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
-import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
+import { InvalidDpopProof, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
 import { GRANT_TYPE_HANDLERS } from '../grant-types/index.js';
 import { formParametersValidator } from '../lib/form-parameters.js';
 
@@ -19,7 +19,18 @@ export function tokenEndpoint(deps: Deps): Middleware {
     const validate = validators.get(grantType);
     if (!handler || !validate) throw new UnsupportedGrantType(`grant_type "${grantType.slice(0, 64)}" is not supported`);
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient(`this client may not use grant_type "${grantType}"`);
-    ctx.body = await handler.handle(deps, client, validate(form), { ip: ctx.ip, resources: ctx.state.resources ?? [] });
+    const parameters = validate(form);
+    // After client authentication, before the grant: a bad proof stores nothing (its jti aside); the
+    // replay claim runs while the grant reads, and the grant awaits it before it writes.
+    const proof = await deps.dpop.verifyTokenRequest(ctx.req.headersDistinct.dpop);
+    // RFC 9449 §5.2 names no error code; the proof is what is missing (node-oidc-provider says invalid_grant).
+    if (!proof && client.dpopBoundAccessTokens) {
+      throw new InvalidDpopProof('this client must send a DPoP proof with every token request (dpop_bound_access_tokens)');
+    }
+    const body = await handler.handle(deps, client, parameters, { ip: ctx.ip, resources: ctx.state.resources ?? [], dpop: proof });
+    // Every grant awaited it before storing anything; never answer with tokens for a replayed proof.
+    await proof?.claimed;
+    ctx.body = body;
     deps.metrics.tokensIssued.inc({ grant_type: grantType });
   };
 }

@@ -18,6 +18,11 @@ export const clientCredentialsGrant = defineGrantType({
     const requested = requestedScopes(parameters.scope);
     const resources = await requestedResources(deps, client, request.resources);
     const scopes = grantScopes(requested, client.scopes, ...resourceScopeLimits(resources));
-    return issueTokens(issueContext(deps), deps.db, { kind: 'client', client, scopes, resources: resources?.uris });
+    // Nothing is stored: the token is signed while the proof's jti is claimed.
+    const [response] = await Promise.all([
+      issueTokens(issueContext(deps), deps.db, { kind: 'client', client, scopes, resources: resources?.uris }, { dpopJkt: request.dpop?.jkt }),
+      request.dpop?.claimed,
+    ]);
+    return response;
   },
 });

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps.js';
+import type { TokenRequestProof } from '../dpop/token-endpoint-proofs.js';
 import type { FormParameters, FormParametersSchema } from '../lib/form-parameters.js';
 import type { Client } from '../store/clients-repository.js';
 import type { IssueContext, TokenResponse } from '../tokens/issue.js';
@@ -9,6 +10,11 @@ export interface TokenRequestContext {
   ip: string;
   /** The `resource` parameters (RFC 8707), possibly none. */
   resources: readonly string[];
+  /**
+   * The request's verified DPoP proof (RFC 9449), when it carried one. Await `claimed` (its jti
+   * claimed against replay) before storing anything.
+   */
+  dpop?: TokenRequestProof | undefined;
 }
 
 /** What every grant type module (password, refresh_token, client_credentials) provides. */
@@ -24,7 +30,7 @@ export function defineGrantType<const S extends FormParametersSchema>(handler: G
   return handler;
 }
 
-export function issueContext(deps: Pick<Deps, 'config' | 'refreshTokenSecret' | 'keys' | 'clock'>): IssueContext {
+export function issueContext(deps: Pick<Deps, 'config' | 'refreshTokenSecret' | 'keys' | 'clock' | 'statusLists'>): IssueContext {
   return {
     issuer: deps.config.issuer,
     accessTokenTtl: deps.config.accessTokenTtl,
@@ -32,5 +38,6 @@ export function issueContext(deps: Pick<Deps, 'config' | 'refreshTokenSecret' | 
     refreshTokenSecret: deps.refreshTokenSecret,
     keys: deps.keys,
     clock: deps.clock,
+    statusLists: deps.statusLists.allocator,
   };
 }

@@ -1,5 +1,6 @@
 import { InvalidGrant } from '../errors.js';
 import { checkUsername } from '../lib/username.js';
+import { isPublicClient } from '../services/clients.js';
 import { authenticateUser } from '../services/users.js';
 import { startGrant } from '../services/grants.js';
 import { issueTokens } from '../tokens/issue.js';
@@ -36,6 +37,10 @@ export const passwordGrant = defineGrantType({
     // Scopes the client may not have are refused outright; the user's scopes then narrow the rest.
     const scopes = grantScopes(requested, client.scopes, user.scopes, ...resourceScopeLimits(resources));
     const now = deps.clock.now();
+    // The proof's jti was being claimed during the password check; nothing is stored before it is.
+    await request.dpop?.claimed;
+    // The first access token's status list index, recorded on the grant.
+    const status = await deps.statusLists.allocator.allocate(client);
     return deps.db.transaction(async (tx) => {
       const grant = await startGrant(tx, {
         clientId: client.id,
@@ -44,8 +49,17 @@ export const passwordGrant = defineGrantType({
         resources: resources?.uris ?? [],
         now,
         lifetimeSeconds: deps.config.refreshTokenTtl,
+        status,
+        // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key (a confidential
+        // client's are bound to its credentials already).
+        dpopJkt: isPublicClient(client) ? request.dpop?.jkt : undefined,
       });
-      return issueTokens(issueContext(deps), tx, { kind: 'new-grant', client, user, grant, scopes, resources: resources?.uris });
+      return issueTokens(
+        issueContext(deps),
+        tx,
+        { kind: 'new-grant', client, user, grant, scopes, resources: resources?.uris },
+        { dpopJkt: request.dpop?.jkt },
+      );
     });
   },
 });

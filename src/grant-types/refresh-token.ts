@@ -5,7 +5,7 @@ import { findUser } from '../services/users.js';
 import type { Client } from '../store/clients-repository.js';
 import type { Grant } from '../store/grants-repository.js';
 import type { User } from '../store/users-repository.js';
-import { issueTokens, RefreshTokenAlreadyUsed, type TokenResponse } from '../tokens/issue.js';
+import { issueTokens, RefreshTokenAlreadyUsed, type DpopBinding, type TokenResponse } from '../tokens/issue.js';
 import { successorRefreshToken } from '../tokens/refresh-token.js';
 import { defineGrantType, issueContext } from './grant-type-handler.js';
 import { RESOURCE_PARAMETER, requestedResources, resourceScopeLimits } from './resources.js';
@@ -40,15 +40,38 @@ async function checkGrantStillValid(
 }
 
 /**
+ * RFC 9449 §5: the refresh tokens of a grant bound to a DPoP key are good only with a proof by that
+ * key. Refused as invalid_grant (the token is not good for this request, as node-oidc-provider
+ * answers), and the grant is left alone: the presenter may be a thief without the key.
+ */
+function assertDpopKeyOfGrant(grant: Grant, proof: { jkt: string } | undefined): void {
+  if (grant.dpopJkt === null) return;
+  if (!proof) throw new InvalidGrant('the refresh token is bound to a DPoP key: send a DPoP proof signed with that key');
+  if (proof.jkt !== grant.dpopJkt) throw new InvalidGrant('the refresh token is bound to another DPoP key than the one of the proof');
+}
+
+/**
  * Reuse grace: the successor of `presented` is derived again (tokens/refresh-token.ts); if it is
  * still unused, the retry gets it back with a fresh access token. Undefined when it cannot be.
  */
-async function reissueSuccessor(deps: Deps, client: Client, presented: string, requested: RefreshRequest, now: Date): Promise<TokenResponse | undefined> {
+async function reissueSuccessor(
+  deps: Deps,
+  client: Client,
+  presented: string,
+  requested: RefreshRequest,
+  now: Date,
+  binding: DpopBinding,
+): Promise<TokenResponse | undefined> {
   const successor = successorRefreshToken(deps.refreshTokenSecret, presented);
   const found = await findRefreshToken(deps.db, successor);
   if (!found || found.token.usedAt || found.grant.revokedAt) return undefined;
   const { user, scopes, resources } = await checkGrantStillValid(deps, client, found.grant, found.token.expiresAt, requested, now);
-  return issueTokens(issueContext(deps), deps.db, { kind: 'reissue', client, user, grant: found.grant, scopes, resources, refreshToken: successor });
+  return issueTokens(
+    issueContext(deps),
+    deps.db,
+    { kind: 'reissue', client, user, grant: found.grant, scopes, resources, refreshToken: successor, status: found.token.status },
+    binding,
+  );
 }
 
 /**
@@ -74,6 +97,10 @@ export const refreshTokenGrant = defineGrantType({
     const { token, grant } = found;
     // Another client's token: refuse without touching it (RFC 6749 §10.4).
     if (grant.clientId !== client.id) throw new InvalidGrant('the refresh token was not issued to this client');
+    // A bound grant (public client, RFC 9449 §5) answers only a proof by its key, before anything
+    // else: whoever lacks the key can neither use the token nor, by replaying it, end the grant.
+    assertDpopKeyOfGrant(grant, request.dpop);
+    const binding: DpopBinding = { dpopJkt: request.dpop?.jkt };
     if (grant.revokedAt) throw new InvalidGrant('the refresh token has been revoked');
     const now = deps.clock.now();
 
@@ -81,7 +108,7 @@ export const refreshTokenGrant = defineGrantType({
     const answerReuse = async (usedAt: Date | null): Promise<TokenResponse> => {
       const grace = deps.config.refreshReuseGrace;
       if (grace > 0 && usedAt && now.getTime() - usedAt.getTime() <= grace * 1000) {
-        const retried = await reissueSuccessor(deps, client, presented, requested, now);
+        const retried = await reissueSuccessor(deps, client, presented, requested, now, binding);
         if (retried) return retried;
       }
       await revokeGrantsAndAudit(deps.db, { grantId: grant.id }, { actor: { type: 'client', clientId: client.id }, reason: 'refresh_token_reuse', now });
@@ -91,20 +118,18 @@ export const refreshTokenGrant = defineGrantType({
       throw new InvalidGrant('the refresh token was already used; its grant has been revoked');
     };
 
+    // Nothing is stored (a rotation, or a revocation for reuse) before the proof's jti is claimed.
+    await request.dpop?.claimed;
     if (token.usedAt) return answerReuse(token.usedAt);
     const { user, scopes, resources } = await checkGrantStillValid(deps, client, grant, token.expiresAt, requested, now);
     try {
       // One statement marks the token used (only if nobody has) and stores its successor.
-      return await issueTokens(issueContext(deps), deps.db, {
-        kind: 'rotation',
-        client,
-        user,
-        grant,
-        scopes,
-        resources,
-        parentRefreshToken: presented,
-        rotatedAt: now,
-      });
+      return await issueTokens(
+        issueContext(deps),
+        deps.db,
+        { kind: 'rotation', client, user, grant, scopes, resources, parentRefreshToken: presented, rotatedAt: now },
+        binding,
+      );
     } catch (error) {
       if (!(error instanceof RefreshTokenAlreadyUsed)) throw error;
       // Lost a race: the winner has committed by now, so its used_at is visible.

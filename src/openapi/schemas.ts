@@ -60,6 +60,7 @@ const CLIENT_PROPERTIES: Record<string, Schema> = {
   resources: { type: 'array', items: { type: 'string' }, description: 'RFC 8707 resources it may ask tokens for (`resource` at /token).' },
   jwks: { type: ['object', 'null'], description: 'private_key_jwt: its registered JWK Set (public keys).' },
   jwks_uri: { type: ['string', 'null'], description: 'private_key_jwt: where it publishes its JWK Set.' },
+  dpop_bound_access_tokens: { type: 'boolean', description: 'RFC 9449 §5.2: every token request must carry a DPoP proof.' },
   created_at: TIMESTAMP,
   updated_at: TIMESTAMP,
 };
@@ -91,7 +92,7 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
     required: ['access_token', 'token_type', 'expires_in', 'scope'],
     properties: {
       access_token: { type: 'string' },
-      token_type: { type: 'string', enum: ['Bearer'] },
+      token_type: { type: 'string', enum: ['Bearer', 'DPoP'], description: 'DPoP when the request carried a DPoP proof (RFC 9449 §5).' },
       expires_in: { type: 'integer', minimum: 0, description: 'Seconds until the access token expires.' },
       refresh_token: { type: 'string', description: 'Opaque; rotated on every use. Absent for client_credentials.' },
       scope: { type: 'string', description: 'The granted scope, space-separated; always present.' },
@@ -107,7 +108,7 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
         required: ['active', 'token_type', 'scope', 'client_id', 'sub', 'aud', 'iss', 'exp', 'iat'],
         properties: {
           active: { const: true },
-          token_type: { type: 'string', enum: ['Bearer', 'refresh_token'] },
+          token_type: { type: 'string', enum: ['Bearer', 'DPoP', 'refresh_token'] },
           scope: { type: 'string' },
           client_id: { type: 'string' },
           sub: { type: 'string' },
@@ -120,6 +121,13 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
           iat: { type: 'integer' },
           jti: { type: 'string' },
           username: { type: 'string' },
+          cnf: {
+            type: 'object',
+            description: 'RFC 9449 §6.2: the DPoP key the token is bound to (RFC 7638 thumbprint).',
+            required: ['jkt'],
+            properties: { jkt: { type: 'string' } },
+            additionalProperties: false,
+          },
         },
         additionalProperties: false,
       },
@@ -149,8 +157,20 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
         items: { type: 'string' },
         description: 'RFC 9701: algorithms of the signed introspection answer.',
       },
+      dpop_signing_alg_values_supported: { type: 'array', items: { type: 'string' }, description: 'RFC 9449 §5.1: the algorithms a DPoP proof may use.' },
       service_documentation: { type: 'string', format: 'uri', description: 'The human-readable API reference (GET /docs).' },
+      status_list_aggregation_endpoint: {
+        type: 'string',
+        format: 'uri',
+        description: 'The URIs of the live Token Status Lists (draft-ietf-oauth-status-list §9.3, GET /statuslists).',
+      },
     },
+  },
+  StatusListAggregation: {
+    description: 'draft-ietf-oauth-status-list §9.3: every list a live access token may point at.',
+    type: 'object',
+    required: ['status_lists'],
+    properties: { status_lists: { type: 'array', items: { type: 'string', format: 'uri' } } },
   },
   JsonWebKeySet: {
     description: 'RFC 7517 §5: the public halves of the next, current and retired signing keys.',

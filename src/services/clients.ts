@@ -20,6 +20,7 @@ import {
 import { collectAllPages } from './paging.js';
 import { assertMayAssignScopes, assertMayManage, type Actor } from './actor.js';
 import { recordAudit } from './audit.js';
+import { flipRevokedGrantTokens } from './status-lists.js';
 import { assertResourcesExist, validateResourceList } from './resources.js';
 
 /** The methods a client may be registered with; `client_secret_basic` accepts client_secret_post too. */
@@ -46,6 +47,8 @@ export interface ClientInput {
   /** private_key_jwt: a JWK Set (an object) or the URL the client publishes one at; exactly one. */
   jwks?: unknown;
   jwksUri?: string | undefined;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof. */
+  dpopBoundAccessTokens?: boolean | undefined;
 }
 
 export function validateGrantTypes(grantTypes: string[], isPublic: boolean): GrantType[] {
@@ -161,6 +164,7 @@ export async function createClient(deps: ClientChangeDeps, input: ClientInput, a
     resources,
     authMethod,
     ...keys,
+    dpopBoundAccessTokens: input.dpopBoundAccessTokens === true,
     createdAt: now,
     updatedAt: now,
   };
@@ -176,6 +180,7 @@ export interface ClientChanges {
   grantTypes?: string[] | undefined;
   scopes?: string[] | undefined;
   audience?: string | null | undefined;
+  dpopBoundAccessTokens?: boolean | undefined;
   /** A new secret to set (at least 32 characters). */
   secret?: string | undefined;
   /** Generate a new secret and return it once. */
@@ -191,6 +196,7 @@ const CHANGE_FIELD_NAMES: Record<keyof ClientChanges, string> = {
   grantTypes: 'grant_types',
   scopes: 'scopes',
   audience: 'audience',
+  dpopBoundAccessTokens: 'dpop_bound_access_tokens',
   secret: 'client_secret',
   rotateSecret: 'rotate_secret',
   resources: 'resources',
@@ -235,6 +241,7 @@ export async function changeClient(
       resources,
       jwks: newKeys?.jwks,
       jwksUri: newKeys?.jwksUri,
+      dpopBoundAccessTokens: changes.dpopBoundAccessTokens,
       secretHash: clientSecret === null ? undefined : sha256Hex(clientSecret),
       updatedAt: now,
     });
@@ -257,6 +264,8 @@ export async function removeClient(deps: ClientChangeDeps, id: string, actor: Ac
     const existing = await findClientById(tx, id, { forUpdate: true });
     if (!existing) throw new NotFound(`no client with id "${id}"`);
     assertMayManage(actor, `the client "${id}"`, existing.scopes);
+    // Before the cascade removes the grants that say which status bits are the client's.
+    await flipRevokedGrantTokens(tx, { clientId: id }, now);
     await deleteClient(tx, id);
     await recordAudit(tx, { actor, at: now, action: 'client.delete', details: { client_id: id } });
   });

@@ -17,11 +17,21 @@ import { collectAllPages } from './paging.js';
 import { revokeAccessToken } from '../store/revoked-access-tokens-repository.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit.js';
+import { flipRevokedAccessToken, flipRevokedGrantTokens, type StatusEntry } from './status-lists.js';
 
 /** Opens a token family for a user's password grant. */
 export async function startGrant(
   db: Queryable,
-  input: { clientId: string; userId: string; scopes: string[]; resources?: string[] | undefined; now: Date; lifetimeSeconds: number },
+  input: {
+    clientId: string;
+    userId: string;
+    scopes: string[];
+    resources?: string[] | undefined;
+    now: Date;
+    lifetimeSeconds: number;
+    status?: StatusEntry | undefined;
+    dpopJkt?: string | undefined;
+  },
 ): Promise<Grant> {
   const grant: Grant = {
     id: randomUUID(),
@@ -33,6 +43,8 @@ export async function startGrant(
     expiresAt: addSeconds(input.now, input.lifetimeSeconds),
     revokedAt: null,
     revokedReason: null,
+    dpopJkt: input.dpopJkt ?? null,
+    status: input.status,
   };
   await insertGrant(db, grant);
   return grant;
@@ -58,6 +70,8 @@ export async function revokeGrantsAndAudit(
   audit: { actor: Actor; reason: RevocationReason; now: Date },
 ): Promise<number> {
   return db.transaction(async (tx) => {
+    // The status bits first, while the grants still say which tokens they issued.
+    await flipRevokedGrantTokens(tx, selector, audit.now);
     const revoked = await revokeGrants(tx, selector, audit.now, audit.reason);
     // A client's tokens without a grant (client_credentials) end by its watermark.
     if ('clientId' in selector) await endClientTokensIssuedUpTo(tx, selector.clientId, audit.now);
@@ -83,6 +97,7 @@ export async function revokeAccessTokenAndAudit(
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     const revoked = await revokeAccessToken(tx, token.jti, token.expiresAt);
+    await flipRevokedAccessToken(tx, token.jti);
     await recordAudit(tx, {
       at: audit.now,
       actor: audit.actor,

@@ -14,7 +14,8 @@ export type CleanupResult = DeletedRows;
  * One pass of periodic clean-up: expired or revoked grants (their refresh tokens go with them),
  * expired refresh tokens, deny-list entries of access tokens that have expired anyway, audit
  * entries older than AUDIT_RETENTION, expired rate-limit counters, and replay-cache entries of
- * DPoP proofs and client assertions that could no longer be accepted. Retired keys are removed by
+ * DPoP proofs and client assertions that could no longer be accepted, and status lists whose tokens
+ * have all expired. Retired keys are removed by
  * key rotation (keys/rotation.ts).
  */
 export async function cleanUpExpiredRows(

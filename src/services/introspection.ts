@@ -12,7 +12,8 @@ export type IntrospectionResponse =
   | { active: false }
   | {
       active: true;
-      token_type: 'Bearer' | 'refresh_token';
+      /** DPoP: the access token is bound to the key in `cnf` (RFC 9449 §6.2). */
+      token_type: 'Bearer' | 'DPoP' | 'refresh_token';
       scope: string;
       client_id: string;
       sub: string;
@@ -22,6 +23,7 @@ export type IntrospectionResponse =
       iat: number;
       jti?: string;
       username?: string;
+      cnf?: { jkt: string };
     };
 
 const INACTIVE = { active: false } as const;
@@ -98,6 +100,7 @@ async function describeRefreshToken(deps: Deps, token: string): Promise<Introspe
     iss: deps.config.issuer,
     exp: epochSeconds(refresh.expiresAt),
     iat: epochSeconds(refresh.createdAt),
+    ...(grant.dpopJkt ? { cnf: { jkt: grant.dpopJkt } } : {}),
   };
 }
 
@@ -106,7 +109,7 @@ async function describeAccessToken(deps: Deps, token: string): Promise<Introspec
   if (!claims) return undefined;
   const response: IntrospectionResponse = {
     active: true,
-    token_type: 'Bearer',
+    token_type: claims.cnf ? 'DPoP' : 'Bearer',
     scope: claims.scope,
     client_id: claims.client_id,
     sub: claims.sub,
@@ -117,6 +120,7 @@ async function describeAccessToken(deps: Deps, token: string): Promise<Introspec
     jti: claims.jti,
   };
   if (claims.username) response.username = claims.username;
+  if (typeof claims.cnf?.jkt === 'string') response.cnf = { jkt: claims.cnf.jkt };
   return response;
 }
 

@@ -19,6 +19,7 @@ export function presentClient(client: Client): Record<string, unknown> {
     resources: client.resources,
     jwks: client.jwks,
     jwks_uri: client.jwksUri,
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens,
     created_at: client.createdAt.toISOString(),
     updated_at: client.updatedAt.toISOString(),
   };

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Clock } from '../lib/clock.js';
 import type { Database } from '../store/database.js';
+import type { ClientAuthentication } from './client-authentication.js';
 import { findUserByUsername } from '../store/users-repository.js';
 import { revokeAccessTokenAndAudit, revokeGrantsAndAudit, type RevocationReason } from './grants.js';
 import { isUuid } from '../lib/uuid.js';
@@ -16,7 +17,7 @@ export type RevocationTarget = { username: string } | { userId: string } | { cli
  * many grants were newly revoked; for a jti, 1 if it was newly put on the deny list, else 0.
  */
 export async function revokeTarget(
-  deps: { db: Database; clock: Clock; config: Pick<Config, 'accessTokenTtl'> },
+  deps: { db: Database; clock: Clock; config: Pick<Config, 'accessTokenTtl'>; clientAuthentication: Pick<ClientAuthentication, 'forget'> },
   target: RevocationTarget,
   audit: { actor: Actor; reason: RevocationReason },
 ): Promise<number> {
@@ -31,6 +32,15 @@ export async function revokeTarget(
     const user = await findUserByUsername(deps.db, normalizeUsername(target.username));
     if (!user) return 0;
     return revokeGrantsAndAudit(deps.db, { userId: user.id }, { ...audit, now });
+  }
+  if ('clientId' in target) {
+    // This instance's next token for the client must see the revocation (a fresh status list block).
+    deps.clientAuthentication.forget();
+    try {
+      return await revokeGrantsAndAudit(deps.db, target, { ...audit, now });
+    } finally {
+      deps.clientAuthentication.forget();
+    }
   }
   return revokeGrantsAndAudit(deps.db, target, { ...audit, now });
 }

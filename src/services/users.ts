@@ -9,6 +9,7 @@ import { collectAllPages } from './paging.js';
 import { assertMayAssignScopes, assertMayManage, type Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { revokeGrantsAndAudit } from './grants.js';
+import { flipRevokedGrantTokens } from './status-lists.js';
 import { validateScopes } from './clients.js';
 
 export interface UserInput {
@@ -152,6 +153,8 @@ export async function removeUser(deps: Pick<Deps, 'db' | 'clock'>, id: string, a
     const existing = await findUserById(tx, id, { forUpdate: true });
     if (!existing) throw new NotFound(`no user with id "${id}"`);
     assertMayManage(actor, `the user "${existing.username}"`, existing.scopes);
+    // Before the cascade removes the grants that say which status bits are the user's.
+    await flipRevokedGrantTokens(tx, { userId: id }, now);
     await deleteUser(tx, id);
     await recordAudit(tx, { actor, at: now, action: 'user.delete', details: { user_id: id, username: existing.username } });
   });

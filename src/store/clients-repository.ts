@@ -15,8 +15,10 @@ export interface ClientRow {
   token_endpoint_auth_method: ClientAuthenticationMethod;
   jwks: { keys: JWK[] } | null;
   jwks_uri: string | null;
+  dpop_bound_access_tokens: boolean;
   created_at: Date;
   updated_at: Date;
+  tokens_valid_after?: Date | null;
 }
 
 export interface Client {
@@ -31,8 +33,12 @@ export interface Client {
   /** private_key_jwt: its keys, registered (jwks) or published (jwksUri); exactly one is set. */
   jwks: { keys: JWK[] } | null;
   jwksUri: string | null;
+  /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
+  dpopBoundAccessTokens: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** Tokens issued up to this moment were revoked with the client (revocation by client). */
+  tokensValidAfter?: Date | null;
 }
 
 export function toClient(row: ClientRow): Client {
@@ -46,8 +52,10 @@ export function toClient(row: ClientRow): Client {
     authMethod: row.token_endpoint_auth_method,
     jwks: row.jwks,
     jwksUri: row.jwks_uri,
+    dpopBoundAccessTokens: row.dpop_bound_access_tokens ?? false,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    tokensValidAfter: row.tokens_valid_after ?? null,
   };
 }
 
@@ -73,6 +81,7 @@ export async function insertClient(db: Queryable, client: Client): Promise<boole
       // jsonb: knex would send a plain object as is; pg wants its JSON text.
       jwks: client.jwks === null ? null : JSON.stringify(client.jwks),
       jwks_uri: client.jwksUri,
+      dpop_bound_access_tokens: client.dpopBoundAccessTokens,
       created_at: client.createdAt,
       updated_at: client.updatedAt,
     })
@@ -85,7 +94,9 @@ export async function insertClient(db: Queryable, client: Client): Promise<boole
 export async function updateClient(
   db: Queryable,
   id: string,
-  changes: Changes<Pick<Client, 'secretHash' | 'grantTypes' | 'scopes' | 'audience' | 'resources' | 'jwks' | 'jwksUri'>> & { updatedAt: Date },
+  changes: Changes<Pick<Client, 'secretHash' | 'grantTypes' | 'scopes' | 'audience' | 'resources' | 'jwks' | 'jwksUri' | 'dpopBoundAccessTokens'>> & {
+    updatedAt: Date;
+  },
 ): Promise<Client | undefined> {
   const patch: Partial<Omit<ClientRow, 'jwks'>> & { jwks?: string | null } = { updated_at: changes.updatedAt };
   if (changes.secretHash !== undefined) patch.secret_hash = changes.secretHash;
@@ -95,6 +106,7 @@ export async function updateClient(
   if (changes.resources !== undefined) patch.resources = changes.resources;
   if (changes.jwks !== undefined) patch.jwks = changes.jwks === null ? null : JSON.stringify(changes.jwks);
   if (changes.jwksUri !== undefined) patch.jwks_uri = changes.jwksUri;
+  if (changes.dpopBoundAccessTokens !== undefined) patch.dpop_bound_access_tokens = changes.dpopBoundAccessTokens;
   const [row] = (await db('clients').where({ id }).update(patch).returning('*')) as ClientRow[];
   return row ? toClient(row) : undefined;
 }

@@ -1,5 +1,6 @@
 import type { Queryable } from './database.js';
 import { isUuid } from '../lib/uuid.js';
+import type { StatusEntry } from './status-lists-repository.js';
 
 export interface GrantRow {
   id: string;
@@ -11,6 +12,9 @@ export interface GrantRow {
   expires_at: Date;
   revoked_at: Date | null;
   revoked_reason: string | null;
+  dpop_jkt: string | null;
+  status_list_id?: number | null;
+  status_idx?: number | null;
 }
 
 /** A token family: what a chain of refresh tokens may grant, and whether it still may. */
@@ -25,6 +29,17 @@ export interface Grant {
   expiresAt: Date;
   revokedAt: Date | null;
   revokedReason: string | null;
+  /** RFC 7638 thumbprint of the DPoP key every refresh must prove (public clients, RFC 9449 §5); null when unbound. */
+  dpopJkt: string | null;
+  /** The status list entry of the grant's first access token. */
+  status?: StatusEntry | undefined;
+}
+
+/** The status entry a row records, as an optional `status` field. */
+export function statusEntryOf(row: { status_list_id?: number | null; status_idx?: number | null }): { status?: StatusEntry } {
+  return row.status_list_id !== null && row.status_list_id !== undefined && row.status_idx !== null && row.status_idx !== undefined
+    ? { status: { listId: Number(row.status_list_id), idx: Number(row.status_idx) } }
+    : {};
 }
 
 export function toGrant(row: GrantRow): Grant {
@@ -38,6 +53,8 @@ export function toGrant(row: GrantRow): Grant {
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
+    dpopJkt: row.dpop_jkt ?? null,
+    ...statusEntryOf(row),
   };
 }
 
@@ -52,6 +69,9 @@ export async function insertGrant(db: Queryable, grant: Grant): Promise<void> {
     expires_at: grant.expiresAt,
     revoked_at: grant.revokedAt,
     revoked_reason: grant.revokedReason,
+    dpop_jkt: grant.dpopJkt,
+    status_list_id: grant.status?.listId ?? null,
+    status_idx: grant.status?.idx ?? null,
   });
 }
 

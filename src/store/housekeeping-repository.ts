@@ -40,6 +40,8 @@ export interface DeletedRows {
   auditEntries: number;
   rateLimitCounters: number;
   replayCacheEntries: number;
+  /** Status lists whose every token has expired (with their blocks and revocations). */
+  statusLists: number;
 }
 
 /** Deletes rows that no longer matter, table by table, in batches. */
@@ -54,5 +56,7 @@ export async function deleteExpiredRows(db: Queryable, cutoffs: ExpiredRowsCutof
   const rateLimitCounters = await deleteInBatches(db, { table: 'rate_limits', key: 'key' }, 'expire < ?', [now.getTime()], options);
   // Used jtis of DPoP proofs and client assertions that could no longer be accepted anyway.
   const replayCacheEntries = await deleteInBatches(db, { table: 'replay_cache', key: 'key' }, 'expires_at <= ?', [now], options);
-  return { grants, refreshTokens, revokedAccessTokens, auditEntries, rateLimitCounters, replayCacheEntries };
+  // Status lists no token can point at any more: their URIs answer 404 from now on.
+  const statusLists = await deleteInBatches(db, { table: 'status_lists', key: 'id' }, 'expires_at <= ?', [now], options);
+  return { grants, refreshTokens, revokedAccessTokens, auditEntries, rateLimitCounters, replayCacheEntries, statusLists };
 }

@@ -3,6 +3,8 @@ import * as createCoreTables from '../../migrations/20261126000000_create_core_t
 import * as createRateLimits from '../../migrations/20261126010000_create_rate_limits.js';
 import * as addRevocationWatermarks from '../../migrations/20261128000000_add_revocation_watermarks_and_audit_actors.js';
 import * as createReplayCache from '../../migrations/20261129000000_create_replay_cache.js';
+import * as addDpopBinding from '../../migrations/20261129110000_add_dpop_binding.js';
+import * as createStatusLists from '../../migrations/20261129100000_create_status_lists.js';
 import * as createResourcesAndClientKeys from '../../migrations/20261129120000_create_resources_and_client_keys.js';
 
 interface Migration {
@@ -16,6 +18,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261126010000_create_rate_limits': createRateLimits,
   '20261128000000_add_revocation_watermarks_and_audit_actors': addRevocationWatermarks,
   '20261129000000_create_replay_cache': createReplayCache,
+  '20261129110000_add_dpop_binding': addDpopBinding,
+  '20261129100000_create_status_lists': createStatusLists,
   '20261129120000_create_resources_and_client_keys': createResourcesAndClientKeys,
 };
 
@@ -38,7 +42,8 @@ export async function migrateToLatest(db: Knex, attempts = 5): Promise<string[]>
       return applied;
     } catch (error) {
       const { code, name, message } = error as { code?: string; name?: string; message?: string };
-      const raced = code === '42P07' || code === '23505' || name === 'MigrationLocked' || /already locked/i.test(message ?? '');
+      // 42P07 duplicate table, 42710 duplicate object (the table's row type), 23505 unique violation.
+      const raced = ['42P07', '42710', '23505'].includes(code ?? '') || name === 'MigrationLocked' || /already locked/i.test(message ?? '');
       if (!raced || attempt >= attempts) throw error;
       await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
     }

@@ -1,5 +1,6 @@
 import type { Queryable } from './database.js';
-import { toGrant, type Grant, type GrantRow } from './grants-repository.js';
+import { statusEntryOf, toGrant, type Grant, type GrantRow } from './grants-repository.js';
+import type { StatusEntry } from './status-lists-repository.js';
 
 export interface RefreshTokenRow {
   token_hash: string;
@@ -8,6 +9,8 @@ export interface RefreshTokenRow {
   created_at: Date;
   expires_at: Date;
   used_at: Date | null;
+  status_list_id?: number | null;
+  status_idx?: number | null;
 }
 
 export interface RefreshToken {
@@ -17,6 +20,8 @@ export interface RefreshToken {
   createdAt: Date;
   expiresAt: Date;
   usedAt: Date | null;
+  /** The status list entry of the access token issued with this refresh token (rotations). */
+  status?: StatusEntry | undefined;
 }
 
 export function toRefreshToken(row: RefreshTokenRow): RefreshToken {
@@ -27,6 +32,7 @@ export function toRefreshToken(row: RefreshTokenRow): RefreshToken {
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     usedAt: row.used_at,
+    ...statusEntryOf(row),
   };
 }
 
@@ -38,10 +44,18 @@ export async function insertRefreshToken(db: Queryable, token: RefreshToken): Pr
     created_at: token.createdAt,
     expires_at: token.expiresAt,
     used_at: token.usedAt,
+    status_list_id: token.status?.listId ?? null,
+    status_idx: token.status?.idx ?? null,
   });
 }
 
-type TokenWithGrantRow = GrantRow & Omit<RefreshTokenRow, 'created_at' | 'expires_at'> & { token_created_at: Date; token_expires_at: Date };
+type TokenWithGrantRow = GrantRow &
+  Omit<RefreshTokenRow, 'created_at' | 'expires_at' | 'status_list_id' | 'status_idx'> & {
+    token_created_at: Date;
+    token_expires_at: Date;
+    token_status_list_id: number | null;
+    token_status_idx: number | null;
+  };
 
 /** The token and its grant in one query: the refresh grant's hot path. */
 export async function findRefreshTokenWithGrant(db: Queryable, tokenHash: string): Promise<{ token: RefreshToken; grant: Grant } | undefined> {
@@ -54,6 +68,8 @@ export async function findRefreshTokenWithGrant(db: Queryable, tokenHash: string
       'r.created_at as token_created_at',
       'r.expires_at as token_expires_at',
       'r.used_at',
+      'r.status_list_id as token_status_list_id',
+      'r.status_idx as token_status_idx',
       'g.id',
       'g.client_id',
       'g.user_id',
@@ -63,6 +79,9 @@ export async function findRefreshTokenWithGrant(db: Queryable, tokenHash: string
       'g.expires_at',
       'g.revoked_at',
       'g.revoked_reason',
+      'g.dpop_jkt',
+      'g.status_list_id',
+      'g.status_idx',
     )
     .where('r.token_hash', tokenHash)
     .first()) as TokenWithGrantRow | undefined;
@@ -75,6 +94,8 @@ export async function findRefreshTokenWithGrant(db: Queryable, tokenHash: string
       created_at: row.token_created_at,
       expires_at: row.token_expires_at,
       used_at: row.used_at,
+      status_list_id: row.token_status_list_id,
+      status_idx: row.token_status_idx,
     }),
     grant: toGrant(row),
   };
@@ -96,10 +117,19 @@ export async function rotateRefreshToken(
     `WITH used AS (
        UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL RETURNING token_hash
      )
-     INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at, used_at)
-     SELECT ?, ?, token_hash, ?, ?, NULL FROM used
+     INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at, used_at, status_list_id, status_idx)
+     SELECT ?, ?, token_hash, ?, ?, NULL, ?::integer, ?::integer FROM used
      RETURNING token_hash`,
-    [usedAt, parentHash, successor.tokenHash, successor.grantId, successor.createdAt, successor.expiresAt],
+    [
+      usedAt,
+      parentHash,
+      successor.tokenHash,
+      successor.grantId,
+      successor.createdAt,
+      successor.expiresAt,
+      successor.status?.listId ?? null,
+      successor.status?.idx ?? null,
+    ],
   );
   return result.rows.length === 1;
 }

@@ -2,6 +2,7 @@ import { SignJWT } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import type { ActiveSigningKey } from '../keys/key-service.js';
 import { epochSeconds } from '../lib/clock.js';
+import { statusJti } from '../lib/status-jti.js';
 
 /** Claims of an RFC 9068 access token, as Gatehouse issues them. */
 export interface AccessTokenClaims {
@@ -19,6 +20,10 @@ export interface AccessTokenClaims {
   username?: string;
   email?: string;
   name?: string;
+  /** RFC 9449 §6.1: the token is bound to the DPoP key with this RFC 7638 thumbprint. */
+  cnf?: { jkt: string };
+  /** Token Status List (draft-ietf-oauth-status-list): the bit that reads 1 once the token is revoked. */
+  status?: { status_list: { idx: number; uri: string } };
 }
 
 export interface AccessTokenInput {
@@ -31,6 +36,10 @@ export interface AccessTokenInput {
   user?: { username: string; email: string | null; name: string | null } | undefined;
   now: Date;
   ttlSeconds: number;
+  /** Bind the token to this DPoP key (RFC 7638 thumbprint). */
+  dpopJkt?: string | undefined;
+  /** The token's status list entry; its jti then names it too (lib/status-jti.ts). */
+  status?: { listId: number; idx: number; uri: string } | undefined;
 }
 
 export async function signAccessToken(key: ActiveSigningKey, input: AccessTokenInput): Promise<{ token: string; claims: AccessTokenClaims }> {
@@ -42,16 +51,18 @@ export async function signAccessToken(key: ActiveSigningKey, input: AccessTokenI
     exp: iat + input.ttlSeconds,
     iat,
     // UUIDv7: the jti carries the issue time to the millisecond (see issuedAt below).
-    jti: uuidv7({ msecs: input.now.getTime() }),
+    jti: (input.status && statusJti(input.now.getTime(), input.status)) ?? uuidv7({ msecs: input.now.getTime() }),
     client_id: input.clientId,
     scope: input.scope,
   };
   if (input.grantId) claims.sid = input.grantId;
+  if (input.status) claims.status = { status_list: { idx: input.status.idx, uri: input.status.uri } };
   if (input.user) {
     claims.username = input.user.username;
     if (input.user.email) claims.email = input.user.email;
     if (input.user.name) claims.name = input.user.name;
   }
+  if (input.dpopJkt) claims.cnf = { jkt: input.dpopJkt };
   const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid }).sign(key.privateKey);
   return { token, claims };
 }

@@ -6,13 +6,15 @@ import type { Client } from '../store/clients-repository.js';
 import type { Grant } from '../store/grants-repository.js';
 import { insertRefreshToken, rotateRefreshToken } from '../store/refresh-tokens-repository.js';
 import type { User } from '../store/users-repository.js';
+import { statusListUri, type StatusEntry, type StatusListAllocator } from '../services/status-lists.js';
 import { signAccessToken } from './access-token.js';
 import { generateRefreshToken, hashRefreshToken, successorRefreshToken } from './refresh-token.js';
 
 /** The RFC 6749 §5.1 token response. */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** DPoP when the access token is bound to a DPoP key (RFC 9449 §5). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   refresh_token?: string;
   scope: string;
@@ -26,6 +28,8 @@ export interface IssueContext {
   refreshTokenSecret: Buffer;
   keys: Pick<KeyService, 'signingKey'>;
   clock: Clock;
+  /** Hands out each access token's status list index. */
+  statusLists: Pick<StatusListAllocator, 'allocate'>;
 }
 
 /** A user's tokens from a grant (token family). */
@@ -51,7 +55,23 @@ export type IssueRequest =
    */
   | ({ kind: 'rotation'; parentRefreshToken: string; rotatedAt: Date } & UserTokens)
   /** Reuse grace: this already-stored, unused refresh token again, with a fresh access token. */
-  | ({ kind: 'reissue'; refreshToken: string } & UserTokens);
+  | ({ kind: 'reissue'; refreshToken: string; status: StatusEntry | undefined } & UserTokens);
+
+/**
+ * The access token's status list entry. A new grant's first token has the one recorded on the grant
+ * (services/grants.ts startGrant); a rotation's is recorded on the successor refresh token; a
+ * reissue repeats the token issued with the refresh token it returns again, and shares its entry.
+ */
+async function statusEntryFor(context: IssueContext, request: IssueRequest): Promise<(StatusEntry & { uri: string }) | undefined> {
+  const recorded = request.kind === 'new-grant' ? request.grant.status : request.kind === 'reissue' ? request.status : undefined;
+  const entry = recorded ?? (await context.statusLists.allocate(request.client));
+  return entry && { listId: entry.listId, idx: entry.idx, uri: statusListUri(context.issuer, entry.listId) };
+}
+
+/** The DPoP key the access token is bound to (`cnf.jkt`), when the request carried a valid proof. */
+export interface DpopBinding {
+  dpopJkt?: string | undefined;
+}
 
 /** RFC 8707 §2: the resource the token is for, or the list of them; without any, the fallback. */
 function tokenAudience(resources: readonly string[] | undefined, fallback: string): string | string[] {
@@ -66,11 +86,12 @@ export class RefreshTokenAlreadyUsed extends Error {}
  * Signs the access token and stores what the request kind needs in `db`, the caller's transaction
  * where there is one, so nothing is returned that was not committed with it.
  */
-export async function issueTokens(context: IssueContext, db: Queryable, request: IssueRequest): Promise<TokenResponse> {
+export async function issueTokens(context: IssueContext, db: Queryable, request: IssueRequest, binding: DpopBinding = {}): Promise<TokenResponse> {
   const now = context.clock.now();
   const { client } = request;
   const scope = formatScope(request.scopes);
   const user = request.kind === 'client' ? undefined : request.user;
+  const status = await statusEntryFor(context, request);
   const { token } = await signAccessToken(context.keys.signingKey(), {
     issuer: context.issuer,
     subject: user ? user.id : client.id,
@@ -81,8 +102,10 @@ export async function issueTokens(context: IssueContext, db: Queryable, request:
     user,
     now,
     ttlSeconds: context.accessTokenTtl,
+    dpopJkt: binding.dpopJkt,
+    status,
   });
-  const response: TokenResponse = { access_token: token, token_type: 'Bearer', expires_in: context.accessTokenTtl, scope };
+  const response: TokenResponse = { access_token: token, token_type: binding.dpopJkt ? 'DPoP' : 'Bearer', expires_in: context.accessTokenTtl, scope };
   if (request.kind === 'client') return response;
   if (request.kind === 'reissue') return { ...response, refresh_token: request.refreshToken };
   if (!client.grantTypes.includes('refresh_token')) {
@@ -99,7 +122,8 @@ export async function issueTokens(context: IssueContext, db: Queryable, request:
     expiresAt: new Date(Math.min(now.getTime() + context.refreshTokenIdleTtl * 1000, grant.expiresAt.getTime())),
   };
   if (request.kind === 'rotation') {
-    if (!(await rotateRefreshToken(db, hashRefreshToken(request.parentRefreshToken), request.rotatedAt, successor))) throw new RefreshTokenAlreadyUsed();
+    if (!(await rotateRefreshToken(db, hashRefreshToken(request.parentRefreshToken), request.rotatedAt, { ...successor, status })))
+      throw new RefreshTokenAlreadyUsed();
   } else {
     await insertRefreshToken(db, { ...successor, parentHash: null, usedAt: null });
   }

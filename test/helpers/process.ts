@@ -139,6 +139,19 @@ export async function runNode(script: string, args: string[], options: RunOption
   });
 }
 
+/** The README's bootstrap of the first admin: a client_credentials client holding every admin scope. */
+export const BOOTSTRAP_ADMIN_CLIENT = [
+  'client',
+  'create',
+  '--id',
+  'admin-cli',
+  '--grants',
+  'client_credentials',
+  '--scopes',
+  'admin:clients admin:users admin:tokens admin:keys',
+  '--json',
+];
+
 /** `gatehouse …args`: the compiled CLI, bin/gatehouse.js. */
 export function runCli(args: string[], options: RunOptions = {}): Promise<ProcessResult> {
   return runNode(CLI_ENTRY, args, options);

@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import { generateKeyPair, SignJWT } from 'jose';
 import pino from 'pino';
+import { lineCollector } from '../helpers/log.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { clientCredentialsToken, introspector } from '../helpers/token.js';
 
@@ -10,18 +10,12 @@ import { clientCredentialsToken, introspector } from '../helpers/token.js';
  * per request, at /introspect and at the admin API alike.
  */
 describe('a token signed by our keys but issued under another ISSUER', () => {
-  const lines: { level: number; msg: string; iss?: string; issuer?: string }[] = [];
+  const lines: string[] = [];
   let a: TestServer;
   let b: TestServer;
 
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line));
-        done();
-      },
-    });
-    a = await startTestServer({ logger: pino({ level: 'info' }, sink) });
+    a = await startTestServer({ logger: pino({ level: 'info' }, lineCollector(lines)) });
     // The same database (so the same keys), another ISSUER; closing it leaves the database to a.
     b = await startTestServer({ database: { ...a.database, close: () => Promise.resolve() }, env: { ISSUER: 'http://gatehouse-b.internal:3000' } });
   });
@@ -30,7 +24,10 @@ describe('a token signed by our keys but issued under another ISSUER', () => {
     await a?.close();
   });
 
-  const warnings = () => lines.filter((line) => line.level === 40 && /another ISSUER/.test(line.msg));
+  const warnings = () =>
+    lines
+      .map((line) => JSON.parse(line) as { level: number; msg: string; iss?: string })
+      .filter((line) => line.level === 40 && /another ISSUER/.test(line.msg));
 
   it('is refused at /introspect and the admin API, with one warning naming both issuers', async () => {
     const admin = await b.createClient({ id: 'admin-b', grantTypes: ['client_credentials'], scopes: ['admin:users'] });

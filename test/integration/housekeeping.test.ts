@@ -57,7 +57,15 @@ describe('periodic clean-up deletes only rows that no longer matter', () => {
 
   it('deletes dead grants, expired refresh tokens, expired deny-list and replay-cache entries and old audit rows, in batches', async () => {
     const result = await cleanUpExpiredRows(database.db, now, { auditRetention: 90 * 24 * 3600, batchSize: 1 });
-    expect(result).toEqual({ grants: 2, refreshTokens: 2, revokedAccessTokens: 2, auditEntries: 1, rateLimitCounters: 1, replayCacheEntries: 2 });
+    expect(result).toEqual({
+      grants: 2,
+      refreshTokens: 2,
+      revokedAccessTokens: 2,
+      auditEntries: 1,
+      rateLimitCounters: 1,
+      replayCacheEntries: 2,
+      statusLists: 0,
+    });
     expect((await database.db('replay_cache').select('key')).map((r: { key: string }) => r.key)).toEqual(['c'.repeat(64)]);
     expect((await database.db('rate_limits').select('key')).map((r: { key: string }) => r.key)).toEqual(['login_failures:live']);
     expect(Number((await database.db('grants').count('* as n').first())?.n)).toBe(2);
@@ -74,6 +82,7 @@ describe('periodic clean-up deletes only rows that no longer matter', () => {
       auditEntries: 0,
       rateLimitCounters: 0,
       replayCacheEntries: 0,
+      statusLists: 0,
     });
   });
 });

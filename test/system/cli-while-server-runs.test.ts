@@ -1,4 +1,14 @@
-import { expectOneLineFailure, PROCESS_TEST_TIMEOUT_MS, runCli, runServerToExit, startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { decodeProtectedHeader } from 'jose';
+import { postTokenTo } from '../helpers/token.js';
+import {
+  BOOTSTRAP_ADMIN_CLIENT,
+  expectOneLineFailure,
+  PROCESS_TEST_TIMEOUT_MS,
+  runCli,
+  runServerToExit,
+  startServerProcess,
+  type ServerProcess,
+} from '../helpers/process.js';
 import { embeddedTarget, type ProcessTarget } from '../helpers/targets.js';
 
 /**
@@ -45,32 +55,15 @@ describe('the CLI while a server holds the embedded DATA_DIR', () => {
       expect(JSON.parse(users.stdout).map((u: { username: string }) => u.username)).toEqual(expect.arrayContaining(['first', 'ada']));
       expect(shape(users.stdout)[0]).toEqual(shape(alone.userList)[0]);
 
-      const client = await gatehouse([
-        'client',
-        'create',
-        '--id',
-        'admin-cli',
-        '--grants',
-        'client_credentials',
-        '--scopes',
-        'admin:clients admin:users admin:tokens admin:keys',
-        '--json',
-      ]);
+      const client = await gatehouse(BOOTSTRAP_ADMIN_CLIENT);
       expect(client).toMatchObject({ code: 0, stderr: '' });
       const { client_id: clientId, client_secret: clientSecret } = JSON.parse(client.stdout);
       expect(clientId).toBe('admin-cli');
 
-      // The server serves at once what its CLI created: a token for the new client, and ada's password.
-      const token = await fetch(`${server.baseUrl}/token`, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/x-www-form-urlencoded',
-          Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
-        },
-        body: 'grant_type=client_credentials',
-      });
+      // The server serves at once what its CLI created: a token for the new client.
+      const token = await postTokenTo(server.baseUrl, { grant_type: 'client_credentials' }, { basic: [clientId, clientSecret] });
       expect(token.status).toBe(200);
-      const { access_token: accessToken } = (await token.json()) as { access_token: string };
+      const accessToken = token.body.access_token as string;
 
       const before = await gatehouse(['keys', 'list', '--json']);
       const rotated = await gatehouse(['keys', 'rotate', '--json']);
@@ -81,6 +74,9 @@ describe('the CLI while a server holds the embedded DATA_DIR', () => {
       const next = JSON.parse(before.stdout).find((key: { state: string }) => key.state === 'next').kid;
       expect(JSON.parse(rotated.stdout).current).toBe(next);
       expect(JSON.parse(after.stdout).find((key: { state: string }) => key.state === 'current').kid).toBe(next);
+      // The server that ran the rotation signs with the new key at once.
+      const signed = await postTokenTo(server.baseUrl, { grant_type: 'client_credentials' }, { basic: [clientId, clientSecret] });
+      expect(decodeProtectedHeader(signed.body.access_token as string).kid).toBe(next);
 
       const revoked = await gatehouse(['revoke', '--client-id', 'admin-cli', '--json']);
       expect(revoked).toMatchObject({ code: 0, stderr: '' });
@@ -89,17 +85,8 @@ describe('the CLI while a server holds the embedded DATA_DIR', () => {
       expect((await fetch(`${server.baseUrl}/admin/users`, { headers: { Authorization: `Bearer ${accessToken}` } })).status).toBe(401);
 
       // The audit log names the CLI as the actor of what it did; the server's log names the commands, never their secrets.
-      const fresh = await fetch(`${server.baseUrl}/token`, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/x-www-form-urlencoded',
-          Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
-        },
-        body: 'grant_type=client_credentials&scope=admin:tokens',
-      });
-      const audit = await fetch(`${server.baseUrl}/admin/audit?limit=50`, {
-        headers: { Authorization: `Bearer ${((await fresh.json()) as { access_token: string }).access_token}` },
-      });
+      const fresh = await postTokenTo(server.baseUrl, { grant_type: 'client_credentials', scope: 'admin:tokens' }, { basic: [clientId, clientSecret] });
+      const audit = await fetch(`${server.baseUrl}/admin/audit?limit=50`, { headers: { Authorization: `Bearer ${fresh.body.access_token as string}` } });
       expect(audit.status).toBe(200);
       const entries = ((await audit.json()) as { items: { actor: { type: string }; action: string }[] }).items;
       const byCli = entries.filter((entry) => entry.actor.type === 'cli').map((entry) => entry.action);

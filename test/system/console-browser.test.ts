@@ -4,7 +4,7 @@ import { decodeJwt } from 'jose';
 import { jest } from '@jest/globals';
 import type { Page, Response as BrowserResponse } from 'playwright-core';
 import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/console/console-client.js';
-import { describeWithChromium, eventually, launchBrowser, screenshot, type Browser } from '../helpers/browser.js';
+import { confirmClick, describeWithChromium, eventually, launchBrowser, screenshot, signIn, type Browser } from '../helpers/browser.js';
 import { TestClock } from '../helpers/clock.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { adminToken, introspector, passwordTokens, postToken, refresh, type TokenBody } from '../helpers/token.js';
@@ -73,24 +73,11 @@ describeWithChromium('the admin console in a real browser', () => {
     return page;
   }
 
-  async function signIn(page: Page, user: { username: string; password: string }): Promise<void> {
-    await page.getByLabel('Username', { exact: true }).fill(user.username);
-    await page.getByLabel('Password', { exact: true }).fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-
   async function signedInAs(user: { username: string; password: string }, url?: string): Promise<Page> {
     const page = await openConsole(url);
     await signIn(page, user);
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     return page;
-  }
-
-  /** Clicks `button`, then Confirm in the dialog that asks. */
-  async function confirmClick(page: Page, button: ReturnType<Page['getByRole']>): Promise<void> {
-    await button.click();
-    await page.getByRole('dialog').waitFor();
-    await page.getByRole('button', { name: 'Confirm' }).click();
   }
 
   async function statusText(page: Page, expected: RegExp): Promise<string> {
@@ -233,13 +220,16 @@ describeWithChromium('the admin console in a real browser', () => {
       await page.getByLabel('Client id').fill('billing');
       await page.getByLabel('client_credentials').check();
       await page.getByLabel('Client scopes').fill('billing:read');
+      await page.getByLabel('Require a DPoP proof on every token request').check();
       await page.getByRole('button', { name: 'Create client' }).click();
       await statusText(page, /Registered the client billing/);
       const secret = await page.getByLabel('Client secret').inputValue();
       expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      // The secret shown is the real one.
-      expect((await postToken(server, { grant_type: 'client_credentials' }, { basic: ['billing', secret] })).status).toBe(200);
-      await page.getByRole('row').filter({ hasText: 'billing' }).first().waitFor();
+      // The secret shown is the real one: the client authenticates, and is then refused only for the
+      // DPoP proof it was registered to need.
+      const tokenAnswer = await postToken(server, { grant_type: 'client_credentials' }, { basic: ['billing', secret] });
+      expect({ status: tokenAnswer.status, error: tokenAnswer.body.error }).toEqual({ status: 400, error: 'invalid_dpop_proof' });
+      await page.getByRole('row').filter({ hasText: 'billing' }).filter({ hasText: 'DPoP required' }).first().waitFor();
       await screenshot(page, 'clients');
 
       // Shown once: gone when the page is shown again.

@@ -8,8 +8,8 @@ import { lineCollector } from '../helpers/log.js';
 import { clientCredentialsToken, passwordTokens } from '../helpers/token.js';
 
 /**
- * Property-based: thousands of random form bodies, JSON bodies, content types, query strings and
- * Authorization headers thrown at /token, /introspect, /revoke and /admin/*; any HTTP method token on
+ * Property-based: thousands of random form bodies, JSON bodies, content types, query strings,
+ * Authorization and DPoP headers thrown at /token, /introspect, /revoke and /admin/*; any HTTP method token on
  * known and unknown paths; any pagination cursor on every admin list. Whatever arrives, the answer
  * is never a 5xx, every refusal is a 4xx JSON body with a string `error` and no trace of internals,
  * and nothing is logged at error level. A valid grant still works afterwards.
@@ -252,6 +252,59 @@ function authorization(): fc.Arbitrary<string | undefined> {
 
 const shortText = text.map((value) => value.slice(0, 100));
 
+/**
+ * DPoP proofs (RFC 9449) of every shape: none, header text, and compact JWSs whose header and
+ * claims are JSON of any shape or near-valid (right typ and htu, keys and algorithms of every kind,
+ * private members, crit, claims of the wrong type), with a random signature.
+ */
+function dpopProof(): fc.Arbitrary<string | undefined> {
+  const part = (value: unknown): string => Buffer.from(JSON.stringify(value) ?? 'null').toString('base64url');
+  const jwk = fc.record(
+    {
+      kty: fc.constantFrom('EC', 'RSA', 'OKP', 'oct', 'x'),
+      crv: fc.constantFrom('P-256', 'P-521', 'Ed25519', 'x'),
+      x: shortText,
+      y: shortText,
+      n: shortText,
+      e: shortText,
+      d: shortText,
+    },
+    { requiredKeys: [] },
+  );
+  const header = fc.record(
+    {
+      typ: fc.oneof(fc.constant('dpop+jwt'), shortText),
+      alg: fc.constantFrom('ES256', 'RS256', 'PS512', 'EdDSA', 'Ed25519', 'none', 'HS256', 'x'),
+      jwk: fc.oneof(jwk, fc.jsonValue({ maxDepth: 2 })),
+      crit: fc.jsonValue({ maxDepth: 1 }),
+    },
+    { requiredKeys: [] },
+  );
+  const claims = fc.record(
+    {
+      jti: fc.oneof(shortText, fc.jsonValue({ maxDepth: 1 })),
+      htm: fc.oneof(fc.constant('POST'), shortText),
+      htu: fc.oneof(fc.constant(`${server.baseUrl}/token`), shortText),
+      iat: fc.oneof(fc.constant(Math.floor(Date.now() / 1000)), fc.integer(), fc.double(), shortText),
+      nonce: fc.jsonValue({ maxDepth: 1 }),
+    },
+    { requiredKeys: [] },
+  );
+  const signature = fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes).toString('base64url'));
+  return fc
+    .oneof(
+      { weight: 4, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: headerText() },
+      {
+        weight: 3,
+        arbitrary: fc
+          .tuple(fc.oneof(header, fc.jsonValue({ maxDepth: 2 })), fc.oneof(claims, fc.jsonValue({ maxDepth: 2 })), signature)
+          .map(([h, c, s]) => `${part(h)}.${part(c)}.${s}`),
+      },
+    )
+    .map((value) => (value === undefined ? value : value.slice(0, MAX_HEADER_CHARS)));
+}
+
 /** Pagination cursors (base64url JSON) of every shape, NUL included. */
 const cursor = fc
   .oneof(
@@ -295,6 +348,8 @@ interface FuzzRequest {
   contentType: string | null;
   contentEncoding: string | null;
   authorization: string | undefined;
+  /** A DPoP header (RFC 9449), at the OAuth endpoints. */
+  dpop?: string | undefined;
   body: string | Buffer | undefined;
 }
 
@@ -302,6 +357,7 @@ function send(request: FuzzRequest): Promise<Response> {
   // The listening test server, rather than supertest's server per request: thousands of requests.
   const test = supertest(server.baseUrl)[request.method](request.path);
   if (request.authorization !== undefined) test.set('Authorization', request.authorization);
+  if (request.dpop !== undefined) test.set('DPoP', request.dpop);
   if (request.contentType !== null) test.set('Content-Type', request.contentType);
   if (request.contentEncoding !== null) test.set('Content-Encoding', request.contentEncoding);
   return request.body === undefined ? test : test.send(request.body);
@@ -325,6 +381,7 @@ function oauthRequest(path: '/token' | '/introspect' | '/revoke'): fc.Arbitrary<
     contentType,
     contentEncoding,
     authorization: authorization(),
+    dpop: dpopProof(),
     body: fc.oneof({ weight: 6, arbitrary: formBody() }, { weight: 1, arbitrary: jsonBody() }, { weight: 1, arbitrary: fc.constant(undefined) }),
   });
 }

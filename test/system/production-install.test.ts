@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { jest } from '@jest/globals';
 import { freePort, REPO_ROOT } from '../helpers/process.js';
+import { postTokenTo } from '../helpers/token.js';
 
 /**
  * The production install, as the Dockerfile runs it: the tracked files in a clean directory,
@@ -100,12 +101,7 @@ describe('a production install in a clean directory (the Dockerfile steps)', () 
     );
     expect({ status: created.status, stderr: created.stderr }).toEqual({ status: 0, stderr: '' });
     const { client_id: clientId, client_secret: clientSecret } = JSON.parse(created.stdout);
-    const token = await fetch(`${baseUrl}/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
-      body: 'grant_type=client_credentials',
-    });
-    expect(token.status).toBe(200);
-    expect(await token.json()).toMatchObject({ token_type: 'Bearer', scope: 'reports' });
+    const token = await postTokenTo(baseUrl, { grant_type: 'client_credentials' }, { basic: [clientId, clientSecret] });
+    expect(token).toMatchObject({ status: 200, body: { token_type: 'Bearer', scope: 'reports' } });
   });
 });

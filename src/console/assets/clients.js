@@ -57,7 +57,7 @@ function clientRow(client, context) {
   );
   return tableRow([
     idCell,
-    client.public ? 'public' : 'confidential',
+    `${client.public ? 'public' : 'confidential'}${client.dpop_bound_access_tokens ? ', DPoP required' : ''}`,
     client.grant_types.join(' '),
     client.scopes.join(' ') || '—',
     client.audience ?? 'the issuer',
@@ -73,6 +73,7 @@ function registerForm(context, secretPanel, reload) {
     return { grantType, checkbox, element: h('label', { class: 'choice', for: checkbox.id }, checkbox, grantType) };
   });
   const publicBox = h('input', { type: 'checkbox', id: uniqueId('public') });
+  const dpopBox = h('input', { type: 'checkbox', id: uniqueId('dpop') });
   const scopes = field('Client scopes', { autocomplete: 'off', spellcheck: 'false' }, 'Separated by spaces. An admin scope only if you hold it.');
   const audience = field(
     'Audience',
@@ -91,6 +92,7 @@ function registerForm(context, secretPanel, reload) {
       grants.map((grant) => grant.element),
     ),
     h('label', { class: 'choice', for: publicBox.id }, publicBox, 'Public client (no secret)'),
+    h('label', { class: 'choice', for: dpopBox.id }, dpopBox, 'Require a DPoP proof on every token request'),
     scopes.element,
     audience.element,
     button,
@@ -103,6 +105,7 @@ function registerForm(context, secretPanel, reload) {
       scopes: scopes.input.value.split(/[\s,]+/).filter((scope) => scope !== ''),
     };
     if (publicBox.checked) body.public = true;
+    if (dpopBox.checked) body.dpop_bound_access_tokens = true;
     if (audience.input.value.trim() !== '') body.audience = audience.input.value.trim();
     busy(button, async () => {
       const client = await context.session.api('POST', 'admin/clients', body);

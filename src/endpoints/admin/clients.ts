@@ -21,6 +21,7 @@ import { decodeCursor, isTextCursor, page, pageSize, queryParameters } from './p
 const SCOPES = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 }, maxItems: 200 } as const;
 const GRANTS = { type: 'array', items: { type: 'string', enum: [...GRANT_TYPES] }, minItems: 1, maxItems: 3 } as const;
 const AUDIENCE = { type: ['string', 'null'], minLength: 1, maxLength: 2048 } as const;
+const DPOP_BOUND = { type: 'boolean' } as const;
 const SECRET = { type: 'string', minLength: 32, maxLength: 1024 } as const;
 const RESOURCES = { type: 'array', items: { type: 'string', minLength: 1, maxLength: MAX_RESOURCE_URI_LENGTH }, maxItems: MAX_CLIENT_RESOURCES } as const;
 const AUTH_METHOD = { type: 'string', enum: [...CLIENT_AUTHENTICATION_METHODS] } as const;
@@ -46,6 +47,7 @@ export const createClientRequestSchema = {
     token_endpoint_auth_method: AUTH_METHOD,
     jwks: JWKS,
     jwks_uri: JWKS_URI,
+    dpop_bound_access_tokens: DPOP_BOUND,
   },
   additionalProperties: false,
 } as const;
@@ -56,6 +58,7 @@ export const updateClientRequestSchema = {
     grant_types: GRANTS,
     scopes: SCOPES,
     audience: AUDIENCE,
+    dpop_bound_access_tokens: DPOP_BOUND,
     client_secret: SECRET,
     rotate_secret: { type: 'boolean' },
     resources: RESOURCES,
@@ -76,11 +79,13 @@ interface CreateClientRequest {
   token_endpoint_auth_method?: ClientAuthenticationMethod;
   jwks?: object;
   jwks_uri?: string;
+  dpop_bound_access_tokens?: boolean;
 }
 interface UpdateClientRequest {
   grant_types?: string[];
   scopes?: string[];
   audience?: string | null;
+  dpop_bound_access_tokens?: boolean;
   client_secret?: string;
   rotate_secret?: boolean;
   resources?: string[];
@@ -116,6 +121,7 @@ export function registerClient(deps: Deps): Middleware {
         authMethod: body.token_endpoint_auth_method,
         jwks: body.jwks,
         jwksUri: body.jwks_uri,
+        dpopBoundAccessTokens: body.dpop_bound_access_tokens,
       },
       adminActor(ctx),
     );
@@ -142,6 +148,7 @@ export function updateClient(deps: Deps): Middleware {
         grantTypes: body.grant_types,
         scopes: body.scopes,
         audience: body.audience,
+        dpopBoundAccessTokens: body.dpop_bound_access_tokens,
         secret: body.client_secret,
         rotateSecret: body.rotate_secret,
         resources: body.resources,
