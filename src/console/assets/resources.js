@@ -1,6 +1,6 @@
 // Resources (admin:clients): the APIs tokens may be meant for (RFC 8707); list and register.
 
-import { busy, field, h, report, table, tableRow, time } from './dom.js';
+import { busy, field, h, pagedRows, report, table, tableRow, time } from './dom.js';
 
 export async function renderResources(root, context) {
   root.append(h('h1', { tabindex: '-1' }, 'Resources'));
@@ -11,23 +11,10 @@ export async function renderResources(root, context) {
     more,
     registerForm(context, () => reload()),
   );
-
-  let cursor = null;
-  const load = async () => {
-    const parameters = new URLSearchParams({ limit: '100' });
-    if (cursor) parameters.set('cursor', cursor);
-    const page = await context.session.api('GET', `admin/resources?${parameters}`);
-    for (const resource of page.items) body.append(tableRow([h('td', {}, h('code', {}, resource.uri)), resource.scopes.join(' '), time(resource.created_at)]));
-    cursor = page.next_cursor;
-    more.hidden = cursor === null;
-  };
-  const reload = async () => {
-    body.replaceChildren();
-    cursor = null;
-    await load();
-  };
-  more.addEventListener('click', () => busy(more, load).catch(context.handleError));
-  await load();
+  const { reload, loaded } = pagedRows(context, 'admin/resources', body, more, (resource) =>
+    tableRow([h('td', {}, h('code', {}, resource.uri)), resource.scopes.join(' '), time(resource.created_at)]),
+  );
+  await loaded;
 }
 
 function registerForm(context, reload) {
