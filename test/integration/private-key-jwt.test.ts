@@ -42,22 +42,12 @@ beforeAll(async () => {
 
   server = await startTestServer({ clock });
   [signerKey, otherKey] = await Promise.all([clientKey('signer-1'), clientKey('other-1', 'RS256')]);
-  const keyClient = { grantTypes: ['client_credentials'], scopes: ['read'], authMethod: 'private_key_jwt' } as const;
-  await server.createClient({
-    id: 'signer',
-    ...keyClient,
-    grantTypes: [...keyClient.grantTypes],
-    scopes: [...keyClient.scopes],
-    jwks: { keys: [signerKey.publicJwk] },
-  });
-  await server.createClient({
-    id: 'other',
-    ...keyClient,
-    grantTypes: [...keyClient.grantTypes],
-    scopes: [...keyClient.scopes],
-    jwks: { keys: [otherKey.publicJwk] },
-  });
-  await server.createClient({ id: 'publisher', ...keyClient, grantTypes: [...keyClient.grantTypes], scopes: [...keyClient.scopes], jwksUri });
+  /** A client_credentials client that authenticates with private_key_jwt, with the given keys. */
+  const keyClient = (id: string, keys: { jwks: { keys: JWK[] } } | { jwksUri: string }) =>
+    server.createClient({ id, grantTypes: ['client_credentials'], scopes: ['read'], authMethod: 'private_key_jwt', ...keys });
+  await keyClient('signer', { jwks: { keys: [signerKey.publicJwk] } });
+  await keyClient('other', { jwks: { keys: [otherKey.publicJwk] } });
+  await keyClient('publisher', { jwksUri });
 });
 afterAll(async () => {
   await server.close();
