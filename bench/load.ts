@@ -6,7 +6,7 @@
  *   - `argon2`: raw argon2id verifies/s at the server's parameters,
  *   - `refreshSql`: the refresh grant's statements alone, through the server's own repository code.
  */
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomUUID, sign, type JsonWebKey } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import argon2 from 'argon2';
@@ -34,6 +34,20 @@ export interface WorkloadData {
   clientId?: string;
   /** DPoP workloads: the token endpoint URL, the proofs' htu. */
   htu?: string;
+  /** private_key_jwt: the client, its private ES256 key (JWK) and the issuer (aud of the assertions). */
+  assertion?: { clientId: string; privateJwk: JsonWebKey; kid: string; audience: string };
+}
+
+/** A fresh RFC 7523 client assertion (ES256), made synchronously for each request. */
+function clientAssertionMaker(assertion: NonNullable<WorkloadData['assertion']>): () => string {
+  const key = createPrivateKey({ key: assertion.privateJwk, format: 'jwk' });
+  const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const header = encode({ alg: 'ES256', kid: assertion.kid, typ: 'JWT' });
+  return () => {
+    const now = Math.floor(Date.now() / 1000);
+    const input = `${header}.${encode({ iss: assertion.clientId, sub: assertion.clientId, aud: assertion.audience, iat: now, exp: now + 60, jti: randomUUID() })}`;
+    return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  };
 }
 
 const form = (values: Record<string, string>): string => new URLSearchParams(values).toString();
@@ -50,6 +64,26 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
       return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'password', username: data.username!, password: data.password! }) };
     case 'client_credentials':
       return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'client_credentials' }) };
+    case 'client_credentials_private_key_jwt': {
+      const makeAssertion = clientAssertionMaker(data.assertion!);
+      return {
+        requests: [
+          {
+            method: 'POST',
+            path: '/token',
+            headers: { 'content-type': FORM },
+            setupRequest: (request: any) => {
+              request.body = form({
+                grant_type: 'client_credentials',
+                client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+                client_assertion: makeAssertion(),
+              });
+              return request;
+            },
+          },
+        ],
+      };
+    }
     case 'client_credentials_dpop': {
       // One key, a fresh proof (new jti) on every request.
       const proof = dpopProofMaker(data.dpopKeys![0]!, data.htu!);

@@ -34,6 +34,8 @@ export interface Config {
   readonly passwordMinLength: number;
   /** Seconds. */
   readonly auditRetention: number;
+  /** Seconds: how far ahead of now a private_key_jwt client assertion's exp may be (RFC 7523). */
+  readonly clientAssertionMaxLifetime: number;
   /** Serve the admin console at /console (and make sure its client exists at start). */
   readonly consoleEnabled: boolean;
   /** Every DPoP proof at /token must carry a current server nonce (RFC 9449 §8). */
@@ -98,6 +100,12 @@ export const CONFIG_VARIABLES = {
     default: '0',
     expects: 'a duration, or 0 for off',
     meaning: 'window in which a retried refresh returns the same successor instead of counting as reuse',
+  },
+  CLIENT_ASSERTION_MAX_LIFETIME: {
+    schema: DURATION,
+    default: '5m',
+    expects: 'a duration from 1s to 1h',
+    meaning: 'how far ahead of now the exp of a private_key_jwt client assertion may be',
   },
   LOCKOUT_THRESHOLD: {
     schema: WHOLE_NUMBER,
@@ -226,6 +234,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `expected at least LOCKOUT_THRESHOLD (${lockoutThreshold}), or 0 for off, got "${values.LOCKOUT_GLOBAL_THRESHOLD}"`,
     );
   }
+  const clientAssertionMaxLifetime = seconds('CLIENT_ASSERTION_MAX_LIFETIME');
+  if (clientAssertionMaxLifetime > 3600) {
+    throw new ConfigError(
+      'CLIENT_ASSERTION_MAX_LIFETIME',
+      `expected ${CONFIG_VARIABLES.CLIENT_ASSERTION_MAX_LIFETIME.expects}, got "${get('CLIENT_ASSERTION_MAX_LIFETIME')}"`,
+    );
+  }
   const issuer = (values.ISSUER ?? `http://localhost:${port}`).replace(/\/+$/, '');
   return Object.freeze({
     port,
@@ -252,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: values.METRICS_TOKEN,
     passwordMinLength: Number(get('PASSWORD_MIN_LENGTH')),
     auditRetention: seconds('AUDIT_RETENTION'),
+    clientAssertionMaxLifetime,
     consoleEnabled: get('CONSOLE_ENABLED') === 'true' || get('CONSOLE_ENABLED') === '1',
     dpopNonce: get('DPOP_NONCE') === 'true' || get('DPOP_NONCE') === '1',
     statusListTtl: seconds('STATUS_LIST_TTL'),

@@ -5,6 +5,8 @@ import type { KeyService } from './keys/key-service.js';
 import { createKeyService } from './keys/policy.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './logger.js';
+import { createClientKeysRegistry } from './client-assertions/client-keys.js';
+import { createClientAssertionAuthentication, type ClientAssertionAuthentication } from './services/client-assertion-authentication.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
 import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
@@ -24,6 +26,8 @@ export interface Deps {
   throttle: Throttle;
   /** Client credentials checks, with a short cache of successes that client changes empty. */
   clientAuthentication: ClientAuthentication;
+  /** private_key_jwt client authentication (RFC 7523), with the cache of clients' jwks_uri key sets. */
+  clientAssertions: ClientAssertionAuthentication;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
   /** Token Status List: indices for new tokens, and the signed lists served from memory. */
@@ -33,7 +37,7 @@ export interface Deps {
    * different ISSUER values): each is logged once, not once per request.
    */
   foreignIssuersSeen: Set<string>;
-  /** One-time values (DPoP proof jtis) across every instance: PostgreSQL, or memory when embedded. */
+  /** One-time values (DPoP proof and client assertion jtis) across every instance: PostgreSQL, or memory when embedded. */
   replayCache: ReplayCache;
   /** DPoP proofs at /token (RFC 9449): key cache, server nonces, the replay check. */
   dpop: TokenEndpointDpop;
@@ -59,6 +63,15 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
   const replayCache = createReplayCache(config, db, clock);
+  const clientAuthentication = createClientAuthentication(db);
+  const clientAssertions = createClientAssertionAuthentication({
+    clients: clientAuthentication,
+    clock,
+    issuer: config.issuer,
+    maxLifetimeSeconds: config.clientAssertionMaxLifetime,
+    clientKeys: createClientKeysRegistry({ clock }),
+    replayCache,
+  });
   const dpop = createTokenEndpointDpop(config, clock, replayCache);
   const statusLists = {
     allocator: new StatusListAllocator(db, clock, config),
@@ -76,7 +89,8 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     replayCache,
     dpop,
     statusLists,
-    clientAuthentication: createClientAuthentication(db),
+    clientAuthentication,
+    clientAssertions,
     foreignIssuersSeen: new Set(),
   };
 }

@@ -57,6 +57,13 @@ export class InvalidScope extends OAuthError {
   }
 }
 
+/** RFC 8707 §2: a resource the client may not ask for, or one outside the grant being refreshed. */
+export class InvalidTarget extends OAuthError {
+  constructor(description: string) {
+    super(400, 'invalid_target', description);
+  }
+}
+
 /** RFC 9449 §4.3: the DPoP proof is missing a piece, malformed, or does not fit the request. */
 export class InvalidDpopProof extends OAuthError {
   constructor(description: string, options?: { cause?: unknown }) {

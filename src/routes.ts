@@ -12,6 +12,15 @@ import {
   updateClient,
   updateClientRequestSchema,
 } from './endpoints/admin/clients.js';
+import {
+  createResourceRequestSchema,
+  getResource,
+  listResources,
+  registerResource,
+  removeResource,
+  updateResource,
+  updateResourceRequestSchema,
+} from './endpoints/admin/resources.js';
 import { listKeys, rotateKeysNow, rotateKeysRequestSchema } from './endpoints/admin/keys.js';
 import { createRevocation, listGrants, revocationRequestSchema } from './endpoints/admin/revocations.js';
 import { createUserRequestSchema, getUser, listUsers, registerUser, removeUser, updateUser, updateUserRequestSchema } from './endpoints/admin/users.js';
@@ -34,6 +43,7 @@ import {
   NO_STORE,
   NOT_FOUND,
   PAGE_PARAMETERS,
+  RESOURCE_URI_PARAMETER,
   errorCodes,
   form,
   grantComponentName,
@@ -86,6 +96,7 @@ const TOKEN_ERRORS = [
   'unauthorized_client',
   'unsupported_grant_type',
   'invalid_scope',
+  'invalid_target',
   'invalid_dpop_proof',
   'use_dpop_nonce',
 ];
@@ -234,7 +245,20 @@ export const ROUTES: readonly Route[] = [
         'Tells whether a token is active now; revocation shows here at once. The caller must be a confidential client (public clients get invalid_client).',
       requestBody: form(withClientAuth(introspectionRequestSchema)),
       responses: {
-        '200': { ...json(ref('IntrospectionResponse'), 'What the token says, or {"active": false}'), headers: NO_STORE },
+        '200': {
+          description: 'What the token says, or {"active": false}; with Accept: application/token-introspection+jwt, the same signed as a JWT (RFC 9701)',
+          headers: NO_STORE,
+          content: {
+            'application/json': { schema: ref('IntrospectionResponse') },
+            'application/token-introspection+jwt': {
+              schema: {
+                type: 'string',
+                description:
+                  'A JWT (typ token-introspection+jwt, RS256, a key of the JWKS) with iss, aud (the calling client), iat and token_introspection (the RFC 7662 object).',
+              },
+            },
+          },
+        },
         '400': json(errorCodes(['invalid_request']), 'Malformed request'),
       },
     },
@@ -304,7 +328,7 @@ export const ROUTES: readonly Route[] = [
       parameters: [
         queryParameter('action', 'Only this action, e.g. client.create.'),
         queryParameter('actor_id', 'Only entries by this actor: a client id or a user id.'),
-        queryParameter('target', 'Only entries whose details name this user id, username, client id, grant id, jti or kid.'),
+        queryParameter('target', 'Only entries whose details name this user id, username, client id, grant id, jti, kid or resource URI.'),
         queryParameter('since', 'Only entries at or after this time (RFC 3339, e.g. 2026-11-26T21:00:00Z).', { type: 'string', format: 'date-time' }),
         queryParameter('until', 'Only entries at or before this time (RFC 3339).', { type: 'string', format: 'date-time' }),
         ...PAGE_PARAMETERS,
@@ -410,6 +434,77 @@ export const ROUTES: readonly Route[] = [
       summary: 'Delete a client, its grants and refresh tokens; its access tokens turn inactive for good',
       parameters: [ID_PARAMETER('The client id')],
       responses: { '204': { description: 'Deleted' }, ...NOT_FOUND },
+    },
+  },
+
+  // Admin API: resources (RFC 8707)
+  {
+    method: 'get',
+    path: '/admin/resources',
+    access: { kind: 'admin', scope: 'admin:clients' },
+    handler: listResources,
+    operation: {
+      tags: ['Admin: resources'],
+      operationId: 'listResources',
+      summary: 'Resources (APIs that tokens may be meant for, RFC 8707), by URI',
+      parameters: PAGE_PARAMETERS,
+      responses: { '200': json(listOf('Resource'), 'A page of resources') },
+    },
+  },
+  {
+    method: 'post',
+    path: '/admin/resources',
+    access: { kind: 'admin', scope: 'admin:clients' },
+    handler: registerResource,
+    operation: {
+      tags: ['Admin: resources'],
+      operationId: 'createResource',
+      summary: 'Register a resource: its URI (the aud of its tokens) and the scopes it defines',
+      requestBody: jsonRequest(createResourceRequestSchema),
+      responses: {
+        '201': { ...json(ref('Resource'), 'Created'), headers: { Location: { schema: { type: 'string' } } } },
+        '409': json(errorCodes(['conflict']), 'A resource with this URI exists'),
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/admin/resources/{uri}',
+    access: { kind: 'admin', scope: 'admin:clients' },
+    handler: getResource,
+    operation: {
+      tags: ['Admin: resources'],
+      operationId: 'getResource',
+      summary: 'One resource',
+      parameters: [RESOURCE_URI_PARAMETER],
+      responses: { '200': json(ref('Resource'), 'The resource'), ...NOT_FOUND },
+    },
+  },
+  {
+    method: 'patch',
+    path: '/admin/resources/{uri}',
+    access: { kind: 'admin', scope: 'admin:clients' },
+    handler: updateResource,
+    operation: {
+      tags: ['Admin: resources'],
+      operationId: 'updateResource',
+      summary: 'Change the scopes a resource defines (tokens issued from now on)',
+      parameters: [RESOURCE_URI_PARAMETER],
+      requestBody: jsonRequest(updateResourceRequestSchema),
+      responses: { '200': json(ref('Resource'), 'The changed resource'), ...NOT_FOUND },
+    },
+  },
+  {
+    method: 'delete',
+    path: '/admin/resources/{uri}',
+    access: { kind: 'admin', scope: 'admin:clients' },
+    handler: removeResource,
+    operation: {
+      tags: ['Admin: resources'],
+      operationId: 'deleteResource',
+      summary: 'Delete a resource; refused while a client is registered for it',
+      parameters: [RESOURCE_URI_PARAMETER],
+      responses: { '204': { description: 'Deleted' }, '409': json(errorCodes(['conflict']), 'Clients are registered for it'), ...NOT_FOUND },
     },
   },
 

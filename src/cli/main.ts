@@ -12,11 +12,14 @@ import { packageVersion } from '../lib/version.js';
 import { escapeUsername } from '../lib/username.js';
 import { applyMigrations, closeConfiguredDatabase, DatabaseInUseError, openConfiguredDatabase, operatorErrorMessage } from '../runtime.js';
 import { CLI_ACTOR } from '../services/actor.js';
-import { createClient, listEveryClient, validateClientInput, validateScopes } from '../services/clients.js';
+import { parseClientJwks } from '../client-assertions/client-jwks.js';
+import { CLIENT_AUTHENTICATION_METHODS, createClient, listEveryClient, validateClientInput, validateScopes } from '../services/clients.js';
+import { createResource, listEveryResource, validateResourceUri } from '../services/resources.js';
+import type { ClientAuthenticationMethod } from '../store/clients-repository.js';
 import { listEveryLiveGrant } from '../services/grants.js';
 import { revokeTarget, type RevocationTarget } from '../services/revocation.js';
 import { createUser, listEveryUser, normalizeUsername, validateEmail, validatePassword } from '../services/users.js';
-import { presentClient, presentGrant, presentKey, presentUser } from '../services/presenters.js';
+import { presentClient, presentGrant, presentKey, presentResource, presentUser } from '../services/presenters.js';
 import { table } from './listing.js';
 import { cliSocketPath, sendToServer } from './socket.js';
 import { importUsers } from './user-import.js';
@@ -119,6 +122,10 @@ interface ClientCreateOptions {
   grants: string;
   scopes: string;
   audience?: string;
+  resources?: string;
+  authMethod?: string;
+  jwks?: string;
+  jwksUri?: string;
   dpopBound?: boolean;
   json?: boolean;
 }
@@ -160,11 +167,31 @@ export function buildProgram(context: CliContext): Command {
     .option('--public', 'a public client (no secret; authenticates with client_id only)')
     .requiredOption('--grants <list>', 'grant types: password, refresh_token, client_credentials (commas or spaces)')
     .requiredOption('--scopes <list>', 'scopes the client may request (commas or spaces)')
-    .option('--audience <aud>', 'aud of its access tokens (default: the issuer)')
+    .option('--audience <aud>', 'aud of its access tokens when a request names no resource (default: the issuer)')
+    .option('--resources <list>', 'RFC 8707 resources (registered URIs) it may ask tokens for (commas or spaces)')
+    .addOption(
+      new Option(
+        '--auth-method <method>',
+        'how it authenticates: client_secret_basic (default), private_key_jwt (with --jwks or --jwks-uri), none (= --public)',
+      ).choices([...CLIENT_AUTHENTICATION_METHODS]),
+    )
+    .addOption(new Option('--jwks <json>', 'private_key_jwt: its JWK Set {"keys":[...]} (public keys)').conflicts('jwksUri'))
+    .option('--jwks-uri <url>', 'private_key_jwt: the https URL (http on a loopback address) where it publishes its JWK Set')
     .option('--dpop-bound', 'every token request must carry a DPoP proof (RFC 9449 dpop_bound_access_tokens)')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  gatehouse client create --id app --grants password,refresh_token --scopes "read write"')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gatehouse client create --id app --grants password,refresh_token --scopes "read write"\n' +
+        '  gatehouse client create --id worker --grants client_credentials --scopes orders:read --resources https://orders.example.com \\\n' +
+        '    --auth-method private_key_jwt --jwks-uri https://worker.example.com/jwks.json',
+    )
     .action(async (options: ClientCreateOptions) => {
+      let jwks: unknown;
+      if (options.jwks !== undefined) {
+        const parsed = parseClientJwks(options.jwks);
+        if (!parsed.valid) throw new CliError(`--jwks: ${parsed.problem}`);
+        jwks = parsed.jwks;
+      }
       const input = {
         id: options.id,
         secret: options.secret,
@@ -172,6 +199,10 @@ export function buildProgram(context: CliContext): Command {
         grantTypes: parseScope(options.grants),
         scopes: parseScope(options.scopes),
         audience: options.audience,
+        resources: parseScope(options.resources),
+        authMethod: options.authMethod as ClientAuthenticationMethod | undefined,
+        jwks,
+        jwksUri: options.jwksUri,
         dpopBoundAccessTokens: options.dpopBound,
       };
       // Bad arguments are refused before the database is opened (or, embedded, created).
@@ -186,7 +217,33 @@ export function buildProgram(context: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const rows = await withDatabase(async ({ db }) => (await listEveryClient(db)).map(presentClient));
-      print(options.json, rows, table(rows, ['client_id', 'public', 'grant_types', 'scopes', 'audience', 'dpop_bound_access_tokens']));
+      print(
+        options.json,
+        rows,
+        table(rows, ['client_id', 'token_endpoint_auth_method', 'grant_types', 'scopes', 'audience', 'resources', 'dpop_bound_access_tokens']),
+      );
+    });
+
+  const resource = program.command('resource').description('manage RFC 8707 resources (APIs that tokens may be meant for)');
+  resource
+    .command('create')
+    .description('register a resource: its URI (the aud of its tokens) and the scopes it defines; prints {"uri","scopes"}')
+    .requiredOption('--uri <uri>', 'the resource indicator: an absolute URI without a fragment')
+    .requiredOption('--scopes <list>', 'the scopes it defines (commas or spaces)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  gatehouse resource create --uri https://orders.example.com --scopes "orders:read orders:write"')
+    .action(async (options: { uri: string; scopes: string; json?: boolean }) => {
+      const input = { uri: validateResourceUri(options.uri), scopes: validateScopes(parseScope(options.scopes)) };
+      const created = await withDatabase((deps) => createResource(deps, input, CLI_ACTOR));
+      print(options.json, { uri: created.uri, scopes: created.scopes }, `created resource ${created.uri} (scopes ${created.scopes.join(' ')})`);
+    });
+  resource
+    .command('list')
+    .description('list resources')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const rows = await withDatabase(async ({ db }) => (await listEveryResource(db)).map(presentResource));
+      print(options.json, rows, table(rows, ['uri', 'scopes', 'created_at']));
     });
 
   const user = program.command('user').description('manage users');

@@ -1,4 +1,6 @@
+import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
+import { importPublicJwk } from '../lib/jwk.js';
 import type { Clock } from '../lib/clock.js';
 import { checkJwksUri, MAX_JWKS_BYTES, usableRemoteKeys, type ClientJwkSet } from './client-jwks.js';
 
@@ -19,6 +21,8 @@ export type ClientKeySource = { type: 'jwks'; jwks: ClientJwkSet } | { type: 'jw
 
 export interface ClientKeysRegistry {
   keysFor(source: ClientKeySource): ClientKeys;
+  /** The KeyObject of a JWK the registry handed out, imported once per JWK object (importing costs more than verifying). */
+  importKey(jwk: JWK): KeyObject;
 }
 
 export interface RemoteJwksSettings {
@@ -83,6 +87,8 @@ interface RemoteState {
 export function createClientKeysRegistry(options: { clock: Clock; settings?: Partial<RemoteJwksSettings> | undefined }): ClientKeysRegistry {
   const settings: RemoteJwksSettings = { ...REMOTE_JWKS_DEFAULTS, ...options.settings };
   const remotes = new Map<string, ClientKeys>();
+  // Keyed by the JWK objects themselves: a key set replaced (refetched, or a client changed) is let go with them.
+  const imported = new WeakMap<JWK, KeyObject>();
   const now = (): number => options.clock.now().getTime();
 
   const remoteKeys = (uri: string): ClientKeys => {
@@ -151,6 +157,14 @@ export function createClientKeysRegistry(options: { clock: Clock; settings?: Par
   };
 
   return {
+    importKey(jwk) {
+      let key = imported.get(jwk);
+      if (!key) {
+        key = importPublicJwk(jwk);
+        imported.set(jwk, key);
+      }
+      return key;
+    },
     keysFor(source) {
       if (source.type === 'jwks') return storedClientKeys(source.jwks);
       let keys = remotes.get(source.uri);

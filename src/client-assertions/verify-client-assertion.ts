@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import { importPublicJwk, jwkAlgorithmProblem } from '../lib/jwk.js';
 import { decodeCompactJws, verifyCompactJwsSignature } from '../lib/jws.js';
@@ -28,6 +29,8 @@ export interface ClientAssertionContext {
   now: Date;
   maxLifetimeSeconds?: number | undefined;
   clockSkewSeconds?: number | undefined;
+  /** Turns a JWK into a key to verify with; default importPublicJwk (a cache may stand in). */
+  importKey?: ((jwk: JWK) => KeyObject) | undefined;
 }
 
 /**
@@ -128,11 +131,12 @@ async function check(presented: PresentedClientAssertion, context: ClientAsserti
   if (jti.length > CLIENT_ASSERTION_MAX_JTI_LENGTH) reject(`jti is longer than ${CLIENT_ASSERTION_MAX_JTI_LENGTH} characters`);
 
   const selector = { alg, kid: typeof kid === 'string' ? kid : undefined };
-  let verified = verifyWithAny(assertion, await context.keys.current(), selector);
+  const importKey = context.importKey ?? importPublicJwk;
+  let verified = verifyWithAny(assertion, await context.keys.current(), selector, importKey);
   if (!verified) {
     // Perhaps the client rolled its keys over since its set was fetched.
     const refreshed = await context.keys.refetch();
-    if (refreshed) verified = verifyWithAny(assertion, refreshed, selector);
+    if (refreshed) verified = verifyWithAny(assertion, refreshed, selector, importKey);
   }
   if (!verified)
     reject(kid === undefined ? 'the signature does not verify with any key of the client' : 'no key of the client with that kid verifies the signature');
@@ -141,11 +145,16 @@ async function check(presented: PresentedClientAssertion, context: ClientAsserti
 }
 
 /** True when one of the keys fit for alg (and kid, when given) verifies the signature. */
-function verifyWithAny(assertion: string, keys: readonly JWK[], selector: { alg: string; kid: string | undefined }): boolean {
+function verifyWithAny(
+  assertion: string,
+  keys: readonly JWK[],
+  selector: { alg: string; kid: string | undefined },
+  importKey: (jwk: JWK) => KeyObject,
+): boolean {
   const candidates = keys.filter((jwk) => (selector.kid === undefined || jwk.kid === selector.kid) && jwkAlgorithmProblem(jwk, selector.alg) === undefined);
   for (const jwk of candidates) {
     try {
-      if (verifyCompactJwsSignature(assertion, importPublicJwk(jwk), selector.alg)) return true;
+      if (verifyCompactJwsSignature(assertion, importKey(jwk), selector.alg)) return true;
     } catch {
       // A key that does not import cannot have signed it; try the next one.
     }

@@ -35,6 +35,7 @@ export const CONSOLE_ASSETS: Readonly<Record<string, string>> = Object.freeze({
   'users.js': 'text/javascript; charset=utf-8',
   'user.js': 'text/javascript; charset=utf-8',
   'clients.js': 'text/javascript; charset=utf-8',
+  'resources.js': 'text/javascript; charset=utf-8',
   'keys.js': 'text/javascript; charset=utf-8',
   'audit.js': 'text/javascript; charset=utf-8',
 });

@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
 import { formParametersValidator, type FormParametersSchema } from '../lib/form-parameters.js';
 import { introspectToken } from '../services/introspection.js';
+import { JWT_INTROSPECTION_MEDIA_TYPE, signIntrospectionResponse } from '../tokens/introspection-response.js';
 
 /** RFC 7662 §2.1 parameters (client authentication parameters come on top). */
 export const introspectionRequestSchema = {
@@ -15,10 +16,33 @@ export const introspectionRequestSchema = {
 
 const validateIntrospection = formParametersValidator(introspectionRequestSchema);
 
-/** POST /introspect (RFC 7662): the caller has authenticated as a confidential client. */
+/** True when the caller asks for the RFC 9701 JWT answer (its media type named in Accept). */
+function wantsJwtAnswer(accept: string): boolean {
+  return accept
+    .split(',')
+    .map((range) => range.split(';')[0]?.trim().toLowerCase())
+    .includes(JWT_INTROSPECTION_MEDIA_TYPE);
+}
+
+/**
+ * POST /introspect (RFC 7662): the caller has authenticated as a confidential client. With
+ * `Accept: application/token-introspection+jwt`, the answer is a signed JWT (RFC 9701).
+ */
 export function introspectEndpoint(deps: Deps): Middleware {
   return async (ctx) => {
     const form = validateIntrospection(ctx.state.form ?? {});
-    ctx.body = await introspectToken(deps, form.token, form.token_type_hint);
+    const introspection = await introspectToken(deps, form.token, form.token_type_hint);
+    const client = ctx.state.client;
+    if (!client || !wantsJwtAnswer(ctx.get('Accept'))) {
+      ctx.body = introspection;
+      return;
+    }
+    ctx.type = JWT_INTROSPECTION_MEDIA_TYPE;
+    ctx.body = await signIntrospectionResponse(deps.keys.signingKey(), {
+      issuer: deps.config.issuer,
+      audience: client.id,
+      now: deps.clock.now(),
+      introspection,
+    });
   };
 }

@@ -1,9 +1,11 @@
 import type { Middleware } from 'koa';
+import { CLIENT_ASSERTION_ALGORITHMS } from '../client-assertions/client-jwks.js';
 import type { Deps } from '../deps.js';
+import { INTROSPECTION_SIGNING_ALGORITHMS } from '../tokens/introspection-response.js';
 import { GRANT_TYPE_HANDLERS } from '../grant-types/index.js';
 import { allClientScopes } from '../services/clients.js';
 
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 const SCOPES_CACHE_MS = 10_000;
 
 /** GET /.well-known/oauth-authorization-server (RFC 8414). */
@@ -23,8 +25,12 @@ export function metadataEndpoint(deps: Deps): Middleware {
       response_types_supported: [],
       scopes_supported: scopes.value,
       token_endpoint_auth_methods_supported: AUTH_METHODS,
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      introspection_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
+      introspection_signing_alg_values_supported: INTROSPECTION_SIGNING_ALGORITHMS,
       revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+      revocation_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       dpop_signing_alg_values_supported: deps.dpop.algorithms,
       service_documentation: `${issuer}/docs`,
       status_list_aggregation_endpoint: `${issuer}/statuslists`,

@@ -27,7 +27,7 @@ export function tokenEndpoint(deps: Deps): Middleware {
     if (!proof && client.dpopBoundAccessTokens) {
       throw new InvalidDpopProof('this client must send a DPoP proof with every token request (dpop_bound_access_tokens)');
     }
-    const body = await handler.handle(deps, client, parameters, { ip: ctx.ip, dpop: proof });
+    const body = await handler.handle(deps, client, parameters, { ip: ctx.ip, resources: ctx.state.resources ?? [], dpop: proof });
     // Every grant awaited it before storing anything; never answer with tokens for a replayed proof.
     await proof?.claimed;
     ctx.body = body;

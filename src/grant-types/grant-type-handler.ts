@@ -8,6 +8,8 @@ import type { IssueContext, TokenResponse } from '../tokens/issue.js';
 export interface TokenRequestContext {
   /** The client IP (ctx.ip, honouring TRUST_PROXY). */
   ip: string;
+  /** The `resource` parameters (RFC 8707), possibly none. */
+  resources: readonly string[];
   /**
    * The request's verified DPoP proof (RFC 9449), when it carried one. Await `claimed` (its jti
    * claimed against replay) before storing anything.

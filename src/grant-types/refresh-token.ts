@@ -8,22 +8,35 @@ import type { User } from '../store/users-repository.js';
 import { issueTokens, RefreshTokenAlreadyUsed, type DpopBinding, type TokenResponse } from '../tokens/issue.js';
 import { successorRefreshToken } from '../tokens/refresh-token.js';
 import { defineGrantType, issueContext } from './grant-type-handler.js';
+import { RESOURCE_PARAMETER, requestedResources, resourceScopeLimits } from './resources.js';
 import { grantScopes, requestedScopes } from './scope.js';
 
-/** Lifetimes, the user, and the scope this refresh may have; throws the OAuth error otherwise. */
+/** What a refresh asks for: scopes and RFC 8707 resources (both may only narrow the grant's). */
+interface RefreshRequest {
+  scopes: string[];
+  resources: readonly string[];
+}
+
+/** Lifetimes, the user, and the scope and resources this refresh may have; throws the OAuth error otherwise. */
 async function checkGrantStillValid(
   deps: Pick<Deps, 'db'>,
   client: Client,
   grant: Grant,
   tokenExpiresAt: Date,
-  requested: string[],
+  requested: RefreshRequest,
   now: Date,
-): Promise<{ user: User; scopes: string[] }> {
+): Promise<{ user: User; scopes: string[]; resources: string[] | undefined }> {
   if (tokenExpiresAt <= now || grant.expiresAt <= now) throw new InvalidGrant('the refresh token has expired');
   const user = grant.userId ? await findUser(deps.db, grant.userId) : undefined;
   if (!user || user.disabled) throw new InvalidGrant('the refresh token is no longer valid');
+  // RFC 8707 §2.2: a subset of the grant's resources narrows aud and scope for this token only.
+  const resources = await requestedResources(deps, client, requested.resources, grant);
   // May narrow, never widen, and never exceed what client and user may have now (RFC 6749 §6).
-  return { user, scopes: grantScopes(requested, grant.scopes, client.scopes, user.scopes) };
+  return {
+    user,
+    scopes: grantScopes(requested.scopes, grant.scopes, client.scopes, user.scopes, ...resourceScopeLimits(resources)),
+    resources: resources?.uris,
+  };
 }
 
 /**
@@ -45,18 +58,18 @@ async function reissueSuccessor(
   deps: Deps,
   client: Client,
   presented: string,
-  requested: string[],
+  requested: RefreshRequest,
   now: Date,
   binding: DpopBinding,
 ): Promise<TokenResponse | undefined> {
   const successor = successorRefreshToken(deps.refreshTokenSecret, presented);
   const found = await findRefreshToken(deps.db, successor);
   if (!found || found.token.usedAt || found.grant.revokedAt) return undefined;
-  const { user, scopes } = await checkGrantStillValid(deps, client, found.grant, found.token.expiresAt, requested, now);
+  const { user, scopes, resources } = await checkGrantStillValid(deps, client, found.grant, found.token.expiresAt, requested, now);
   return issueTokens(
     issueContext(deps),
     deps.db,
-    { kind: 'reissue', client, user, grant: found.grant, scopes, refreshToken: successor, status: found.token.status },
+    { kind: 'reissue', client, user, grant: found.grant, scopes, resources, refreshToken: successor, status: found.token.status },
     binding,
   );
 }
@@ -73,10 +86,11 @@ export const refreshTokenGrant = defineGrantType({
     properties: {
       refresh_token: { type: 'string', minLength: 1, maxLength: 512 },
       scope: { type: 'string', maxLength: 2048 },
+      ...RESOURCE_PARAMETER,
     },
   },
   async handle(deps, client, parameters, request) {
-    const requested = requestedScopes(parameters.scope);
+    const requested: RefreshRequest = { scopes: requestedScopes(parameters.scope), resources: request.resources };
     const presented = parameters.refresh_token;
     const found = await findRefreshToken(deps.db, presented);
     if (!found) throw new InvalidGrant('the refresh token is invalid');
@@ -107,13 +121,13 @@ export const refreshTokenGrant = defineGrantType({
     // Nothing is stored (a rotation, or a revocation for reuse) before the proof's jti is claimed.
     await request.dpop?.claimed;
     if (token.usedAt) return answerReuse(token.usedAt);
-    const { user, scopes } = await checkGrantStillValid(deps, client, grant, token.expiresAt, requested, now);
+    const { user, scopes, resources } = await checkGrantStillValid(deps, client, grant, token.expiresAt, requested, now);
     try {
       // One statement marks the token used (only if nobody has) and stores its successor.
       return await issueTokens(
         issueContext(deps),
         deps.db,
-        { kind: 'rotation', client, user, grant, scopes, parentRefreshToken: presented, rotatedAt: now },
+        { kind: 'rotation', client, user, grant, scopes, resources, parentRefreshToken: presented, rotatedAt: now },
         binding,
       );
     } catch (error) {

@@ -1,10 +1,13 @@
 import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
 import { InvalidClient, InvalidRequest } from '../errors.js';
 import type { Client } from '../store/clients-repository.js';
+import type { PresentedClientAssertion } from '../client-assertions/verify-client-assertion.js';
+import type { ClientAssertionAuthentication } from '../services/client-assertion-authentication.js';
 import type { ClientAuthentication, PresentedCredentials } from '../services/client-authentication.js';
 import type { Throttle } from '../services/throttle.js';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
 
 declare module 'koa' {
   interface DefaultState {
@@ -62,11 +65,46 @@ export function presentedClientCredentials(
 }
 
 /**
- * Authenticates the client of /token, /introspect and /revoke (client_secret_basic,
- * client_secret_post, or none for public clients). Needs ctx.state.form. Sets ctx.state.client.
+ * RFC 7521 §4.2 / RFC 7523 §2.2: client_assertion_type and client_assertion, with client_id
+ * optional. Undefined when the request carries neither; one without the other is left to the
+ * assertion check (invalid_client). With Basic or client_secret as well: two methods, invalid_request.
  */
-export function clientAuth(deps: { clientAuthentication: ClientAuthentication; throttle: Throttle }, options: { allowPublic: boolean }): Middleware {
+export function presentedClientAssertion(
+  authorization: string | undefined,
+  form: Record<string, string>,
+): (PresentedClientAssertion & { clientId: string | undefined }) | undefined {
+  if (form.client_assertion === undefined && form.client_assertion_type === undefined) return undefined;
+  const usesBasic = authorization !== undefined && /^basic\b/i.test(authorization.trim());
+  if (usesBasic || form.client_secret !== undefined)
+    throw new InvalidRequest('use one client authentication method, not a client assertion and a secret together');
+  return { assertionType: form.client_assertion_type, assertion: form.client_assertion, clientId: form.client_id };
+}
+
+/**
+ * Authenticates the client of /token, /introspect and /revoke (client_secret_basic,
+ * client_secret_post, private_key_jwt, or none for public clients). Needs ctx.state.form. Sets
+ * ctx.state.client.
+ */
+export function clientAuth(
+  deps: { clientAuthentication: ClientAuthentication; clientAssertions: ClientAssertionAuthentication; throttle: Throttle; logger: Logger },
+  options: { allowPublic: boolean },
+): Middleware {
   return async (ctx, next) => {
+    const assertion = presentedClientAssertion(ctx.get('Authorization') || undefined, ctx.state.form ?? {});
+    if (assertion) {
+      // Failures count against the address as wrong secrets do, and answer exactly as an unknown client.
+      await deps.throttle.assertClientAuthenticationAllowed(ctx.ip);
+      const outcome = await deps.clientAssertions.verify(assertion);
+      if (!outcome.client) {
+        deps.logger.debug({ reason: outcome.reason }, 'client assertion refused');
+        await deps.throttle.clientAuthenticationFailed(ctx.ip);
+        throw new InvalidClient('client authentication failed');
+      }
+      ctx.state.client = outcome.client;
+      ctx.state.clientAuthMethod = 'private_key_jwt';
+      await next();
+      return;
+    }
     const presented = presentedClientCredentials(ctx.get('Authorization') || undefined, ctx.state.form ?? {});
     if (!presented) throw new InvalidClient('client authentication is required');
     const basicTried = presented.method === 'client_secret_basic';
@@ -77,7 +115,7 @@ export function clientAuth(deps: { clientAuthentication: ClientAuthentication; t
       await deps.throttle.clientAuthenticationFailed(ctx.ip);
       throw new InvalidClient('client authentication failed', basicTried);
     }
-    if (client.secretHash === null && !options.allowPublic) {
+    if (client.authMethod === 'none' && !options.allowPublic) {
       throw new InvalidClient('public clients may not use this endpoint', basicTried);
     }
     ctx.state.client = client;

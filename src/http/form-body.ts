@@ -9,13 +9,19 @@ const parse = bodyParser({ enableTypes: ['form'], formLimit: FORM_BODY_LIMIT, en
 declare module 'koa' {
   interface DefaultState {
     form?: Record<string, string>;
+    /** Every `resource` parameter (RFC 8707 §2), in order; `form.resource` holds the first. */
+    resources?: string[];
   }
 }
+
+/** The one parameter that may be repeated: a token for several resources (RFC 8707 §2). */
+const REPEATABLE = 'resource';
 
 /**
  * application/x-www-form-urlencoded only (RFC 6749 §3.2). The raw body is read by the body parser
  * (limit, charset) and decoded here with URLSearchParams, so every parameter is a plain string and
- * a repeated parameter is refused (RFC 6749 §3.1). Result in ctx.state.form.
+ * a repeated parameter is refused (RFC 6749 §3.1), except `resource` (RFC 8707 §2), whose values
+ * go to ctx.state.resources. Result in ctx.state.form.
  */
 export const formBody: Middleware = async (ctx, next) => {
   if (!ctx.is('application/x-www-form-urlencoded')) {
@@ -31,15 +37,19 @@ export const formBody: Middleware = async (ctx, next) => {
   const raw = (ctx.request as unknown as { rawBody?: string }).rawBody ?? '';
   const form = Object.create(null) as Record<string, string>;
   const seen = new Set<string>();
+  const resources: string[] = [];
   for (const [name, value] of new URLSearchParams(raw)) {
-    if (seen.has(name)) throw new InvalidRequest(`the parameter "${name}" is repeated`);
+    if (seen.has(name) && name !== REPEATABLE) throw new InvalidRequest(`the parameter "${name}" is repeated`);
     if (/[\0\uFFFD]/.test(name) || /[\0\uFFFD]/.test(value)) {
       throw new InvalidRequest(`the parameter "${name.replace(/[^\x20-\x7E]/g, '?')}" contains invalid characters`);
     }
     seen.add(name);
     // RFC 6749 §3.1: parameters sent without a value are treated as omitted.
-    if (value !== '') form[name] = value;
+    if (value === '') continue;
+    if (name === REPEATABLE) resources.push(value);
+    form[name] ??= value;
   }
   ctx.state.form = form;
+  ctx.state.resources = resources;
   await next();
 };

@@ -19,6 +19,12 @@ const NULLABLE_TIMESTAMP = { type: ['string', 'null'], format: 'date-time' } as 
 const CLIENT_AUTH_PROPERTIES = {
   client_id: { type: 'string', description: 'client_secret_post and public clients (none): the client id. With Basic it may repeat the id of the header.' },
   client_secret: { type: 'string', description: 'client_secret_post: the client secret. Never together with Basic.' },
+  client_assertion_type: { type: 'string', description: 'private_key_jwt: urn:ietf:params:oauth:client-assertion-type:jwt-bearer (RFC 7523 §2.2).' },
+  client_assertion: {
+    type: 'string',
+    description:
+      'private_key_jwt: a JWT signed with a key of the client (RS256, PS256, ES256, EdDSA); iss = sub = client id, aud = the issuer or the token endpoint, exp at most 5 minutes ahead, a jti used once.',
+  },
 } as const;
 
 /** A form schema the code validates with, plus the client authentication parameters. */
@@ -45,7 +51,15 @@ const CLIENT_PROPERTIES: Record<string, Schema> = {
   public: { type: 'boolean', description: 'A public client has no secret and authenticates with client_id only.' },
   grant_types: { type: 'array', items: { type: 'string' } },
   scopes: { type: 'array', items: { type: 'string' } },
-  audience: { type: ['string', 'null'], description: 'The aud of its tokens; null means the issuer.' },
+  token_endpoint_auth_method: {
+    type: 'string',
+    enum: ['client_secret_basic', 'private_key_jwt', 'none'],
+    description: 'client_secret_basic: a secret, by Basic or client_secret_post; private_key_jwt: a signed assertion (RFC 7523); none: a public client.',
+  },
+  audience: { type: ['string', 'null'], description: 'The aud of its tokens when a request names no resource; null means the issuer.' },
+  resources: { type: 'array', items: { type: 'string' }, description: 'RFC 8707 resources it may ask tokens for (`resource` at /token).' },
+  jwks: { type: ['object', 'null'], description: 'private_key_jwt: its registered JWK Set (public keys).' },
+  jwks_uri: { type: ['string', 'null'], description: 'private_key_jwt: where it publishes its JWK Set.' },
   dpop_bound_access_tokens: { type: 'boolean', description: 'RFC 9449 §5.2: every token request must carry a DPoP proof.' },
   created_at: TIMESTAMP,
   updated_at: TIMESTAMP,
@@ -98,7 +112,10 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
           scope: { type: 'string' },
           client_id: { type: 'string' },
           sub: { type: 'string' },
-          aud: { type: 'string' },
+          aud: {
+            oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+            description: 'The issuer, the client audience, or the resource(s) the token is for.',
+          },
           iss: { type: 'string' },
           exp: { type: 'integer' },
           iat: { type: 'integer' },
@@ -132,6 +149,14 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       token_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
       introspection_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
       revocation_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+      token_endpoint_auth_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
+      introspection_endpoint_auth_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
+      revocation_endpoint_auth_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
+      introspection_signing_alg_values_supported: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'RFC 9701: algorithms of the signed introspection answer.',
+      },
       dpop_signing_alg_values_supported: { type: 'array', items: { type: 'string' }, description: 'RFC 9449 §5.1: the algorithms a DPoP proof may use.' },
       service_documentation: { type: 'string', format: 'uri', description: 'The human-readable API reference (GET /docs).' },
       status_list_aggregation_endpoint: {
@@ -173,6 +198,10 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   ClientWithSecret: {
     description: 'A client with its secret, shown this once (on creation, or when rotate_secret generated a new one).',
     ...strictObject({ ...CLIENT_PROPERTIES, client_secret: { type: ['string', 'null'], description: 'null for a public client.' } }),
+  },
+  Resource: {
+    description: 'An API that tokens may be meant for (RFC 8707): its URI is the aud of those tokens, and it defines the scopes they may carry.',
+    ...strictObject({ uri: { type: 'string' }, scopes: { type: 'array', items: { type: 'string' } }, created_at: TIMESTAMP, updated_at: TIMESTAMP }),
   },
   User: strictObject(USER_PROPERTIES),
   UpdatedUser: strictObject({
@@ -300,6 +329,14 @@ export const PAGE_PARAMETERS = [
 ];
 export const ID_PARAMETER = (description: string): Schema => ({ name: 'id', in: 'path', required: true, description, schema: { type: 'string' } });
 
+export const RESOURCE_URI_PARAMETER: Schema = {
+  name: 'uri',
+  in: 'path',
+  required: true,
+  description: 'The resource URI, percent-encoded as one path segment (encodeURIComponent).',
+  schema: { type: 'string' },
+};
+
 export const ERROR = ref('OAuthError');
 export const BEARER_CHALLENGE = { 'WWW-Authenticate': { description: 'RFC 6750 §3 Bearer challenge.', schema: { type: 'string' } } };
 
@@ -307,7 +344,7 @@ export const NOT_FOUND = { '404': json(errorCodes(['not_found']), 'No such resou
 export const CLIENT_SECURITY = [{ clientBasic: [] }, {}];
 export const CLIENT_AUTH_TEXT =
   'Client authentication: `client_secret_basic` (HTTP Basic, id and secret form-urlencoded first, RFC 6749 §2.3.1), ' +
-  '`client_secret_post` (client_id and client_secret in the body) or, for public clients, `none` (client_id only). ' +
+  '`client_secret_post` (client_id and client_secret in the body), `private_key_jwt` (client_assertion_type and client_assertion, RFC 7523) or, for public clients, `none` (client_id only). ' +
   'Two methods at once is invalid_request; none at all is invalid_client.';
 export const INVALID_CLIENT = {
   ...json(errorCodes(['invalid_client']), 'invalid_client: client authentication failed or is missing'),

@@ -12,6 +12,12 @@ export interface PresentedCredentials {
 export interface ClientAuthentication {
   /** The client when the credentials are right, otherwise undefined. Constant-time on the secret. */
   verify(credentials: PresentedCredentials): Promise<Client | undefined>;
+  /**
+   * A client by id, for private_key_jwt, whose assertion the caller then checks: from the cache
+   * when that client authenticated within the TTL, otherwise from the database. Call `remember()`
+   * once its assertion has verified.
+   */
+  findClient(clientId: string): Promise<{ client: Client; remember(): void } | undefined>;
   /** Forgets every remembered success: called by every change to a client in this process. */
   forget(): void;
 }
@@ -41,14 +47,36 @@ export function createClientAuthentication(db: Queryable, now: () => number = ()
       const lookedUpIn = generation;
       const client = await findClientById(db, credentials.clientId);
       if (!client) return undefined;
+      // A private_key_jwt client authenticates only with an assertion (verifyClientAssertion), never here.
       const verified =
-        client.secretHash === null ? credentials.secret === undefined : credentials.secret !== undefined && digestsEqual(presentedHash, client.secretHash);
+        client.authMethod === 'none'
+          ? credentials.secret === undefined
+          : client.authMethod === 'client_secret_basic' &&
+            client.secretHash !== null &&
+            credentials.secret !== undefined &&
+            digestsEqual(presentedHash, client.secretHash);
       if (!verified) return undefined;
       if (lookedUpIn === generation) {
         if (remembered.size >= CLIENT_AUTH_CACHE_MAX_ENTRIES) remembered.clear();
         remembered.set(cacheKey, { client, until: now() + CLIENT_AUTH_CACHE_TTL_MS });
       }
       return client;
+    },
+    async findClient(clientId) {
+      const cacheKey = sha256Hex(`${clientId}\u0000assertion`);
+      const hit = remembered.get(cacheKey);
+      if (hit && hit.until > now()) return { client: hit.client, remember: () => undefined };
+      const lookedUpIn = generation;
+      const client = await findClientById(db, clientId);
+      if (!client) return undefined;
+      return {
+        client,
+        remember() {
+          if (lookedUpIn !== generation) return;
+          if (remembered.size >= CLIENT_AUTH_CACHE_MAX_ENTRIES) remembered.clear();
+          remembered.set(cacheKey, { client, until: now() + CLIENT_AUTH_CACHE_TTL_MS });
+        },
+      };
     },
     forget() {
       generation++;

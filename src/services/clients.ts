@@ -2,15 +2,29 @@ import { sha256Hex } from '../lib/hash.js';
 import { randomToken } from '../lib/random.js';
 import { isValidScopeToken } from '../lib/scope.js';
 import type { Knex } from 'knex';
+import { checkClientJwks, checkJwksUri, type ClientJwkSet } from '../client-assertions/client-jwks.js';
 import type { Deps } from '../deps.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
 import { isUuid } from '../lib/uuid.js';
 import type { Queryable } from '../store/database.js';
-import { deleteClient, findClientById, insertClient, listAllClientScopes, listClients, updateClient, type Client } from '../store/clients-repository.js';
+import {
+  deleteClient,
+  findClientById,
+  insertClient,
+  listAllClientScopes,
+  listClients,
+  updateClient,
+  type Client,
+  type ClientAuthenticationMethod,
+} from '../store/clients-repository.js';
 import { collectAllPages } from './paging.js';
 import { assertMayAssignScopes, assertMayManage, type Actor } from './actor.js';
 import { recordAudit } from './audit.js';
 import { flipRevokedGrantTokens } from './status-lists.js';
+import { assertResourcesExist, validateResourceList } from './resources.js';
+
+/** The methods a client may be registered with; `client_secret_basic` accepts client_secret_post too. */
+export const CLIENT_AUTHENTICATION_METHODS: readonly ClientAuthenticationMethod[] = ['client_secret_basic', 'private_key_jwt', 'none'];
 
 export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -26,6 +40,13 @@ export interface ClientInput {
   grantTypes: string[];
   scopes: string[];
   audience?: string | null | undefined;
+  /** RFC 8707 resources it may ask tokens for (each registered). */
+  resources?: string[] | undefined;
+  /** Default: `none` for a public client, else `client_secret_basic`. */
+  authMethod?: ClientAuthenticationMethod | undefined;
+  /** private_key_jwt: a JWK Set (an object) or the URL the client publishes one at; exactly one. */
+  jwks?: unknown;
+  jwksUri?: string | undefined;
   /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof. */
   dpopBoundAccessTokens?: boolean | undefined;
 }
@@ -55,19 +76,60 @@ export function validateClientSecret(secret: string): void {
   if (secret.length > 1024) throw new ValidationError('a client secret must be at most 1024 characters');
 }
 
+/** The keys of a private_key_jwt client: exactly one of a JWK Set and a jwks_uri, each checked. */
+function validateClientKeys(jwks: unknown, jwksUri: string | undefined): { jwks: ClientJwkSet | null; jwksUri: string | null } {
+  if ((jwks === undefined || jwks === null) === (jwksUri === undefined))
+    throw new ValidationError('a private_key_jwt client needs exactly one of jwks and jwks_uri');
+  if (jwksUri !== undefined) {
+    const checked = checkJwksUri(jwksUri);
+    if (!checked.valid) throw new ValidationError(checked.problem);
+    return { jwks: null, jwksUri: checked.uri };
+  }
+  const checked = checkClientJwks(jwks);
+  if (!checked.valid) throw new ValidationError(`jwks: ${checked.problem}`);
+  return { jwks: checked.jwks, jwksUri: null };
+}
+
 /** Checks a registration without touching the database (the CLI refuses bad arguments before opening it). */
-export function validateClientInput(input: ClientInput): { isPublic: boolean; grantTypes: GrantType[]; scopes: string[] } {
+export function validateClientInput(input: ClientInput): {
+  isPublic: boolean;
+  grantTypes: GrantType[];
+  scopes: string[];
+  resources: string[];
+  authMethod: ClientAuthenticationMethod;
+  keys: { jwks: ClientJwkSet | null; jwksUri: string | null };
+} {
   if (!CLIENT_ID.test(input.id)) throw new ValidationError('a client id is 1 to 255 printable characters without spaces');
   // client_credentials tokens carry the client id as `sub`; one shaped like a user id could pass for
   // that user's (RFC 9068 §5).
   if (isUuid(input.id)) throw new ValidationError('a client id must not have the form of a user id (a UUID)');
-  const isPublic = input.public === true;
+  const authMethod = input.authMethod ?? (input.public === true ? 'none' : 'client_secret_basic');
+  if (!CLIENT_AUTHENTICATION_METHODS.includes(authMethod)) {
+    throw new ValidationError(`unknown authentication method "${String(authMethod)}" (expected ${CLIENT_AUTHENTICATION_METHODS.join(', ')})`);
+  }
+  if (input.public === true && authMethod !== 'none') throw new ValidationError('a public client authenticates with none');
+  const isPublic = authMethod === 'none';
   if (isPublic && input.secret !== undefined) throw new ValidationError('a public client has no secret');
+  if (authMethod === 'private_key_jwt' && input.secret !== undefined) throw new ValidationError('a private_key_jwt client has no secret');
+  const keys =
+    authMethod === 'private_key_jwt'
+      ? validateClientKeys(input.jwks, input.jwksUri)
+      : input.jwks !== undefined || input.jwksUri !== undefined
+        ? (() => {
+            throw new ValidationError('jwks and jwks_uri are for private_key_jwt clients');
+          })()
+        : { jwks: null, jwksUri: null };
   const grantTypes = validateGrantTypes(input.grantTypes, isPublic);
   const scopes = validateScopes(input.scopes);
   if (input.audience !== undefined && input.audience !== null && input.audience.trim() === '') throw new ValidationError('audience must not be empty');
-  if (!isPublic && input.secret !== undefined) validateClientSecret(input.secret);
-  return { isPublic, grantTypes, scopes };
+  if (authMethod === 'client_secret_basic' && input.secret !== undefined) validateClientSecret(input.secret);
+  const resources = validateResourceList(input.resources ?? []);
+  return { isPublic, grantTypes, scopes, resources, authMethod, keys };
+}
+
+/** A public client: no secret, no keys; it names itself with client_id only. */
+export function isPublicClient(client: Pick<Client, 'authMethod'>): boolean {
+  return client.authMethod === 'none';
 }
 
 /**
@@ -89,9 +151,9 @@ async function changingClients<T>(deps: ClientChangeDeps, change: (tx: Knex.Tran
 }
 
 export async function createClient(deps: ClientChangeDeps, input: ClientInput, actor: Actor): Promise<{ client: Client; clientSecret: string | null }> {
-  const { isPublic, grantTypes, scopes } = validateClientInput(input);
+  const { grantTypes, scopes, resources, authMethod, keys } = validateClientInput(input);
   assertMayAssignScopes(actor, scopes);
-  const clientSecret: string | null = isPublic ? null : (input.secret ?? randomToken(32));
+  const clientSecret: string | null = authMethod === 'client_secret_basic' ? (input.secret ?? randomToken(32)) : null;
   const now = deps.clock.now();
   const client: Client = {
     id: input.id,
@@ -99,11 +161,15 @@ export async function createClient(deps: ClientChangeDeps, input: ClientInput, a
     grantTypes,
     scopes,
     audience: input.audience ?? null,
+    resources,
+    authMethod,
+    ...keys,
     dpopBoundAccessTokens: input.dpopBoundAccessTokens === true,
     createdAt: now,
     updatedAt: now,
   };
   await changingClients(deps, async (tx) => {
+    await assertResourcesExist(tx, resources);
     if (!(await insertClient(tx, client))) throw new Conflict(`a client with id "${input.id}" already exists`);
     await recordAudit(tx, { actor, at: now, action: 'client.create', details: { client_id: client.id } });
   });
@@ -119,6 +185,10 @@ export interface ClientChanges {
   secret?: string | undefined;
   /** Generate a new secret and return it once. */
   rotateSecret?: boolean | undefined;
+  resources?: string[] | undefined;
+  /** private_key_jwt clients: new keys (one of the two; the other is cleared). */
+  jwks?: unknown;
+  jwksUri?: string | undefined;
 }
 
 /** The audit log speaks the admin API's field names. */
@@ -129,6 +199,9 @@ const CHANGE_FIELD_NAMES: Record<keyof ClientChanges, string> = {
   dpopBoundAccessTokens: 'dpop_bound_access_tokens',
   secret: 'client_secret',
   rotateSecret: 'rotate_secret',
+  resources: 'resources',
+  jwks: 'jwks',
+  jwksUri: 'jwks_uri',
 };
 
 /**
@@ -146,19 +219,28 @@ export async function changeClient(
   if (changes.audience !== undefined && changes.audience !== null && changes.audience.trim() === '') throw new ValidationError('audience must not be empty');
   const scopes = changes.scopes === undefined ? undefined : validateScopes(changes.scopes);
   if (scopes !== undefined) assertMayAssignScopes(actor, scopes);
+  const resources = changes.resources === undefined ? undefined : validateResourceList(changes.resources);
+  const newKeys = changes.jwks === undefined && changes.jwksUri === undefined ? undefined : validateClientKeys(changes.jwks, changes.jwksUri);
   const now = deps.clock.now();
   return changingClients(deps, async (tx) => {
     // Locked, so the rules below judge the row as it is when the change lands.
     const existing = await findClientById(tx, id, { forUpdate: true });
     if (!existing) throw new NotFound(`no client with id "${id}"`);
     assertMayManage(actor, `the client "${id}"`, existing.scopes);
-    const isPublic = existing.secretHash === null;
-    if (isPublic && (changes.secret !== undefined || changes.rotateSecret)) throw new ValidationError('a public client has no secret');
+    const isPublic = isPublicClient(existing);
+    if (existing.authMethod !== 'client_secret_basic' && (changes.secret !== undefined || changes.rotateSecret)) {
+      throw new ValidationError(isPublic ? 'a public client has no secret' : 'a private_key_jwt client has no secret');
+    }
+    if (newKeys && existing.authMethod !== 'private_key_jwt') throw new ValidationError('jwks and jwks_uri are for private_key_jwt clients');
+    if (resources !== undefined) await assertResourcesExist(tx, resources);
     const clientSecret = changes.rotateSecret ? randomToken(32) : (changes.secret ?? null);
     const updated = await updateClient(tx, id, {
       grantTypes: changes.grantTypes === undefined ? undefined : validateGrantTypes(changes.grantTypes, isPublic),
       scopes,
       audience: changes.audience,
+      resources,
+      jwks: newKeys?.jwks,
+      jwksUri: newKeys?.jwksUri,
       dpopBoundAccessTokens: changes.dpopBoundAccessTokens,
       secretHash: clientSecret === null ? undefined : sha256Hex(clientSecret),
       updatedAt: now,

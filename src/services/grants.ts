@@ -26,6 +26,7 @@ export async function startGrant(
     clientId: string;
     userId: string;
     scopes: string[];
+    resources?: string[] | undefined;
     now: Date;
     lifetimeSeconds: number;
     status?: StatusEntry | undefined;
@@ -37,6 +38,7 @@ export async function startGrant(
     clientId: input.clientId,
     userId: input.userId,
     scopes: input.scopes,
+    resources: input.resources ?? [],
     createdAt: input.now,
     expiresAt: addSeconds(input.now, input.lifetimeSeconds),
     revokedAt: null,

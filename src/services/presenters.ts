@@ -1,5 +1,6 @@
 import { formatScope } from '../lib/scope.js';
 import type { Client } from '../store/clients-repository.js';
+import type { Resource } from '../store/resources-repository.js';
 import type { ActiveGrant } from '../store/grants-repository.js';
 import type { SigningKey } from '../store/signing-keys-repository.js';
 import type { User } from '../store/users-repository.js';
@@ -10,10 +11,14 @@ import type { User } from '../store/users-repository.js';
 export function presentClient(client: Client): Record<string, unknown> {
   return {
     client_id: client.id,
-    public: client.secretHash === null,
+    public: client.authMethod === 'none',
+    token_endpoint_auth_method: client.authMethod,
     grant_types: client.grantTypes,
     scopes: client.scopes,
     audience: client.audience,
+    resources: client.resources,
+    jwks: client.jwks,
+    jwks_uri: client.jwksUri,
     dpop_bound_access_tokens: client.dpopBoundAccessTokens,
     created_at: client.createdAt.toISOString(),
     updated_at: client.updatedAt.toISOString(),
@@ -21,6 +26,10 @@ export function presentClient(client: Client): Record<string, unknown> {
 }
 
 /** The public view of a user: never the password hash. */
+export function presentResource(resource: Resource): Record<string, unknown> {
+  return { uri: resource.uri, scopes: resource.scopes, created_at: resource.createdAt.toISOString(), updated_at: resource.updatedAt.toISOString() };
+}
+
 export function presentUser(user: User): Record<string, unknown> {
   return {
     id: user.id,

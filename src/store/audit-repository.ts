@@ -63,7 +63,7 @@ export async function insertAuditEntry(db: Queryable, entry: AuditEntry): Promis
 }
 
 /** The details fields that name what an action was done to: a user, a client, a grant, a token, a key. */
-export const AUDIT_TARGET_FIELDS = ['user_id', 'username', 'client_id', 'grant_id', 'jti', 'current', 'next'] as const;
+export const AUDIT_TARGET_FIELDS = ['user_id', 'username', 'client_id', 'grant_id', 'jti', 'current', 'next', 'resource'] as const;
 
 export interface AuditFilter {
   action?: string | undefined;

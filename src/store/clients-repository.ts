@@ -1,5 +1,9 @@
+import type { JWK } from 'jose';
 import type { Changes } from '../lib/changes.js';
 import type { Queryable } from './database.js';
+
+/** How a client authenticates at /token, /introspect and /revoke. `client_secret_basic` stands for either secret method (Basic or post). */
+export type ClientAuthenticationMethod = 'client_secret_basic' | 'none' | 'private_key_jwt';
 
 export interface ClientRow {
   id: string;
@@ -7,6 +11,10 @@ export interface ClientRow {
   grant_types: string[];
   scopes: string[];
   audience: string | null;
+  resources: string[];
+  token_endpoint_auth_method: ClientAuthenticationMethod;
+  jwks: { keys: JWK[] } | null;
+  jwks_uri: string | null;
   dpop_bound_access_tokens: boolean;
   created_at: Date;
   updated_at: Date;
@@ -19,6 +27,12 @@ export interface Client {
   grantTypes: string[];
   scopes: string[];
   audience: string | null;
+  /** RFC 8707 resources it may ask tokens for. */
+  resources: string[];
+  authMethod: ClientAuthenticationMethod;
+  /** private_key_jwt: its keys, registered (jwks) or published (jwksUri); exactly one is set. */
+  jwks: { keys: JWK[] } | null;
+  jwksUri: string | null;
   /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
   dpopBoundAccessTokens: boolean;
   createdAt: Date;
@@ -34,6 +48,10 @@ export function toClient(row: ClientRow): Client {
     grantTypes: row.grant_types,
     scopes: row.scopes,
     audience: row.audience,
+    resources: row.resources,
+    authMethod: row.token_endpoint_auth_method,
+    jwks: row.jwks,
+    jwksUri: row.jwks_uri,
     dpopBoundAccessTokens: row.dpop_bound_access_tokens ?? false,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -58,6 +76,11 @@ export async function insertClient(db: Queryable, client: Client): Promise<boole
       grant_types: client.grantTypes,
       scopes: client.scopes,
       audience: client.audience,
+      resources: client.resources,
+      token_endpoint_auth_method: client.authMethod,
+      // jsonb: knex would send a plain object as is; pg wants its JSON text.
+      jwks: client.jwks === null ? null : JSON.stringify(client.jwks),
+      jwks_uri: client.jwksUri,
       dpop_bound_access_tokens: client.dpopBoundAccessTokens,
       created_at: client.createdAt,
       updated_at: client.updatedAt,
@@ -71,15 +94,20 @@ export async function insertClient(db: Queryable, client: Client): Promise<boole
 export async function updateClient(
   db: Queryable,
   id: string,
-  changes: Changes<Pick<Client, 'secretHash' | 'grantTypes' | 'scopes' | 'audience' | 'dpopBoundAccessTokens'>> & { updatedAt: Date },
+  changes: Changes<Pick<Client, 'secretHash' | 'grantTypes' | 'scopes' | 'audience' | 'resources' | 'jwks' | 'jwksUri' | 'dpopBoundAccessTokens'>> & {
+    updatedAt: Date;
+  },
 ): Promise<Client | undefined> {
-  const patch: Partial<ClientRow> = { updated_at: changes.updatedAt };
+  const patch: Partial<Omit<ClientRow, 'jwks'>> & { jwks?: string | null } = { updated_at: changes.updatedAt };
   if (changes.secretHash !== undefined) patch.secret_hash = changes.secretHash;
   if (changes.grantTypes !== undefined) patch.grant_types = changes.grantTypes;
   if (changes.scopes !== undefined) patch.scopes = changes.scopes;
   if (changes.audience !== undefined) patch.audience = changes.audience;
+  if (changes.resources !== undefined) patch.resources = changes.resources;
+  if (changes.jwks !== undefined) patch.jwks = changes.jwks === null ? null : JSON.stringify(changes.jwks);
+  if (changes.jwksUri !== undefined) patch.jwks_uri = changes.jwksUri;
   if (changes.dpopBoundAccessTokens !== undefined) patch.dpop_bound_access_tokens = changes.dpopBoundAccessTokens;
-  const [row] = await db<ClientRow>('clients').where({ id }).update(patch).returning('*');
+  const [row] = (await db('clients').where({ id }).update(patch).returning('*')) as ClientRow[];
   return row ? toClient(row) : undefined;
 }
 

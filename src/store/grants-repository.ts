@@ -7,6 +7,7 @@ export interface GrantRow {
   client_id: string;
   user_id: string | null;
   scopes: string[];
+  resources: string[];
   created_at: Date;
   expires_at: Date;
   revoked_at: Date | null;
@@ -22,6 +23,8 @@ export interface Grant {
   clientId: string;
   userId: string | null;
   scopes: string[];
+  /** RFC 8707 resources it was granted for; a refresh may name a subset. */
+  resources: string[];
   createdAt: Date;
   expiresAt: Date;
   revokedAt: Date | null;
@@ -45,6 +48,7 @@ export function toGrant(row: GrantRow): Grant {
     clientId: row.client_id,
     userId: row.user_id,
     scopes: row.scopes,
+    resources: row.resources,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
@@ -60,6 +64,7 @@ export async function insertGrant(db: Queryable, grant: Grant): Promise<void> {
     client_id: grant.clientId,
     user_id: grant.userId,
     scopes: grant.scopes,
+    resources: grant.resources,
     created_at: grant.createdAt,
     expires_at: grant.expiresAt,
     revoked_at: grant.revokedAt,

@@ -5,6 +5,7 @@ import * as addRevocationWatermarks from '../../migrations/20261128000000_add_re
 import * as createReplayCache from '../../migrations/20261129000000_create_replay_cache.js';
 import * as addDpopBinding from '../../migrations/20261129110000_add_dpop_binding.js';
 import * as createStatusLists from '../../migrations/20261129100000_create_status_lists.js';
+import * as createResourcesAndClientKeys from '../../migrations/20261129120000_create_resources_and_client_keys.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129000000_create_replay_cache': createReplayCache,
   '20261129110000_add_dpop_binding': addDpopBinding,
   '20261129100000_create_status_lists': createStatusLists,
+  '20261129120000_create_resources_and_client_keys': createResourcesAndClientKeys,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -74,6 +74,7 @@ export async function findRefreshTokenWithGrant(db: Queryable, tokenHash: string
       'g.client_id',
       'g.user_id',
       'g.scopes',
+      'g.resources',
       'g.created_at',
       'g.expires_at',
       'g.revoked_at',

@@ -8,7 +8,8 @@ import { statusJti } from '../lib/status-jti.js';
 export interface AccessTokenClaims {
   iss: string;
   sub: string;
-  aud: string;
+  /** The issuer, the client's audience, or the RFC 8707 resource(s) it is for. */
+  aud: string | string[];
   exp: number;
   iat: number;
   jti: string;
@@ -28,7 +29,7 @@ export interface AccessTokenClaims {
 export interface AccessTokenInput {
   issuer: string;
   subject: string;
-  audience: string;
+  audience: string | string[];
   clientId: string;
   scope: string;
   grantId?: string | undefined;

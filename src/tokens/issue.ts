@@ -39,12 +39,14 @@ interface UserTokens {
   grant: Grant;
   /** The scope of this access token (may be narrower than the grant's). */
   scopes: string[];
+  /** RFC 8707 resources this access token is for (its aud); none: the client's audience, or the issuer. */
+  resources?: readonly string[] | undefined;
 }
 
 /** What to issue; each kind stores a different thing, so each is its own shape. */
 export type IssueRequest =
   /** client_credentials: an access token for the client itself; nothing is stored. */
-  | { kind: 'client'; client: Client; scopes: string[] }
+  | { kind: 'client'; client: Client; scopes: string[]; resources?: readonly string[] | undefined }
   /** The first tokens of a new grant: a new refresh token when the client may refresh. */
   | ({ kind: 'new-grant' } & UserTokens)
   /**
@@ -71,6 +73,12 @@ export interface DpopBinding {
   dpopJkt?: string | undefined;
 }
 
+/** RFC 8707 §2: the resource the token is for, or the list of them; without any, the fallback. */
+function tokenAudience(resources: readonly string[] | undefined, fallback: string): string | string[] {
+  if (!resources || resources.length === 0) return fallback;
+  return resources.length === 1 ? (resources[0] as string) : [...resources];
+}
+
 /** The parent of a rotation had been used already: nothing was stored. */
 export class RefreshTokenAlreadyUsed extends Error {}
 
@@ -87,7 +95,7 @@ export async function issueTokens(context: IssueContext, db: Queryable, request:
   const { token } = await signAccessToken(context.keys.signingKey(), {
     issuer: context.issuer,
     subject: user ? user.id : client.id,
-    audience: client.audience ?? context.issuer,
+    audience: tokenAudience(request.resources, client.audience ?? context.issuer),
     clientId: client.id,
     scope,
     grantId: request.kind === 'client' ? undefined : request.grant.id,

@@ -187,6 +187,23 @@ describe('real answers match the documented responses', () => {
     expectDocumented('/admin/clients/{id}', 'patch', rotated);
     const conflict = await admin(server.http.post('/admin/clients')).send({ client_id: 'created', grant_types: ['client_credentials'], scopes: ['read'] });
     expectDocumented('/admin/clients', 'post', conflict);
+    const resource = await admin(server.http.post('/admin/resources')).send({ uri: 'https://orders.example.com', scopes: ['orders:read'] });
+    expect(resource.status).toBe(201);
+    expectDocumented('/admin/resources', 'post', resource);
+    const resourcePath = `/admin/resources/${encodeURIComponent('https://orders.example.com')}`;
+    expectDocumented('/admin/resources/{uri}', 'get', await admin(server.http.get(resourcePath)));
+    expectDocumented('/admin/resources/{uri}', 'patch', await admin(server.http.patch(resourcePath)).send({ scopes: ['orders:read', 'orders:write'] }));
+    expectDocumented('/admin/resources', 'get', await admin(server.http.get('/admin/resources')));
+    const withResource = await admin(server.http.post('/admin/clients')).send({
+      client_id: 'orders-client',
+      grant_types: ['client_credentials'],
+      scopes: ['orders:read'],
+      resources: ['https://orders.example.com'],
+    });
+    expectDocumented('/admin/clients', 'post', withResource);
+    const inUse = await admin(server.http.delete(resourcePath));
+    expect(inUse.status).toBe(409);
+    expectDocumented('/admin/resources/{uri}', 'delete', inUse);
     const clients = await admin(server.http.get('/admin/clients?limit=1'));
     expect(clients.body.next_cursor).toEqual(expect.any(String));
     expectDocumented('/admin/clients', 'get', clients);

@@ -70,6 +70,38 @@ describeEachTarget('gatehouse migrate, client create and user create on $name', 
     );
 
     it(
+      'registers a resource, lists it, and a key-based client for it (resource create/list, --resources, --auth-method private_key_jwt)',
+      async () => {
+        const created = await gatehouse(['resource', 'create', '--uri', 'https://orders.example.com', '--scopes', 'orders:read,orders:write', '--json']);
+        expect(created).toMatchObject({ code: 0, stderr: '' });
+        expect(JSON.parse(created.stdout)).toEqual({ uri: 'https://orders.example.com', scopes: ['orders:read', 'orders:write'] });
+        const listed = await gatehouse(['resource', 'list', '--json']);
+        expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ uri: 'https://orders.example.com', scopes: ['orders:read', 'orders:write'] })]);
+        const jwks = JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', kid: 'k1' }] });
+        const keyBased = await gatehouse([
+          'client',
+          'create',
+          '--id',
+          'orders-worker',
+          '--grants',
+          'client_credentials',
+          '--scopes',
+          'orders:read',
+          '--resources',
+          'https://orders.example.com',
+          '--auth-method',
+          'private_key_jwt',
+          '--jwks',
+          jwks,
+          '--json',
+        ]);
+        expect(keyBased).toMatchObject({ code: 0, stderr: '' });
+        expect(JSON.parse(keyBased.stdout)).toEqual({ client_id: 'orders-worker', client_secret: null });
+      },
+      SLOW,
+    );
+
+    it(
       'refuses a duplicate id in one line',
       async () => {
         const line = expectOneLineFailure(await gatehouse(['client', 'create', '--id', 'app', '--grants', 'password', '--scopes', 'read']));
@@ -129,7 +161,7 @@ describeEachTarget('gatehouse migrate, client create and user create on $name', 
         const server = await startTestServer({ database, env: { KEY_ENCRYPTION_SECRET: keyEncryptionSecret } });
         try {
           const clients = await server.database.db('clients').orderBy('id').select('id');
-          expect(clients.map((c: { id: string }) => c.id)).toEqual(['app', 'service', 'spa']);
+          expect(clients.map((c: { id: string }) => c.id)).toEqual(['app', 'orders-worker', 'service', 'spa']);
           const publicLogin = await postToken(
             server,
             { grant_type: 'password', username: 'alice', password: 'alice password', scope: 'read' },

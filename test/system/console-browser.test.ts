@@ -246,6 +246,20 @@ describeWithChromium('the admin console in a real browser', () => {
       await page.close();
     });
 
+    it('Resources: registers a resource and lists it', async () => {
+      const page = await signedInAs(ada);
+      await page.getByRole('link', { name: 'Resources', exact: true }).click();
+      await page.getByRole('table', { name: 'Registered resources' }).waitFor();
+      await page.getByLabel('Resource URI').fill('https://orders.example.com');
+      await page.getByLabel('Resource scopes').fill('orders:read orders:write');
+      await page.getByRole('button', { name: 'Register resource' }).click();
+      await statusText(page, /Registered the resource https:\/\/orders\.example\.com/);
+      await page.getByRole('row').filter({ hasText: 'orders:read orders:write' }).first().waitFor();
+      const stored = await server.http.get(`/admin/resources/${encodeURIComponent('https://orders.example.com')}`).set('Authorization', root);
+      expect(stored.body.scopes).toEqual(['orders:read', 'orders:write']);
+      await page.close();
+    });
+
     it('Keys: shows states, kids and the next rotation; rotates now', async () => {
       const before = (await server.http.get('/admin/keys').set('Authorization', root)).body;
       const next = before.items.find((key: { state: string }) => key.state === 'next').kid as string;

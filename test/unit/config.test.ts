@@ -178,3 +178,11 @@ describe('a bad value is a ConfigError naming the variable', () => {
     expect(metricsError.message).not.toContain('short-metrics-token');
   });
 });
+
+describe('CLIENT_ASSERTION_MAX_LIFETIME', () => {
+  it('defaults to 5 minutes, takes a duration up to an hour, and refuses more', () => {
+    expect(loadConfig({}).clientAssertionMaxLifetime).toBe(300);
+    expect(loadConfig({ CLIENT_ASSERTION_MAX_LIFETIME: '10m' }).clientAssertionMaxLifetime).toBe(600);
+    expect(configError({ CLIENT_ASSERTION_MAX_LIFETIME: '2h' }).variable).toBe('CLIENT_ASSERTION_MAX_LIFETIME');
+  });
+});

@@ -1,7 +1,7 @@
 // Clients (admin:clients): list, register (the secret is shown once), delete.
 
 import { CLIENT_ID } from './session.js';
-import { busy, confirmAction, field, h, report, table, tableRow, time, uniqueId } from './dom.js';
+import { busy, confirmAction, field, h, pagedRows, report, table, tableRow, time, uniqueId } from './dom.js';
 
 const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'];
 
@@ -16,23 +16,8 @@ export async function renderClients(root, context) {
     more,
     registerForm(context, secretPanel, () => reload()),
   );
-
-  let cursor = null;
-  const load = async () => {
-    const parameters = new URLSearchParams({ limit: '100' });
-    if (cursor) parameters.set('cursor', cursor);
-    const page = await context.session.api('GET', `admin/clients?${parameters}`);
-    for (const client of page.items) body.append(clientRow(client, context));
-    cursor = page.next_cursor;
-    more.hidden = cursor === null;
-  };
-  const reload = async () => {
-    body.replaceChildren();
-    cursor = null;
-    await load();
-  };
-  more.addEventListener('click', () => busy(more, load).catch(context.handleError));
-  await load();
+  const { reload, loaded } = pagedRows(context, 'admin/clients', body, more, (client) => clientRow(client, context));
+  await loaded;
 }
 
 function clientRow(client, context) {

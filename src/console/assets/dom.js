@@ -150,3 +150,27 @@ export async function busy(button, action) {
     button.disabled = false;
   }
 }
+
+/**
+ * Fills a table body from an admin list endpoint (`path`, without query), 100 rows at a time; the
+ * `more` button loads the next page and hides on the last. Returns `reload` (from the first page)
+ * at once, and `loaded`, the first page's loading.
+ */
+export function pagedRows(context, path, body, more, row) {
+  let cursor = null;
+  const load = async () => {
+    const parameters = new URLSearchParams({ limit: '100' });
+    if (cursor) parameters.set('cursor', cursor);
+    const page = await context.session.api('GET', `${path}?${parameters}`);
+    for (const item of page.items) body.append(row(item));
+    cursor = page.next_cursor;
+    more.hidden = cursor === null;
+  };
+  more.addEventListener('click', () => busy(more, load).catch(context.handleError));
+  const reload = async () => {
+    body.replaceChildren();
+    cursor = null;
+    await load();
+  };
+  return { reload, loaded: load() };
+}

@@ -4,6 +4,7 @@
 
 import { renderAudit } from './audit.js';
 import { renderClients } from './clients.js';
+import { renderResources } from './resources.js';
 import { clearOutcome, h, report, reportProblem } from './dom.js';
 import { renderKeys } from './keys.js';
 import { ApiError, Session, SessionEnded } from './session.js';
@@ -22,6 +23,7 @@ const AREAS = {
     render: (root, context) => (context.parts.length > 0 ? renderUser(root, context) : renderUsers(root, context)),
   },
   clients: { title: 'Clients', anyOf: ['admin:clients'], render: renderClients },
+  resources: { title: 'Resources', anyOf: ['admin:clients'], render: renderResources },
   keys: { title: 'Keys', anyOf: ['admin:keys'], render: renderKeys },
   audit: { title: 'Audit log', anyOf: ['admin:tokens'], render: renderAudit },
 };

@@ -40,7 +40,7 @@ function timestampParameter(name: string, value: string | undefined): Date | und
 
 /**
  * GET /admin/audit?action=&actor_id=&target=&since=&until=&limit=&cursor= — newest first. `target`:
- * entries whose details name it (a user id or username, client id, grant id, jti or kid); `since`
+ * entries whose details name it (a user id or username, client id, grant id, jti, kid or resource URI); `since`
  * and `until`: inclusive bounds on `at`.
  */
 export function listAudit(deps: Deps): Middleware {

@@ -3,7 +3,18 @@ import type { Deps } from '../../deps.js';
 import { schemaValidator } from '../../http/json-body.js';
 import { pathParameter } from '../../http/path-parameters.js';
 import { adminActor } from '../../http/bearer-auth.js';
-import { changeClient, createClient, getClient as findClient, GRANT_TYPES, listClientsPage, removeClient as deleteClient } from '../../services/clients.js';
+import { MAX_JWKS_URI_LENGTH } from '../../client-assertions/client-jwks.js';
+import type { ClientAuthenticationMethod } from '../../store/clients-repository.js';
+import { MAX_CLIENT_RESOURCES, MAX_RESOURCE_URI_LENGTH } from '../../services/resources.js';
+import {
+  CLIENT_AUTHENTICATION_METHODS,
+  changeClient,
+  createClient,
+  getClient as findClient,
+  GRANT_TYPES,
+  listClientsPage,
+  removeClient as deleteClient,
+} from '../../services/clients.js';
 import { presentClient } from '../../services/presenters.js';
 import { decodeCursor, isTextCursor, page, pageSize, queryParameters } from './pagination.js';
 
@@ -12,6 +23,15 @@ const GRANTS = { type: 'array', items: { type: 'string', enum: [...GRANT_TYPES] 
 const AUDIENCE = { type: ['string', 'null'], minLength: 1, maxLength: 2048 } as const;
 const DPOP_BOUND = { type: 'boolean' } as const;
 const SECRET = { type: 'string', minLength: 32, maxLength: 1024 } as const;
+const RESOURCES = { type: 'array', items: { type: 'string', minLength: 1, maxLength: MAX_RESOURCE_URI_LENGTH }, maxItems: MAX_CLIENT_RESOURCES } as const;
+const AUTH_METHOD = { type: 'string', enum: [...CLIENT_AUTHENTICATION_METHODS] } as const;
+const JWKS = { type: 'object', description: 'private_key_jwt: a JWK Set {"keys": [...]} of public keys (RS256, PS256, ES256 or EdDSA).' } as const;
+const JWKS_URI = {
+  type: 'string',
+  minLength: 1,
+  maxLength: MAX_JWKS_URI_LENGTH,
+  description: 'private_key_jwt: an https URL (http on a loopback address) serving its JWK Set.',
+} as const;
 
 export const createClientRequestSchema = {
   type: 'object',
@@ -23,6 +43,10 @@ export const createClientRequestSchema = {
     grant_types: GRANTS,
     scopes: SCOPES,
     audience: AUDIENCE,
+    resources: RESOURCES,
+    token_endpoint_auth_method: AUTH_METHOD,
+    jwks: JWKS,
+    jwks_uri: JWKS_URI,
     dpop_bound_access_tokens: DPOP_BOUND,
   },
   additionalProperties: false,
@@ -37,6 +61,9 @@ export const updateClientRequestSchema = {
     dpop_bound_access_tokens: DPOP_BOUND,
     client_secret: SECRET,
     rotate_secret: { type: 'boolean' },
+    resources: RESOURCES,
+    jwks: JWKS,
+    jwks_uri: JWKS_URI,
   },
   additionalProperties: false,
 } as const;
@@ -48,6 +75,10 @@ interface CreateClientRequest {
   grant_types: string[];
   scopes: string[];
   audience?: string | null;
+  resources?: string[];
+  token_endpoint_auth_method?: ClientAuthenticationMethod;
+  jwks?: object;
+  jwks_uri?: string;
   dpop_bound_access_tokens?: boolean;
 }
 interface UpdateClientRequest {
@@ -57,6 +88,9 @@ interface UpdateClientRequest {
   dpop_bound_access_tokens?: boolean;
   client_secret?: string;
   rotate_secret?: boolean;
+  resources?: string[];
+  jwks?: object;
+  jwks_uri?: string;
 }
 
 const validateCreate = schemaValidator<CreateClientRequest>(createClientRequestSchema);
@@ -83,6 +117,10 @@ export function registerClient(deps: Deps): Middleware {
         grantTypes: body.grant_types,
         scopes: body.scopes,
         audience: body.audience,
+        resources: body.resources,
+        authMethod: body.token_endpoint_auth_method,
+        jwks: body.jwks,
+        jwksUri: body.jwks_uri,
         dpopBoundAccessTokens: body.dpop_bound_access_tokens,
       },
       adminActor(ctx),
@@ -113,6 +151,9 @@ export function updateClient(deps: Deps): Middleware {
         dpopBoundAccessTokens: body.dpop_bound_access_tokens,
         secret: body.client_secret,
         rotateSecret: body.rotate_secret,
+        resources: body.resources,
+        jwks: body.jwks,
+        jwksUri: body.jwks_uri,
       },
       adminActor(ctx),
     );
