@@ -84,7 +84,7 @@ describeEachTarget('gatehouse keys and revoke on $name', ({ create }) => {
           const bob = await login('bob');
           bobRefresh = bob.refresh_token;
           jti = decodeJwt(bob.access_token).jti as string;
-          await server.database.db('clients').where({ id: 'app' }).update({ secret_hash: null });
+          await server.database.db('clients').where({ id: 'app' }).update({ secret_hash: null, token_endpoint_auth_method: 'none' });
         });
       });
     }, SLOW);
