@@ -251,7 +251,7 @@ async function createBenchDatabase(serverUrl: string): Promise<string> {
 async function seed(env: Record<string, string>): Promise<{ userId: string }> {
   const { config, db } = await openConfiguredDatabase(loadConfig(env), { migrate: true });
   try {
-    await createDeps(config, db, { logger: createLogger('silent') });
+    await (await createDeps(config, db, { logger: createLogger('silent') })).throttle.close();
     await createClient(
       createAdminDeps(config, db),
       { id: CLIENT.id, secret: CLIENT.secret, grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['api'] },

@@ -43,6 +43,7 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   await keys.initialize();
   const metrics = createMetrics(db, keys, clock);
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
+  await throttle.ready();
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
   return { config, db, clock, keys, logger, metrics, throttle, refreshTokenSecret, clientAuthentication: createClientAuthentication(db) };
 }
