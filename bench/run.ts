@@ -271,17 +271,27 @@ async function seed(env: Record<string, string>): Promise<{ userId: string }> {
 
 // ---------------------------------------------------------------- CPU profiles (--profile)
 
-/** The top frames by self time of a .cpuprofile (node --cpu-prof), as lines "share  function  file:line". */
-function topFrames(file: string, count = 12): string[] {
+/** Now on the clock of V8's profile timestamps (CLOCK_MONOTONIC, µs), shared by every process. */
+const monotonicMicros = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * The top frames by self time of a .cpuprofile (node --cpu-prof) within [from, to] (monotonic µs: the
+ * load's window, so start-up and seeding are left out), as lines "share  function  file:line".
+ */
+function topFrames(file: string, from: number, to: number, count = 12): string[] {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as {
     nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+    startTime: number;
     samples: number[];
     timeDeltas: number[];
   };
   const frameOf = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const self = new Map<string, number>();
   let total = 0;
+  let at = profile.startTime;
   profile.samples.forEach((id, index) => {
+    at += profile.timeDeltas[index] ?? 0;
+    if (at < from || at > to) return;
     const frame = frameOf.get(id)!;
     const where = frame.url ? ` ${frame.url.replace(`file://${root}/`, '').replace(/^.*node_modules\//, '')}:${frame.lineNumber + 1}` : '';
     const key = `${frame.functionName || '(anonymous)'}${where}`;
@@ -512,11 +522,14 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const measure = async (target: Target, workload: Workload, connections: number, label = workload as string): Promise<Row> => {
     const server = running.get(target) ?? (await target.start(`${workload}-c${connections}`));
+    const window = { from: 0, to: Number.MAX_SAFE_INTEGER };
     try {
       const data = { ...(await target.data(workload, connections, server.url)), sources: SOURCE_ADDRESSES };
       const stop = sampleRss(server.pid);
       const cpuBefore = cpuMicros(server.pid);
+      window.from = monotonicMicros();
       const result = await http(workload === 'jwks' || workload === 'metadata' ? 'get' : workload, server.url, connections, data);
+      window.to = monotonicMicros();
       const cpu = cpuMicros(server.pid) - cpuBefore;
       const rss = stop();
       const row: Row = {
@@ -543,7 +556,7 @@ async function main(): Promise<void> {
         const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
         const row = rows.at(-1);
         if (file && row && row.server === target.name) {
-          row.profileTop = topFrames(join(dir, file));
+          row.profileTop = topFrames(join(dir, file), window.from, window.to);
           log(`profile ${join(dir, file)}, top frames by self time:\n    ${row.profileTop.join('\n    ')}`);
         }
       }

@@ -4,6 +4,7 @@ import type { KeyService } from './keys/key-service.js';
 import { createKeyService } from './keys/policy.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './logger.js';
+import { createAccessTokenStanding, type AccessTokenStanding } from './services/access-token-standing.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
 import { createThrottle, type Throttle } from './services/throttle.js';
@@ -21,6 +22,8 @@ export interface Deps {
   throttle: Throttle;
   /** Client credentials checks, with a short cache of successes that client changes empty. */
   clientAuthentication: ClientAuthentication;
+  /** Access token revocation checks, concurrent ones coalesced into one statement. */
+  accessTokenStanding: AccessTokenStanding;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
 }
@@ -45,5 +48,16 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
   await throttle.ready();
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
-  return { config, db, clock, keys, logger, metrics, throttle, refreshTokenSecret, clientAuthentication: createClientAuthentication(db) };
+  return {
+    config,
+    db,
+    clock,
+    keys,
+    logger,
+    metrics,
+    throttle,
+    refreshTokenSecret,
+    clientAuthentication: createClientAuthentication(db),
+    accessTokenStanding: createAccessTokenStanding(db),
+  };
 }
