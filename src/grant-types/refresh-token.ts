@@ -1,7 +1,6 @@
 import type { Deps } from '../deps.js';
 import { InvalidGrant } from '../errors.js';
-import { findRefreshToken, revokeGrantsAndAudit } from '../services/grants.js';
-import { findUser } from '../services/users.js';
+import { findRefreshToken, findRefreshTokenWithUser, revokeGrantsAndAudit } from '../services/grants.js';
 import type { Client } from '../store/clients-repository.js';
 import type { Grant } from '../store/grants-repository.js';
 import type { User } from '../store/users-repository.js';
@@ -10,17 +9,16 @@ import { successorRefreshToken } from '../tokens/refresh-token.js';
 import { defineGrantType, issueContext } from './grant-type-handler.js';
 import { grantScopes, requestedScopes } from './scope.js';
 
-/** Lifetimes, the user, and the scope this refresh may have; throws the OAuth error otherwise. */
-async function checkGrantStillValid(
-  deps: Pick<Deps, 'db'>,
+/** Lifetimes, the user (found with the token), and the scope this refresh may have; throws the OAuth error otherwise. */
+function checkGrantStillValid(
   client: Client,
   grant: Grant,
+  user: User | undefined,
   tokenExpiresAt: Date,
   requested: string[],
   now: Date,
-): Promise<{ user: User; scopes: string[] }> {
+): { user: User; scopes: string[] } {
   if (tokenExpiresAt <= now || grant.expiresAt <= now) throw new InvalidGrant('the refresh token has expired');
-  const user = grant.userId ? await findUser(deps.db, grant.userId) : undefined;
   if (!user || user.disabled) throw new InvalidGrant('the refresh token is no longer valid');
   // May narrow, never widen, and never exceed what client and user may have now (RFC 6749 §6).
   return { user, scopes: grantScopes(requested, grant.scopes, client.scopes, user.scopes) };
@@ -32,9 +30,9 @@ async function checkGrantStillValid(
  */
 async function reissueSuccessor(deps: Deps, client: Client, presented: string, requested: string[], now: Date): Promise<TokenResponse | undefined> {
   const successor = successorRefreshToken(deps.refreshTokenSecret, presented);
-  const found = await findRefreshToken(deps.db, successor);
+  const found = await findRefreshTokenWithUser(deps.db, successor);
   if (!found || found.token.usedAt || found.grant.revokedAt) return undefined;
-  const { user, scopes } = await checkGrantStillValid(deps, client, found.grant, found.token.expiresAt, requested, now);
+  const { user, scopes } = checkGrantStillValid(client, found.grant, found.user, found.token.expiresAt, requested, now);
   return issueTokens(issueContext(deps), deps.db, { kind: 'reissue', client, user, grant: found.grant, scopes, refreshToken: successor });
 }
 
@@ -55,7 +53,8 @@ export const refreshTokenGrant = defineGrantType({
   async handle(deps, client, parameters) {
     const requested = requestedScopes(parameters.scope);
     const presented = parameters.refresh_token;
-    const found = await findRefreshToken(deps.db, presented);
+    // Token, grant and user in one round trip; the rotation is the second.
+    const found = await findRefreshTokenWithUser(deps.db, presented);
     if (!found) throw new InvalidGrant('the refresh token is invalid');
     const { token, grant } = found;
     // Another client's token: refuse without touching it (RFC 6749 §10.4).
@@ -78,7 +77,7 @@ export const refreshTokenGrant = defineGrantType({
     };
 
     if (token.usedAt) return answerReuse(token.usedAt);
-    const { user, scopes } = await checkGrantStillValid(deps, client, grant, token.expiresAt, requested, now);
+    const { user, scopes } = checkGrantStillValid(client, grant, found.user, token.expiresAt, requested, now);
     try {
       // One statement marks the token used (only if nobody has) and stores its successor.
       return await issueTokens(issueContext(deps), deps.db, { kind: 'rotation', client, user, grant, scopes, parentRefreshToken: presented, rotatedAt: now });
