@@ -43,7 +43,10 @@ const only = args
 const CONNECTIONS = quick ? [50] : [10, 50, 200];
 const DURATION = Number(process.env.BENCH_DURATION ?? (quick ? 3 : 8));
 const BOUND_SECONDS = quick ? 2 : 5;
-const PORTS = { server: 39100, bare: 39101, peer: 39102, oidc: 39103, defaults: 39104, twoWorkers: 39105 };
+// Ports of this run: BENCH_PORT_BASE, or a block picked by process id, so that runs sharing a machine
+// (other worktrees, test suites) do not answer each other's requests.
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 39100 + (process.pid % 500) * 10);
+const PORTS = { server: PORT_BASE, bare: PORT_BASE + 1, peer: PORT_BASE + 2, oidc: PORT_BASE + 3, defaults: PORT_BASE + 4, twoWorkers: PORT_BASE + 5 };
 const SERVER_URL = `http://127.0.0.1:${PORTS.server}`;
 /** Load for the default configuration comes from this many addresses (X-Forwarded-For, TRUST_PROXY=true). */
 const SOURCE_ADDRESSES = 4096;
