@@ -4,7 +4,9 @@
  *   - `http`: one autocannon run of a named workload,
  *   - `refreshSql`: the refresh grant's statements alone, through the server's own repository code.
  */
+import { type JsonWebKey } from 'node:crypto';
 import autocannon from 'autocannon';
+import { dpopProofMaker } from './dpop-proof.js';
 
 type Job =
   | { kind: 'http'; id: number; workload: string; url: string; connections: number; duration: number; data: WorkloadData }
@@ -27,6 +29,12 @@ export interface WorkloadData {
   extraBody?: Record<string, string>;
   /** Each request comes from one of this many addresses, in X-Forwarded-For (10.0.0.0/16). */
   sources?: number;
+  /** DPoP workloads: the private JWK of each connection's key (refresh_dpop: the key its family is bound to). */
+  dpopKeys?: JsonWebKey[];
+  /** refresh_dpop: the public client the families belong to (client_id in the body, no secret). */
+  clientId?: string;
+  /** DPoP workloads: the token endpoint URL, the proofs' htu. */
+  htu?: string;
 }
 
 const form = (values: Record<string, string>): string => new URLSearchParams(values).toString();
@@ -43,17 +51,29 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
       return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'password', username: data.username!, password: data.password! }) };
     case 'client_credentials':
       return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'client_credentials', ...data.extraBody }) };
+    case 'client_credentials_dpop': {
+      // One key, a fresh proof (new jti) on every request.
+      const proof = dpopProofMaker(data.dpopKeys![0]!, data.htu!);
+      const body = form({ grant_type: 'client_credentials' });
+      return {
+        requests: [{ method: 'POST', path: '/token', setupRequest: (request: any) => ({ ...request, headers: { ...headers, dpop: proof() }, body }) }],
+      };
+    }
+    case 'refresh_dpop':
     case 'refresh': {
       // Each connection holds its own family and always presents the token it just received. The
       // state lives in a closure per connection (setupClient): autocannon resets a request's
       // `context` every time it loops over its `requests`.
-      const pool = [...(data.refreshTokens ?? [])];
-      const refreshRequest = (state: { token: string }) => ({
+      // refresh_dpop: a public client's families, each bound to its connection's key; a fresh proof
+      // by that key on every request.
+      const pool = (data.refreshTokens ?? []).map((token, index) => ({ token, key: data.dpopKeys?.[index] }));
+      const refreshRequest = (state: { token: string; proof?: (() => string) | undefined }) => ({
         method: 'POST',
         path: '/token',
         headers,
         setupRequest: (request: any) => {
-          request.body = form({ grant_type: 'refresh_token', refresh_token: state.token });
+          request.body = form({ grant_type: 'refresh_token', refresh_token: state.token, ...(state.proof ? { client_id: data.clientId! } : {}) });
+          if (state.proof) request.headers = { 'content-type': FORM, dpop: state.proof() };
           return request;
         },
         onResponse: (status: number, body: string) => {
@@ -63,7 +83,8 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
       return {
         requests: [refreshRequest({ token: 'unused' })],
         setupClient: (client: any) => {
-          client.setRequests([refreshRequest({ token: pool.shift() ?? 'exhausted' })]);
+          const family = pool.shift();
+          client.setRequests([refreshRequest({ token: family?.token ?? 'exhausted', proof: family?.key ? dpopProofMaker(family.key, data.htu!) : undefined })]);
         },
       } as WorkloadOptions;
     }

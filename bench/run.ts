@@ -28,6 +28,7 @@ import { CLI_ACTOR } from '../src/services/actor.js';
 import { createAdminDeps } from '../src/deps.js';
 import { createClient } from '../src/services/clients.js';
 import { createUser } from '../src/services/users.js';
+import { dpopProofMaker, newDpopKey } from './dpop-proof.js';
 import type { WorkloadData } from './load.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,6 +54,8 @@ const SOURCE_ADDRESSES = 4096;
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 const CLIENT = { id: 'bench-client', secret: randomBytes(32).toString('base64url') };
+/** A public client (a mobile or browser app) for the DPoP-bound refresh workload. */
+const PUBLIC_CLIENT = { id: 'bench-public' };
 const INTROSPECTOR = { id: 'bench-introspector', secret: randomBytes(32).toString('base64url') };
 const USER = { username: 'bench-user', password: 'bench-password-1234' };
 const basic = (c: { id: string; secret: string }): string =>
@@ -262,6 +265,11 @@ async function seed(env: Record<string, string>): Promise<{ userId: string }> {
     );
     await createClient(
       createAdminDeps(config, db),
+      { id: PUBLIC_CLIENT.id, public: true, grantTypes: ['password', 'refresh_token'], scopes: ['api'] },
+      CLI_ACTOR,
+    );
+    await createClient(
+      createAdminDeps(config, db),
       { id: INTROSPECTOR.id, secret: INTROSPECTOR.secret, grantTypes: ['client_credentials'], scopes: ['api'] },
       CLI_ACTOR,
     );
@@ -310,8 +318,29 @@ function topFrames(file: string, from: number, to: number, count = 12): string[]
 
 // ---------------------------------------------------------------- the servers under test
 
-type Workload = 'password' | 'refresh' | 'client_credentials' | 'introspect_access' | 'introspect_refresh' | 'revoke' | 'jwks' | 'metadata';
-const WORKLOADS: Workload[] = ['password', 'refresh', 'client_credentials', 'introspect_access', 'introspect_refresh', 'revoke', 'jwks', 'metadata'];
+type Workload =
+  | 'password'
+  | 'refresh'
+  | 'refresh_dpop'
+  | 'client_credentials'
+  | 'client_credentials_dpop'
+  | 'introspect_access'
+  | 'introspect_refresh'
+  | 'revoke'
+  | 'jwks'
+  | 'metadata';
+const WORKLOADS: Workload[] = [
+  'password',
+  'refresh',
+  'refresh_dpop',
+  'client_credentials',
+  'client_credentials_dpop',
+  'introspect_access',
+  'introspect_refresh',
+  'revoke',
+  'jwks',
+  'metadata',
+];
 
 interface Running {
   pid: number;
@@ -395,8 +424,24 @@ async function main(): Promise<void> {
           return { basic: basic(CLIENT), ...USER };
         case 'refresh':
           return { basic: basic(CLIENT), refreshTokens: (await many(connections, 8, password)).map((t) => t.refresh_token as string) };
+        case 'refresh_dpop': {
+          // A public client's families, each bound (DPoP) to a key of its own; the keys go to the load process.
+          const made = await many(connections, 8, async () => {
+            const key = newDpopKey();
+            const response = await fetch(`${url}/token`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: dpopProofMaker(key, `${url}/token`)() },
+              body: new URLSearchParams({ grant_type: 'password', username: USER.username, password: USER.password, client_id: PUBLIC_CLIENT.id }).toString(),
+            });
+            if (response.status !== 200) throw new Error(`bound password grant: ${response.status} ${await response.text()}`);
+            return { key, refreshToken: ((await response.json()) as { refresh_token: string }).refresh_token };
+          });
+          return { clientId: PUBLIC_CLIENT.id, htu: `${url}/token`, refreshTokens: made.map((m) => m.refreshToken), dpopKeys: made.map((m) => m.key) };
+        }
         case 'client_credentials':
           return { basic: basic(CLIENT) };
+        case 'client_credentials_dpop':
+          return { basic: basic(CLIENT), htu: `${url}/token`, dpopKeys: [newDpopKey()] };
         case 'introspect_access':
           return { basic: basic(INTROSPECTOR), tokens: [(await password()).access_token], hint: 'access_token' };
         case 'introspect_refresh':
@@ -622,6 +667,13 @@ async function main(): Promise<void> {
           const row = await measure(target, workload, connections);
           if (target === reference) {
             mine = row;
+            // DPoP (issue 14): the ratio to the plain workload, measured just before it.
+            const plain = workload === 'refresh_dpop' ? 'refresh' : workload === 'client_credentials_dpop' ? 'client_credentials' : undefined;
+            const plainRow = plain && rows.find((r) => r.server === reference.name && r.workload === plain && r.connections === connections);
+            if (plainRow) {
+              row.versus = `DPoP ÷ plain ${plain}`;
+              row.ratio = row.rps / plainRow.rps;
+            }
             continue;
           }
           row.versus = target.versus;

@@ -3,11 +3,15 @@
  *
  *   ISSUER=http://localhost:3000 AUDIENCE=http://localhost:3000 PORT=4001 npx tsx examples/express-resource-server.ts
  *
+ * It listens on 127.0.0.1 only. Every error is JSON: a missing or bad token is 401 with
+ * `WWW-Authenticate: Bearer`, a missing scope 403 `insufficient_scope`, anything else 500
+ * `server_error` (never Express's HTML page with a stack trace).
+ *
  * The middleware discovers Gatehouse from `issuerBaseURL`: it tries
  * /.well-known/openid-configuration (Gatehouse answers 404), then the RFC 8414
  * /.well-known/oauth-authorization-server, and takes `issuer` and `jwks_uri` from it. It then checks
  * the signature, `alg` (RS256), `iss`, `aud` and `exp`; `strict: true` adds the RFC 9068 checks
- * (typ at+jwt, and iat, sub, client_id, jti present).
+ * (typ at+jwt, and iat, sub, client_id, jti present). DPoP-bound tokens need a proof (see below).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,13 +30,27 @@ export interface ResourceServerOptions {
 const oauthErrors: ErrorRequestHandler = (error, _request, response, next) => {
   if (!(error instanceof UnauthorizedError)) return next(error);
   for (const [name, value] of Object.entries(error.headers)) response.set(name, value);
-  const code = 'code' in error && typeof error.code === 'string' ? error.code : 'invalid_token';
+  // A token error carries its RFC 6750 code; a request without any token carries none.
+  const code = ('code' in error && typeof error.code === 'string' && error.code) || (error.status === 400 ? 'invalid_request' : 'invalid_token');
   response.status(error.status).json({ error: code, error_description: error.message || 'an access token is required' });
+};
+
+/**
+ * Anything else (Gatehouse unreachable, a bug): JSON, never Express's default HTML page with a
+ * stack trace. The details go to the log, not to the caller.
+ */
+const lastResort: ErrorRequestHandler = (error, _request, response, _next) => {
+  console.error(error);
+  if (response.headersSent) return;
+  response.status(500).json({ error: 'server_error', error_description: 'the request could not be served' });
 };
 
 export function createExpressResourceServer(options: ResourceServerOptions): Express {
   const app = express();
-  app.use(auth({ issuerBaseURL: options.issuer, audience: options.audience, tokenSigningAlg: 'RS256', strict: true }));
+  // dpop.enabled (the default since 1.7, said here because it matters): a DPoP-bound token (cnf.jkt)
+  // is accepted only as `Authorization: DPoP` with a proof by its key for this request (RFC 9449 §7),
+  // never as Bearer; tokens without cnf still work as Bearer.
+  app.use(auth({ issuerBaseURL: options.issuer, audience: options.audience, tokenSigningAlg: 'RS256', strict: true, dpop: { enabled: true } }));
 
   app.get('/documents', requiredScopes('read'), (request, response) => {
     const payload = request.auth?.payload;
@@ -42,7 +60,12 @@ export function createExpressResourceServer(options: ResourceServerOptions): Exp
     response.status(201).json({ created: true });
   });
 
+  // Unknown paths: JSON too (Express's default 404 is an HTML page).
+  app.use((_request: express.Request, response: express.Response) => {
+    response.status(404).json({ error: 'not_found', error_description: 'no such resource' });
+  });
   app.use(oauthErrors);
+  app.use(lastResort);
   return app;
 }
 

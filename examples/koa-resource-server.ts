@@ -1,6 +1,7 @@
 /**
  * A resource server in Koa that accepts Gatehouse access tokens, verified offline with jose
- * against the published JWKS (RFC 9068: RS256, typ at+jwt, issuer, audience).
+ * against the published JWKS (RFC 9068: RS256, typ at+jwt, issuer, audience), and DPoP-bound ones
+ * (RFC 9449 §7: `Authorization: DPoP <token>` plus a `DPoP` proof by the key in the token's cnf.jkt).
  *
  *   ISSUER=http://localhost:3000 AUDIENCE=http://localhost:3000 PORT=4000 npx tsx examples/koa-resource-server.ts
  *
@@ -10,7 +11,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import Router from '@koa/router';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createHash } from 'node:crypto';
+import { calculateJwkThumbprint, createRemoteJWKSet, EmbeddedJWK, errors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import Koa, { type Middleware } from 'koa';
 
 export interface ResourceServerOptions {
@@ -25,6 +27,8 @@ interface AccessToken extends JWTPayload {
   client_id: string;
   scope: string;
   username?: string;
+  /** Present on a DPoP-bound token: the thumbprint of the key its proofs must be signed with. */
+  cnf?: { jkt?: string };
 }
 
 declare module 'koa' {
@@ -43,14 +47,60 @@ export async function discoverJwksUri(issuer: string): Promise<URL> {
   return new URL(metadata.jwks_uri);
 }
 
-/** RFC 6750 §3: an error body plus the Bearer challenge. */
-function refuse(ctx: Koa.Context, status: 401 | 403, error: string | undefined, description: string, scope?: string): void {
+/** RFC 6750 §3 (RFC 9449 §7.1 for DPoP): an error body plus the challenge of the scheme. */
+function refuse(ctx: Koa.Context, status: 401 | 403, error: string | undefined, description: string, scope?: string, scheme = 'Bearer'): void {
   const parameters = ['realm="example-api"'];
   if (error) parameters.push(`error="${error}"`, `error_description="${description}"`);
   if (scope) parameters.push(`scope="${scope}"`);
-  ctx.set('WWW-Authenticate', `Bearer ${parameters.join(', ')}`);
+  if (scheme === 'DPoP') parameters.push(`algs="${DPOP_ALGORITHMS.join(' ')}"`);
+  ctx.set('WWW-Authenticate', `${scheme} ${parameters.join(', ')}`);
   ctx.status = status;
   ctx.body = { error: error ?? 'invalid_token', error_description: description };
+}
+
+/** Asymmetric algorithms a DPoP proof may use. */
+const DPOP_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
+/** How old a proof may be; its jti is remembered that long. */
+const DPOP_MAX_AGE_SECONDS = 60;
+
+/** Why a DPoP proof was refused (answered 401 invalid_dpop_proof). */
+class DpopProofError extends Error {}
+
+/**
+ * RFC 9449 §7 at a resource server, on jose: the proof is a JWT signed by the key in its own header
+ * (typ dpop+jwt), recent, for this method and URL (`htu` without query), for this access token
+ * (`ath`), by the key the token is bound to (`cnf.jkt`), and never seen before (`jti`; kept in
+ * `seen` while the proof could be accepted — one process; share it, e.g. in Redis, across several).
+ */
+async function verifyDpopProof(ctx: Koa.Context, accessToken: string, jkt: string, seen: Map<string, number>): Promise<void> {
+  const proofs = ctx.req.headersDistinct.dpop ?? [];
+  if (proofs.length !== 1 || !proofs[0]) throw new DpopProofError('send exactly one DPoP proof');
+  let payload: JWTPayload;
+  let jwk: JWK | undefined;
+  try {
+    ({
+      payload,
+      protectedHeader: { jwk },
+    } = await jwtVerify(proofs[0], EmbeddedJWK, {
+      typ: 'dpop+jwt',
+      algorithms: DPOP_ALGORITHMS,
+      maxTokenAge: DPOP_MAX_AGE_SECONDS,
+      requiredClaims: ['jti', 'htm', 'htu', 'iat', 'ath'],
+    }));
+  } catch (error) {
+    if (error instanceof errors.JOSEError) throw new DpopProofError('the DPoP proof is invalid or too old');
+    throw error;
+  }
+  const htu = typeof payload.htu === 'string' && URL.canParse(payload.htu) ? new URL(payload.htu) : undefined;
+  if (payload.htm !== ctx.method) throw new DpopProofError('the DPoP proof is for another method');
+  // Behind a proxy, use the URL clients call (set app.proxy so ctx.protocol and ctx.host follow X-Forwarded-*).
+  if (!htu || `${htu.origin}${htu.pathname}` !== `${ctx.protocol}://${ctx.host}${ctx.path}`) throw new DpopProofError('the DPoP proof is for another URL');
+  if (payload.ath !== createHash('sha256').update(accessToken).digest('base64url')) throw new DpopProofError('the DPoP proof is for another access token');
+  if (!jwk || (await calculateJwkThumbprint(jwk)) !== jkt) throw new DpopProofError('the DPoP proof is signed by another key than the token is bound to');
+  const now = Date.now();
+  for (const [jti, until] of seen) if (until <= now) seen.delete(jti);
+  if (seen.has(String(payload.jti))) throw new DpopProofError('the DPoP proof has been used before');
+  seen.set(String(payload.jti), now + (DPOP_MAX_AGE_SECONDS + 5) * 1000);
 }
 
 /** Builds the app: every route under it needs a valid token; `requireScope` adds a scope check. */
@@ -58,20 +108,30 @@ export async function createKoaResourceServer(options: ResourceServerOptions): P
   // Caches the keys and fetches them again when a token names an unknown kid.
   const jwks = createRemoteJWKSet(await discoverJwksUri(options.issuer));
 
+  const seenProofs = new Map<string, number>();
+
   const authenticate: Middleware = async (ctx, next) => {
-    const match = /^Bearer ([\x21-\x7E]+)$/i.exec(ctx.get('Authorization'));
-    if (!match?.[1]) return refuse(ctx, 401, undefined, 'an access token is required');
+    const match = /^(Bearer|DPoP) ([\x21-\x7E]+)$/i.exec(ctx.get('Authorization'));
+    if (!match?.[1] || !match[2]) return refuse(ctx, 401, undefined, 'an access token is required');
+    const scheme = match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
     try {
-      const { payload } = await jwtVerify<AccessToken>(match[1], jwks, {
+      const { payload } = await jwtVerify<AccessToken>(match[2], jwks, {
         issuer: options.issuer,
         audience: options.audience,
         typ: 'at+jwt',
         algorithms: ['RS256'],
         requiredClaims: ['sub', 'client_id', 'scope', 'exp', 'iat', 'jti'],
       });
+      // A bound token is worthless without its key: never accept it as a plain bearer token.
+      const jkt = payload.cnf?.jkt;
+      if (jkt === undefined && scheme === 'DPoP') return refuse(ctx, 401, 'invalid_token', 'this access token is not DPoP-bound: send it as Bearer');
+      if (jkt !== undefined && scheme !== 'DPoP')
+        return refuse(ctx, 401, 'invalid_token', 'this access token is DPoP-bound: send it as DPoP with a proof', undefined, 'DPoP');
+      if (jkt !== undefined) await verifyDpopProof(ctx, match[2], jkt, seenProofs);
       ctx.state.token = payload;
     } catch (error) {
-      if (error instanceof errors.JOSEError) return refuse(ctx, 401, 'invalid_token', 'the access token is invalid or expired');
+      if (error instanceof DpopProofError) return refuse(ctx, 401, 'invalid_dpop_proof', error.message, undefined, 'DPoP');
+      if (error instanceof errors.JOSEError) return refuse(ctx, 401, 'invalid_token', 'the access token is invalid or expired', undefined, scheme);
       throw error;
     }
     await next();

@@ -51,7 +51,13 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Koa {
   // endpoints and discovery. Without CORS_ORIGINS no CORS headers are sent at all.
   const origins = new Set(deps.config.corsOrigins);
   if (origins.size > 0) {
-    const allowCors = cors({ origin: (ctx) => (origins.has(ctx.get('Origin')) ? ctx.get('Origin') : ''), allowMethods: ['GET', 'POST'] });
+    const allowCors = cors({
+      origin: (ctx) => (origins.has(ctx.get('Origin')) ? ctx.get('Origin') : ''),
+      allowMethods: ['GET', 'POST'],
+      // Request headers (DPoP proofs among them) are allowed as the preflight asks; a browser app
+      // must be able to read the server nonce of RFC 9449 §8.
+      exposeHeaders: ['DPoP-Nonce'],
+    });
     const browserFacing = /^\/(token|introspect|revoke|\.well-known\/[a-z-]+(\.json)?)$/;
     app.use(async (ctx, next) => {
       if (browserFacing.test(ctx.path)) await allowCors(ctx, next);

@@ -6,6 +6,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly issuer: string;
+  /** ISSUER was not set: the issuer is the default http://localhost:$PORT. */
+  readonly issuerDefaulted?: boolean;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   /** Seconds. */
@@ -36,6 +38,8 @@ export interface Config {
   readonly auditRetention: number;
   /** Serve the admin console at /console (and make sure its client exists at start). */
   readonly consoleEnabled: boolean;
+  /** Every DPoP proof at /token must carry a current server nonce (RFC 9449 §8). */
+  readonly dpopNonce: boolean;
 }
 
 export class ConfigError extends Error {
@@ -152,6 +156,12 @@ export const CONFIG_VARIABLES = {
     expects: 'true or false',
     meaning: 'serve the admin console at /console',
   },
+  DPOP_NONCE: {
+    schema: { type: 'string', enum: ['true', 'false', '1', '0'] },
+    default: 'false',
+    expects: 'true or false',
+    meaning: 'every DPoP proof at /token must carry a fresh server nonce (RFC 9449 §8)',
+  },
   LOG_LEVEL: {
     schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     default: 'info',
@@ -220,6 +230,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     host: get('HOST'),
     issuer,
+    issuerDefaulted: values.ISSUER === undefined,
     databaseUrl,
     dataDir: get('DATA_DIR'),
     accessTokenTtl: seconds('ACCESS_TOKEN_TTL'),
@@ -242,5 +253,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     passwordMinLength: Number(get('PASSWORD_MIN_LENGTH')),
     auditRetention: seconds('AUDIT_RETENTION'),
     consoleEnabled: get('CONSOLE_ENABLED') === 'true' || get('CONSOLE_ENABLED') === '1',
+    dpopNonce: get('DPOP_NONCE') === 'true' || get('DPOP_NONCE') === '1',
   });
 }

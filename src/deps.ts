@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { createTokenEndpointDpop, type TokenEndpointDpop } from './dpop/token-endpoint-proofs.js';
 import type { KeyService } from './keys/key-service.js';
 import { createKeyService } from './keys/policy.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -7,6 +8,7 @@ import { createLogger } from './logger.js';
 import { createAccessTokenStanding, type AccessTokenStanding } from './services/access-token-standing.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
+import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
 import { createThrottle, type Throttle } from './services/throttle.js';
 import type { Database } from './store/database.js';
 import { deriveRefreshTokenSecret } from './tokens/refresh-token.js';
@@ -26,6 +28,15 @@ export interface Deps {
   accessTokenStanding: AccessTokenStanding;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
+  /**
+   * `iss` values of tokens signed by our keys but naming another issuer (instances configured with
+   * different ISSUER values): each is logged once, not once per request.
+   */
+  foreignIssuersSeen: Set<string>;
+  /** One-time values (DPoP proof jtis) across every instance: PostgreSQL, or memory when embedded. */
+  replayCache: ReplayCache;
+  /** DPoP proofs at /token (RFC 9449): key cache, server nonces, the replay check. */
+  dpop: TokenEndpointDpop;
 }
 
 /**
@@ -48,6 +59,8 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
   await throttle.ready();
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
+  const replayCache = createReplayCache(config, db, clock);
+  const dpop = createTokenEndpointDpop(config, clock, replayCache);
   return {
     config,
     db,
@@ -57,7 +70,10 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     metrics,
     throttle,
     refreshTokenSecret,
+    replayCache,
+    dpop,
     clientAuthentication: createClientAuthentication(db),
     accessTokenStanding: createAccessTokenStanding(db),
+    foreignIssuersSeen: new Set(),
   };
 }

@@ -3,6 +3,8 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
+import { serveCliSocket } from './cli/serve-socket.js';
+import { cliSocketPath } from './cli/socket.js';
 import { ensureConsoleClient } from './console/console-client.js';
 import { createDeps } from './deps.js';
 import { keyRefreshIntervalMs } from './keys/policy.js';
@@ -17,17 +19,28 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** How often each instance deletes expired rows (safe to overlap across instances). */
 const CLEANUP_INTERVAL_MS = 10 * 60_000;
 
-/** Without METRICS_TOKEN, /metrics answers whoever reaches HOST: fine on loopback, worth one line otherwise. */
-function warnIfMetricsOpen(config: Config, logger: Logger): void {
-  if (config.metricsToken === undefined && !isLoopbackHost(config.host)) {
+/**
+ * Settings that are fine on loopback and worth one line otherwise: without METRICS_TOKEN, /metrics
+ * answers whoever reaches HOST; a defaulted ISSUER (http://localhost:$PORT) is not the URL that
+ * anybody on another machine uses, and strict clients compare it with the URL they discovered from.
+ */
+function warnAboutOpenHost(config: Config, logger: Logger): void {
+  if (isLoopbackHost(config.host)) return;
+  if (config.metricsToken === undefined) {
     logger.warn({ host: config.host }, 'GET /metrics is open to anyone who can reach HOST; set METRICS_TOKEN to require a bearer token');
+  }
+  if (config.issuerDefaulted) {
+    logger.warn(
+      { host: config.host, issuer: config.issuer },
+      'ISSUER is not set while HOST is not a loopback address: tokens and metadata name http://localhost; set ISSUER to the URL clients use',
+    );
   }
 }
 
 async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   // Once per start: here when single-process, in the primary (below) when there are workers.
-  if (cluster.isPrimary) warnIfMetricsOpen(config, logger);
+  if (cluster.isPrimary) warnAboutOpenHost(config, logger);
   const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true, logger });
   const deps = await createDeps(complete, db, { logger });
   // Admin console (src/console/): its client exists whenever the console is served.
@@ -39,6 +52,8 @@ async function serve(config: Config): Promise<void> {
       .catch((error: unknown) => logger.warn({ err: error }, 'clean-up failed'));
   }, CLEANUP_INTERVAL_MS);
   cleanup.unref();
+  // Embedded: the CLI sends its commands here while this server holds DATA_DIR (src/cli/socket.ts).
+  const cliSocket = complete.databaseUrl ? undefined : await serveCliSocket(deps, logger, cliSocketPath(complete.dataDir));
   const app = createApp(deps);
   const server: Server = app.listen(config.port, config.host);
   answerUnparseableRequests(server);
@@ -65,7 +80,8 @@ async function serve(config: Config): Promise<void> {
     const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
     closeIdle.unref();
     server.close(() => {
-      closeConfiguredDatabase(db)
+      Promise.resolve(cliSocket?.close())
+        .then(() => closeConfiguredDatabase(db))
         .catch((error: unknown) => logger.error({ err: error }, 'closing the database failed'))
         .finally(() => process.exit(0));
     });
@@ -92,7 +108,7 @@ async function main(): Promise<void> {
   // The embedded database lives in one process, so it runs a single worker.
   const workers = config.databaseUrl ? config.webConcurrency : 1;
   if (workers > 1 && cluster.isPrimary) {
-    warnIfMetricsOpen(config, createLogger(config.logLevel));
+    warnAboutOpenHost(config, createLogger(config.logLevel));
     // Migrate and create keys once, in the primary, before the workers race to do it.
     const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true });
     const prepared = await createDeps(complete, db, { logger: createLogger('silent') });

@@ -23,6 +23,7 @@ import { metricsEndpoint } from './endpoints/metrics.js';
 import { revokeEndpoint, tokenRevocationRequestSchema } from './endpoints/revoke.js';
 import { tokenEndpoint } from './endpoints/token.js';
 import { GRANT_TYPE_HANDLERS } from './grant-types/index.js';
+import { dpopNonceHeader } from './http/dpop-nonce.js';
 import { tokenRateLimit } from './http/rate-limit.js';
 import { apiReferenceAsset, apiReferencePage, openApiEndpoint } from './openapi/endpoints.js';
 import {
@@ -78,7 +79,18 @@ export function servedRoutes(routes: readonly Route[], config: Config): Route[] 
   return routes.filter((route) => route.when?.(config) ?? true);
 }
 
-const TOKEN_ERRORS = ['invalid_request', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope'];
+const TOKEN_ERRORS = [
+  'invalid_request',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
+];
+
+/** RFC 9449 §8: the server nonce, on every /token answer when DPOP_NONCE is on. */
+const DPOP_NONCE_HEADER = { 'DPoP-Nonce': { schema: { type: 'string' }, description: 'With DPOP_NONCE=true: the server nonce for the next DPoP proof.' } };
 
 /**
  * Every route of the server, top to bottom. src/app.ts mounts exactly these and
@@ -131,17 +143,39 @@ export const ROUTES: readonly Route[] = [
     method: 'post',
     path: '/token',
     access: { kind: 'client', allowPublic: true },
-    guard: (deps) => tokenRateLimit(deps.throttle),
+    guard: (deps) => {
+      const nonce = dpopNonceHeader(deps);
+      const limit = tokenRateLimit(deps.throttle);
+      const guard: Middleware = async (ctx, next) => {
+        await nonce(ctx, async () => {
+          await limit(ctx, next);
+        });
+      };
+      return guard;
+    },
     handler: tokenEndpoint,
     operation: {
       tags: ['OAuth 2'],
       operationId: 'token',
       summary: 'Token endpoint (RFC 6749 §3.2)',
-      description: `Grant types: ${[...GRANT_TYPE_HANDLERS.keys()].join(', ')}. A client may use only the grant types and scopes it was registered with.`,
+      description: `Grant types: ${[...GRANT_TYPE_HANDLERS.keys()].join(', ')}. A client may use only the grant types and scopes it was registered with. With a DPoP proof (RFC 9449) the access token is bound to the proof's key (token_type DPoP, cnf.jkt), and so are a public client's refresh tokens.`,
+      parameters: [
+        {
+          name: 'DPoP',
+          in: 'header',
+          required: false,
+          description:
+            'A DPoP proof JWT (RFC 9449 §4): typ dpop+jwt, htm POST, htu this endpoint, a fresh iat and jti, and with DPOP_NONCE=true the server nonce. Required for clients registered dpop_bound_access_tokens.',
+          schema: { type: 'string' },
+        },
+      ],
       requestBody: form({ oneOf: [...GRANT_TYPE_HANDLERS.keys()].map((grantType) => ref(grantComponentName(grantType))) }),
       responses: {
-        '200': { ...json(ref('TokenResponse'), 'Tokens issued'), headers: NO_STORE },
-        '400': json(errorCodes(TOKEN_ERRORS), 'The request was refused (RFC 6749 §5.2)'),
+        '200': { ...json(ref('TokenResponse'), 'Tokens issued'), headers: { ...NO_STORE, ...DPOP_NONCE_HEADER } },
+        '400': {
+          ...json(errorCodes(TOKEN_ERRORS), 'The request was refused (RFC 6749 §5.2; invalid_dpop_proof and use_dpop_nonce: RFC 9449)'),
+          headers: DPOP_NONCE_HEADER,
+        },
         '413': json(ERROR, 'The body is larger than 16 KiB'),
         '429': { ...json(ERROR, 'Too many requests from this IP address (RATE_LIMIT_PER_IP)'), headers: { 'Retry-After': { schema: { type: 'integer' } } } },
       },
@@ -487,7 +521,7 @@ export const ROUTES: readonly Route[] = [
     method: 'get',
     path: '/openapi.json',
     access: { kind: 'anyone' },
-    handler: (deps) => openApiEndpoint(deps, servedRoutes(ROUTES, deps.config)),
+    handler: (deps) => openApiEndpoint(servedRoutes(ROUTES, deps.config)),
     operation: {
       tags: ['Operations'],
       operationId: 'openapi',

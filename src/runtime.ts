@@ -3,6 +3,8 @@ import { ConfigError, type Config } from './config.js';
 import { KeyDecryptionError } from './keys/key-crypto.js';
 import { readOrCreateEmbeddedSecret } from './keys/embedded-secret.js';
 import { closeDatabase, DatabaseInUseError, openDatabase, type Database } from './store/database.js';
+
+export { DatabaseInUseError };
 import { migrateToLatest } from './store/migrate.js';
 
 /** What the server and the CLI both do first: complete the config, open and migrate the database. */

@@ -1,14 +1,16 @@
+import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config.js';
 import { createAdminDeps, type AdminDeps } from '../deps.js';
 import { OAuthError } from '../errors.js';
+import type { KeyService } from '../keys/key-service.js';
 import { createKeyService } from '../keys/policy.js';
 import { reencryptSigningKeys } from '../keys/reencrypt.js';
 import { systemClock } from '../lib/clock.js';
 import { parseScope } from '../lib/scope.js';
 import { packageVersion } from '../lib/version.js';
 import { escapeUsername } from '../lib/username.js';
-import { applyMigrations, closeConfiguredDatabase, openConfiguredDatabase, operatorErrorMessage } from '../runtime.js';
+import { applyMigrations, closeConfiguredDatabase, DatabaseInUseError, openConfiguredDatabase, operatorErrorMessage } from '../runtime.js';
 import { CLI_ACTOR } from '../services/actor.js';
 import { createClient, listEveryClient, validateClientInput, validateScopes } from '../services/clients.js';
 import { listEveryLiveGrant } from '../services/grants.js';
@@ -16,54 +18,133 @@ import { revokeTarget, type RevocationTarget } from '../services/revocation.js';
 import { createUser, listEveryUser, normalizeUsername, validateEmail, validatePassword } from '../services/users.js';
 import { presentClient, presentGrant, presentKey, presentUser } from '../services/presenters.js';
 import { table } from './listing.js';
+import { cliSocketPath, sendToServer } from './socket.js';
 import { importUsers } from './user-import.js';
 
 /** A failure to show as one line. */
-class CliError extends Error {}
+export class CliError extends Error {}
 
-function print(json: boolean | undefined, value: unknown, human: string): void {
-  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human}\n`);
+/** What the commands work on: the admin services, and the key service of that database. */
+export type CliDeps = AdminDeps & { keys: Pick<KeyService, 'listStored' | 'rotateNow'> };
+
+/**
+ * Where a command runs: its output, its input and its database. Standalone (`localContext`) that is
+ * the process's own streams and a database it opens; inside a running server (src/cli/socket.ts) it
+ * is buffers, what the CLI sent over the socket, and the server's own database and services.
+ */
+export interface CliContext {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Standard input (for --password-stdin and --old-secret-stdin); undefined when it is a terminal. */
+  readStdin(): Promise<string | undefined>;
+  /** The contents of a file named on the command line (user import). */
+  readFile(path: string): Promise<string>;
+  /**
+   * Runs `action` on the database. `exclusive`: the command needs the database to itself (keys
+   * reencrypt); `migrate: false`: do not apply migrations first (the migrate command does).
+   */
+  withDatabase<T>(action: (deps: CliDeps) => Promise<T>, options?: { exclusive?: boolean; migrate?: boolean }): Promise<T>;
+  /** Where a long command draws its progress bar (a terminal); none inside the server. */
+  progress?: NodeJS.WriteStream | undefined;
+  /** Set by a command that finished but partly failed (user import). */
+  exitCode?: number;
 }
 
-/** Opens the configured database (migrated), runs `action` with the admin services, and always closes it. */
-async function withDatabase<T>(action: (deps: AdminDeps) => Promise<T>): Promise<T> {
-  const { db, config } = await openConfiguredDatabase(loadConfig(), { migrate: true });
-  try {
-    return await action(createAdminDeps(config, db, systemClock));
-  } finally {
-    await closeConfiguredDatabase(db);
+/** How long the CLI waits for a DATA_DIR held by a process that does not (yet) serve the CLI socket. */
+const HELD_WAIT_MS = 15_000;
+
+/** Thrown by the standalone context when a running server holds the embedded DATA_DIR. */
+export class HeldByServer extends Error {
+  constructor(readonly held: DatabaseInUseError) {
+    super(held.message);
   }
 }
 
-async function readStdin(flag = '--password-stdin', what = 'the password'): Promise<string> {
-  if (process.stdin.isTTY) throw new CliError(`${flag} reads ${what} from standard input; pipe it in`);
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
+/** The CLI as its own process: its streams, and the configured database opened for each command. */
+export function localContext(): CliContext & { stdinRead?: string; filesRead: Record<string, string> } {
+  const context: CliContext & { stdinRead?: string; filesRead: Record<string, string> } = {
+    filesRead: {},
+    progress: process.stderr,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    async readStdin() {
+      // Read once: a command run again (see runCli) gets the same input.
+      if (context.stdinRead !== undefined) return context.stdinRead;
+      if (process.stdin.isTTY) return undefined;
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      context.stdinRead = Buffer.concat(chunks).toString('utf8');
+      return context.stdinRead;
+    },
+    async readFile(path) {
+      const contents = await readFile(path, 'utf8');
+      context.filesRead[path] = contents;
+      return contents;
+    },
+    async withDatabase(action, options = {}) {
+      const config = loadConfig();
+      let opened: Awaited<ReturnType<typeof openConfiguredDatabase>>;
+      try {
+        opened = await openConfiguredDatabase(config, { migrate: options.migrate ?? true });
+      } catch (error) {
+        // A server holds the embedded database: the command runs there (runCli forwards it).
+        if (!(error instanceof DatabaseInUseError)) throw error;
+        if (options.exclusive) {
+          throw new CliError(
+            `this command needs the embedded database to itself: stop the Gatehouse process (pid ${error.pid}) that holds ${error.dataDir} first`,
+          );
+        }
+        throw new HeldByServer(error);
+      }
+      const { db, config: complete } = opened;
+      try {
+        return await action({ ...createAdminDeps(complete, db, systemClock), keys: createKeyService(complete, db, systemClock) });
+      } finally {
+        await closeConfiguredDatabase(db);
+      }
+    },
+  };
+  return context;
 }
 
-export function buildProgram(): Command {
+/** The options of `client create`, as commander names them. */
+interface ClientCreateOptions {
+  id: string;
+  secret?: string;
+  public?: boolean;
+  grants: string;
+  scopes: string;
+  audience?: string;
+  dpopBound?: boolean;
+  json?: boolean;
+}
+
+export function buildProgram(context: CliContext): Command {
+  const print = (json: boolean | undefined, value: unknown, human: string): void => context.stdout(json ? `${JSON.stringify(value)}\n` : `${human}\n`);
+  const withDatabase = context.withDatabase.bind(context);
+  const readStdin = async (flag = '--password-stdin', what = 'the password'): Promise<string> => {
+    const text = await context.readStdin();
+    if (text === undefined) throw new CliError(`${flag} reads ${what} from standard input; pipe it in`);
+    return text.replace(/\r?\n$/, '');
+  };
   const program = new Command('gatehouse')
     .version(packageVersion(), '-V, --version', 'print the version')
     .description('Gatehouse OAuth 2 authorization server: administration commands. Uses DATABASE_URL, or the embedded database in DATA_DIR.')
     .exitOverride()
     // One line per failure, also for usage errors that come with a suggestion ("Did you mean …?").
-    .configureOutput({ outputError: (message, write) => write(`${message.trim().replace(/\s*\n\s*/g, ' ')}\n`) });
+    .configureOutput({
+      writeOut: (text) => context.stdout(text),
+      writeErr: (text) => context.stderr(text),
+      outputError: (message, write) => write(`${message.trim().replace(/\s*\n\s*/g, ' ')}\n`),
+    });
 
   program
     .command('migrate')
     .description('apply database migrations')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const { db } = await openConfiguredDatabase(loadConfig(), { migrate: false });
-      try {
-        const applied = await applyMigrations(db);
-        print(options.json, { applied }, applied.length ? `applied ${applied.join(', ')}` : 'already up to date');
-      } finally {
-        await closeConfiguredDatabase(db);
-      }
+      const applied = await withDatabase(({ db }) => applyMigrations(db), { migrate: false });
+      print(options.json, { applied }, applied.length ? `applied ${applied.join(', ')}` : 'already up to date');
     });
 
   const client = program.command('client').description('manage OAuth clients');
@@ -76,9 +157,10 @@ export function buildProgram(): Command {
     .requiredOption('--grants <list>', 'grant types: password, refresh_token, client_credentials (commas or spaces)')
     .requiredOption('--scopes <list>', 'scopes the client may request (commas or spaces)')
     .option('--audience <aud>', 'aud of its access tokens (default: the issuer)')
+    .option('--dpop-bound', 'every token request must carry a DPoP proof (RFC 9449 dpop_bound_access_tokens)')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  gatehouse client create --id app --grants password,refresh_token --scopes "read write"')
-    .action(async (options: { id: string; secret?: string; public?: boolean; grants: string; scopes: string; audience?: string; json?: boolean }) => {
+    .action(async (options: ClientCreateOptions) => {
       const input = {
         id: options.id,
         secret: options.secret,
@@ -86,11 +168,12 @@ export function buildProgram(): Command {
         grantTypes: parseScope(options.grants),
         scopes: parseScope(options.scopes),
         audience: options.audience,
+        dpopBoundAccessTokens: options.dpopBound,
       };
       // Bad arguments are refused before the database is opened (or, embedded, created).
       validateClientInput(input);
       const result = await withDatabase((deps) => createClient(deps, input, CLI_ACTOR));
-      process.stdout.write(`${JSON.stringify({ client_id: result.client.id, client_secret: result.clientSecret })}\n`);
+      print(true, { client_id: result.client.id, client_secret: result.clientSecret }, '');
     });
 
   client
@@ -99,7 +182,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const rows = await withDatabase(async ({ db }) => (await listEveryClient(db)).map(presentClient));
-      print(options.json, rows, table(rows, ['client_id', 'public', 'grant_types', 'scopes', 'audience']));
+      print(options.json, rows, table(rows, ['client_id', 'public', 'grant_types', 'scopes', 'audience', 'dpop_bound_access_tokens']));
     });
 
   const user = program.command('user').description('manage users');
@@ -120,11 +203,12 @@ export function buildProgram(): Command {
       '\nScopes are space-separated. A bad row is reported and skipped; the exit code is 1 if any row failed.\nExample:\n  gatehouse user import users.csv',
     )
     .action(async (file: string, options: { json?: boolean }) => {
-      const result = await withDatabase((deps) => importUsers(deps, file));
+      const csv = await context.readFile(file);
+      const result = await withDatabase((deps) => importUsers(deps, csv, context.progress));
       // A refused name may hold controls or bidirectional overrides: shown as code points, not as is.
       const failures = result.failed.map((f) => `line ${f.line} (${escapeUsername(f.username)}): ${f.error}`);
       print(options.json, result, [`created ${result.created} user(s)`, ...failures].join('\n'));
-      if (result.failed.length > 0) process.exitCode = 1;
+      if (result.failed.length > 0) context.exitCode = 1;
     });
   user
     .command('create')
@@ -154,7 +238,7 @@ export function buildProgram(): Command {
     .description('list signing keys and their states (next, current, retired)')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const list = await withDatabase(({ db, config }) => createKeyService(config, db, systemClock).listStored());
+      const list = await withDatabase(({ keys }) => keys.listStored());
       const rows = list.map(presentKey);
       print(
         options.json,
@@ -170,9 +254,7 @@ export function buildProgram(): Command {
     .option('--revoke-old', 'remove the old current key from the JWKS at once (key compromise)')
     .option('--json', 'print JSON')
     .action(async (options: { revokeOld?: boolean; json?: boolean }) => {
-      const result = await withDatabase(({ db, config }) =>
-        createKeyService(config, db, systemClock).rotateNow({ revokeOld: options.revokeOld === true, actor: CLI_ACTOR }),
-      );
+      const result = await withDatabase(({ keys }) => keys.rotateNow({ revokeOld: options.revokeOld === true, actor: CLI_ACTOR }));
       print(options.json, { current: result.current, next: result.next }, `current ${result.current}\nnext    ${result.next}`);
     });
 
@@ -188,7 +270,7 @@ export function buildProgram(): Command {
     .action(async (options: { json?: boolean }) => {
       const oldSecret = await readStdin('--old-secret-stdin', 'the old KEY_ENCRYPTION_SECRET');
       if (!oldSecret) throw new CliError('--old-secret-stdin: standard input was empty');
-      const result = await withDatabase(({ db, config }) => reencryptSigningKeys(db, oldSecret, config.keyEncryptionSecret as string));
+      const result = await withDatabase(({ db, config }) => reencryptSigningKeys(db, oldSecret, config.keyEncryptionSecret as string), { exclusive: true });
       print(options.json, result, `re-encrypted ${result.reencrypted} key(s)${result.unchanged ? `, ${result.unchanged} already under the new secret` : ''}`);
     });
 
@@ -233,7 +315,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   if (error instanceof OAuthError) return error.description;
   if (error instanceof CliError) return error.message;
   const known = operatorErrorMessage(error);
@@ -242,21 +324,53 @@ function describe(error: unknown): string {
   return message.split('\n')[0] ?? 'failed';
 }
 
-export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/** Runs one command (`args` without node and the script) in `context`; returns its exit code. */
+export async function runCommand(args: string[], context: CliContext): Promise<number> {
+  const program = buildProgram(context);
   try {
-    await program.parseAsync(argv);
-    // A command that finished but partly failed (user import) sets process.exitCode.
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    await program.parseAsync(args, { from: 'user' });
+    return context.exitCode ?? 0;
   } catch (error) {
+    if (error instanceof HeldByServer) throw error;
     if (error instanceof CommanderError) {
       // Help and version print and exit 0; usage errors were already printed by commander.
       return error.exitCode;
     }
-    process.stderr.write(`gatehouse: ${describe(error)}\n`);
+    context.stderr(`gatehouse: ${describe(error)}\n`);
     return 1;
   }
 }
 
-// Exit explicitly: a pool or a PGlite worker left open by a failure must not keep the CLI alive.
-void runCli(process.argv).then((code) => process.exit(code));
+/**
+ * The `gatehouse` process: runs the command on the configured database; when a running server
+ * holds the embedded DATA_DIR, sends the command (with the standard input and files it read) over
+ * the server's socket and reproduces what the server answers.
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  const args = argv.slice(2);
+  const context = localContext();
+  // A server that is starting holds DATA_DIR before its socket listens, and another CLI command
+  // holds it for a moment: wait for either to be done, then send the command or run it here.
+  const deadline = Date.now() + HELD_WAIT_MS;
+  for (;;) {
+    let held: HeldByServer;
+    try {
+      return await runCommand(args, context);
+    } catch (error) {
+      if (!(error instanceof HeldByServer)) throw error;
+      held = error;
+    }
+    const answer = await sendToServer(cliSocketPath(held.held.dataDir), { argv: args, stdin: context.stdinRead ?? null, files: context.filesRead });
+    if (answer !== undefined) {
+      process.stdout.write(answer.stdout);
+      process.stderr.write(answer.stderr);
+      return answer.code;
+    }
+    if (Date.now() > deadline) {
+      // Held all along by a process that does not serve the CLI.
+      process.stderr.write(`gatehouse: ${held.message}\n`);
+      return 1;
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+}

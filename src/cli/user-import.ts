@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import { parse } from 'csv-parse/sync';
 import { OAuthError } from '../errors.js';
@@ -16,15 +15,16 @@ const COLUMNS = ['username', 'password', 'email', 'name', 'scopes'];
 /**
  * Creates users from a CSV file with a header row: username,password[,email][,name][,scopes]
  * (scopes space-separated). Each row stands alone: a bad row is reported and the rest go on.
- * Argon2 makes each row cost ~20 ms, so a progress bar shows on a terminal (stderr).
+ * Argon2 makes each row cost ~20 ms, so a progress bar shows when `progress` is a terminal
+ * (none when the command runs inside the server).
  */
-export async function importUsers(deps: UserChangeDeps, path: string): Promise<ImportResult> {
-  const records = parse<Record<string, string>>(await readFile(path, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, bom: true });
+export async function importUsers(deps: UserChangeDeps, csv: string, progress: NodeJS.WriteStream | undefined): Promise<ImportResult> {
+  const records = parse<Record<string, string>>(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true });
   const header = Object.keys(records[0] ?? {});
   const unknown = header.filter((column) => !COLUMNS.includes(column));
   if (unknown.length > 0) throw new Error(`unknown CSV column(s): ${unknown.join(', ')} (expected ${COLUMNS.join(', ')})`);
-  const bar = process.stderr.isTTY
-    ? new SingleBar({ format: 'importing users [{bar}] {value}/{total} {eta_formatted}', stream: process.stderr }, Presets.shades_classic)
+  const bar = progress?.isTTY
+    ? new SingleBar({ format: 'importing users [{bar}] {value}/{total} {eta_formatted}', stream: progress }, Presets.shades_classic)
     : undefined;
   bar?.start(records.length, 0);
   const result: ImportResult = { created: 0, failed: [] };

@@ -40,8 +40,9 @@ export const CONSOLE_ASSETS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /**
- * The assets sit next to this module in src/; the compiled module (dist/src/console/) finds them
- * in the source tree, which every install has (tsc copies no .js, .css or .html files).
+ * The assets sit next to this module: in src/ under jest and tsx, and in dist/src/console/ where the
+ * build (scripts/build.js) copies them, since tsc copies no .js, .css or .html files. A dist/ built
+ * by tsc alone still finds them in the source tree.
  */
 function assetDirectory(): string {
   const candidates = [new URL('./assets/', import.meta.url), new URL('../../../src/console/assets/', import.meta.url)].map((url) => fileURLToPath(url));

@@ -24,6 +24,7 @@ export function metadataEndpoint(deps: Deps): Middleware {
     token_endpoint_auth_methods_supported: AUTH_METHODS,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+    dpop_signing_alg_values_supported: deps.dpop.algorithms,
     service_documentation: `${issuer}/docs`,
   });
   return async (ctx) => {

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
-import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
+import { InvalidDpopProof, InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
 import { GRANT_TYPE_HANDLERS } from '../grant-types/index.js';
 import { formParametersValidator } from '../lib/form-parameters.js';
 
@@ -19,7 +19,13 @@ export function tokenEndpoint(deps: Deps): Middleware {
     const validate = validators.get(grantType);
     if (!handler || !validate) throw new UnsupportedGrantType(`grant_type "${grantType.slice(0, 64)}" is not supported`);
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient(`this client may not use grant_type "${grantType}"`);
-    ctx.body = await handler.handle(deps, client, validate(form), { ip: ctx.ip });
+    const parameters = validate(form);
+    // After client authentication, before the grant: a bad proof stores nothing (its jti aside).
+    const proof = await deps.dpop.verifyTokenRequest(ctx.req.headersDistinct.dpop);
+    if (!proof && client.dpopBoundAccessTokens) {
+      throw new InvalidDpopProof('this client must send a DPoP proof with every token request (dpop_bound_access_tokens)');
+    }
+    ctx.body = await handler.handle(deps, client, parameters, { ip: ctx.ip, dpop: proof });
     deps.metrics.tokensIssued.inc({ grant_type: grantType });
   };
 }

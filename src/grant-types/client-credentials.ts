@@ -11,9 +11,9 @@ export const clientCredentialsGrant = defineGrantType({
     required: [],
     properties: { scope: { type: 'string', maxLength: 2048 } },
   },
-  async handle(deps, client, parameters) {
+  async handle(deps, client, parameters, request) {
     if (client.secretHash === null) throw new UnauthorizedClient('public clients cannot use client_credentials');
     const scopes = grantScopes(requestedScopes(parameters.scope), client.scopes);
-    return issueTokens(issueContext(deps), deps.db, { kind: 'client', client, scopes });
+    return issueTokens(issueContext(deps), deps.db, { kind: 'client', client, scopes }, { dpopJkt: request.dpop?.jkt });
   },
 });

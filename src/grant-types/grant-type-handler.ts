@@ -7,6 +7,8 @@ import type { IssueContext, TokenResponse } from '../tokens/issue.js';
 export interface TokenRequestContext {
   /** The client IP (ctx.ip, honouring TRUST_PROXY). */
   ip: string;
+  /** The request's verified DPoP proof (RFC 9449), when it carried one. */
+  dpop?: { jkt: string } | undefined;
 }
 
 /** What every grant type module (password, refresh_token, client_credentials) provides. */

@@ -33,8 +33,17 @@ export const passwordGrant = defineGrantType({
     const scopes = grantScopes(requested, client.scopes, user.scopes);
     const now = deps.clock.now();
     return deps.db.transaction(async (tx) => {
-      const grant = await startGrant(tx, { clientId: client.id, userId: user.id, scopes, now, lifetimeSeconds: deps.config.refreshTokenTtl });
-      return issueTokens(issueContext(deps), tx, { kind: 'new-grant', client, user, grant, scopes });
+      const grant = await startGrant(tx, {
+        clientId: client.id,
+        userId: user.id,
+        scopes,
+        now,
+        lifetimeSeconds: deps.config.refreshTokenTtl,
+        // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key (a confidential
+        // client's are bound to its credentials already).
+        dpopJkt: client.secretHash === null ? request.dpop?.jkt : undefined,
+      });
+      return issueTokens(issueContext(deps), tx, { kind: 'new-grant', client, user, grant, scopes }, { dpopJkt: request.dpop?.jkt });
     });
   },
 });

@@ -4,7 +4,7 @@ import { findRefreshToken, findRefreshTokenWithUser, revokeGrantsAndAudit } from
 import type { Client } from '../store/clients-repository.js';
 import type { Grant } from '../store/grants-repository.js';
 import type { User } from '../store/users-repository.js';
-import { issueTokens, RefreshTokenAlreadyUsed, type TokenResponse } from '../tokens/issue.js';
+import { issueTokens, RefreshTokenAlreadyUsed, type DpopBinding, type TokenResponse } from '../tokens/issue.js';
 import { successorRefreshToken } from '../tokens/refresh-token.js';
 import { defineGrantType, issueContext } from './grant-type-handler.js';
 import { grantScopes, requestedScopes } from './scope.js';
@@ -25,15 +25,33 @@ function checkGrantStillValid(
 }
 
 /**
+ * RFC 9449 §5: the refresh tokens of a grant bound to a DPoP key are good only with a proof by that
+ * key. Refused as invalid_grant (the token is not good for this request, as node-oidc-provider
+ * answers), and the grant is left alone: the presenter may be a thief without the key.
+ */
+function assertDpopKeyOfGrant(grant: Grant, proof: { jkt: string } | undefined): void {
+  if (grant.dpopJkt === null) return;
+  if (!proof) throw new InvalidGrant('the refresh token is bound to a DPoP key: send a DPoP proof signed with that key');
+  if (proof.jkt !== grant.dpopJkt) throw new InvalidGrant('the refresh token is bound to another DPoP key than the one of the proof');
+}
+
+/**
  * Reuse grace: the successor of `presented` is derived again (tokens/refresh-token.ts); if it is
  * still unused, the retry gets it back with a fresh access token. Undefined when it cannot be.
  */
-async function reissueSuccessor(deps: Deps, client: Client, presented: string, requested: string[], now: Date): Promise<TokenResponse | undefined> {
+async function reissueSuccessor(
+  deps: Deps,
+  client: Client,
+  presented: string,
+  requested: string[],
+  now: Date,
+  binding: DpopBinding,
+): Promise<TokenResponse | undefined> {
   const successor = successorRefreshToken(deps.refreshTokenSecret, presented);
   const found = await findRefreshTokenWithUser(deps.db, successor);
   if (!found || found.token.usedAt || found.grant.revokedAt) return undefined;
   const { user, scopes } = checkGrantStillValid(client, found.grant, found.user, found.token.expiresAt, requested, now);
-  return issueTokens(issueContext(deps), deps.db, { kind: 'reissue', client, user, grant: found.grant, scopes, refreshToken: successor });
+  return issueTokens(issueContext(deps), deps.db, { kind: 'reissue', client, user, grant: found.grant, scopes, refreshToken: successor }, binding);
 }
 
 /**
@@ -50,7 +68,7 @@ export const refreshTokenGrant = defineGrantType({
       scope: { type: 'string', maxLength: 2048 },
     },
   },
-  async handle(deps, client, parameters) {
+  async handle(deps, client, parameters, request) {
     const requested = requestedScopes(parameters.scope);
     const presented = parameters.refresh_token;
     // Token, grant and user in one round trip; the rotation is the second.
@@ -59,6 +77,10 @@ export const refreshTokenGrant = defineGrantType({
     const { token, grant } = found;
     // Another client's token: refuse without touching it (RFC 6749 §10.4).
     if (grant.clientId !== client.id) throw new InvalidGrant('the refresh token was not issued to this client');
+    // A bound grant (public client, RFC 9449 §5) answers only a proof by its key, before anything
+    // else: whoever lacks the key can neither use the token nor, by replaying it, end the grant.
+    assertDpopKeyOfGrant(grant, request.dpop);
+    const binding: DpopBinding = { dpopJkt: request.dpop?.jkt };
     if (grant.revokedAt) throw new InvalidGrant('the refresh token has been revoked');
     const now = deps.clock.now();
 
@@ -66,7 +88,7 @@ export const refreshTokenGrant = defineGrantType({
     const answerReuse = async (usedAt: Date | null): Promise<TokenResponse> => {
       const grace = deps.config.refreshReuseGrace;
       if (grace > 0 && usedAt && now.getTime() - usedAt.getTime() <= grace * 1000) {
-        const retried = await reissueSuccessor(deps, client, presented, requested, now);
+        const retried = await reissueSuccessor(deps, client, presented, requested, now, binding);
         if (retried) return retried;
       }
       await revokeGrantsAndAudit(deps.db, { grantId: grant.id }, { actor: { type: 'client', clientId: client.id }, reason: 'refresh_token_reuse', now });
@@ -80,7 +102,12 @@ export const refreshTokenGrant = defineGrantType({
     const { user, scopes } = checkGrantStillValid(client, grant, found.user, token.expiresAt, requested, now);
     try {
       // One statement marks the token used (only if nobody has) and stores its successor.
-      return await issueTokens(issueContext(deps), deps.db, { kind: 'rotation', client, user, grant, scopes, parentRefreshToken: presented, rotatedAt: now });
+      return await issueTokens(
+        issueContext(deps),
+        deps.db,
+        { kind: 'rotation', client, user, grant, scopes, parentRefreshToken: presented, rotatedAt: now },
+        binding,
+      );
     } catch (error) {
       if (!(error instanceof RefreshTokenAlreadyUsed)) throw error;
       // Lost a race: the winner has committed by now, so its used_at is visible.

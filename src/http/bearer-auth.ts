@@ -36,6 +36,9 @@ export function bearerAuth(deps: Deps, scope: string): Middleware {
     if (!match?.[1]) throw new InvalidToken('the Authorization header is not a Bearer token');
     const claims: AccessTokenClaims | undefined = await verifyAccessToken(deps, match[1]);
     if (!claims) throw new InvalidToken();
+    // RFC 9449 §7.2: a DPoP-bound token is not a bearer token. The admin API takes Bearer tokens
+    // only, so a bound one (stolen or not) is refused rather than accepted without its key.
+    if (claims.cnf !== undefined) throw new InvalidToken('the access token is DPoP-bound; the admin API accepts only Bearer tokens');
     if (!audienceIncludes(claims.aud, deps.config.issuer)) throw new InvalidToken('the access token is not meant for this API (aud)');
     const scopes = claims.scope.split(' ');
     if (!scopes.includes(scope)) throw new InsufficientScope(scope);

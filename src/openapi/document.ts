@@ -24,7 +24,7 @@ import {
 export interface OpenApiDocument {
   openapi: '3.1.0';
   info: Record<string, unknown>;
-  servers: { url: string }[];
+  servers: { url: string; description?: string }[];
   paths: Record<string, Record<string, unknown>>;
   components: Record<string, unknown>;
   [key: string]: unknown;
@@ -57,7 +57,7 @@ function describeAccess(route: Route): Operation {
   }
 }
 
-export function buildOpenApiDocument(options: { issuer: string; routes: readonly Route[]; version?: string }): OpenApiDocument {
+export function buildOpenApiDocument(options: { routes: readonly Route[]; version?: string }): OpenApiDocument {
   const grantSchemas: Record<string, Schema> = {};
   for (const handler of GRANT_TYPE_HANDLERS.values()) {
     grantSchemas[grantComponentName(handler.grantType)] = withClientAuth(handler.parameters, {
@@ -82,7 +82,9 @@ export function buildOpenApiDocument(options: { issuer: string; routes: readonly
         'OAuth 2 authorization server: password, refresh_token and client_credentials grants, RFC 9068 JWT access tokens signed with rotating RS256 keys, introspection (RFC 7662), revocation (RFC 7009) and an admin API.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
-    servers: [{ url: options.issuer }],
+    // Relative to where the document is served (OpenAPI 3.1 §4.8.5): "Try it out" on /docs calls
+    // the host the page was loaded from, whatever ISSUER says, also behind a proxy's path prefix.
+    servers: [{ url: './', description: 'this server (the directory this document is served from)' }],
     tags: [
       { name: 'Discovery' },
       { name: 'OAuth 2' },

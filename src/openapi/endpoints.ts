@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Middleware } from 'koa';
-import type { Deps } from '../deps.js';
 import { NotFound } from '../errors.js';
 import { pathParameter } from '../http/path-parameters.js';
 import type { Route } from '../routes.js';
@@ -10,8 +9,8 @@ import { buildOpenApiDocument } from './document.js';
 
 /** GET /openapi.json: the document is built once, when the app is created. */
 /** GET /openapi.json for `routes`: those this server serves. */
-export function openApiEndpoint(deps: Deps, routes: readonly Route[]): Middleware {
-  const body = JSON.stringify(buildOpenApiDocument({ issuer: deps.config.issuer, routes }));
+export function openApiEndpoint(routes: readonly Route[]): Middleware {
+  const body = JSON.stringify(buildOpenApiDocument({ routes }));
   return async (ctx) => {
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.type = 'application/json';

@@ -46,6 +46,7 @@ const CLIENT_PROPERTIES: Record<string, Schema> = {
   grant_types: { type: 'array', items: { type: 'string' } },
   scopes: { type: 'array', items: { type: 'string' } },
   audience: { type: ['string', 'null'], description: 'The aud of its tokens; null means the issuer.' },
+  dpop_bound_access_tokens: { type: 'boolean', description: 'RFC 9449 §5.2: every token request must carry a DPoP proof.' },
   created_at: TIMESTAMP,
   updated_at: TIMESTAMP,
 };
@@ -77,7 +78,7 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
     required: ['access_token', 'token_type', 'expires_in', 'scope'],
     properties: {
       access_token: { type: 'string' },
-      token_type: { type: 'string', enum: ['Bearer'] },
+      token_type: { type: 'string', enum: ['Bearer', 'DPoP'], description: 'DPoP when the request carried a DPoP proof (RFC 9449 §5).' },
       expires_in: { type: 'integer', minimum: 0, description: 'Seconds until the access token expires.' },
       refresh_token: { type: 'string', description: 'Opaque; rotated on every use. Absent for client_credentials.' },
       scope: { type: 'string', description: 'The granted scope, space-separated; always present.' },
@@ -93,7 +94,7 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
         required: ['active', 'token_type', 'scope', 'client_id', 'sub', 'aud', 'iss', 'exp', 'iat'],
         properties: {
           active: { const: true },
-          token_type: { type: 'string', enum: ['Bearer', 'refresh_token'] },
+          token_type: { type: 'string', enum: ['Bearer', 'DPoP', 'refresh_token'] },
           scope: { type: 'string' },
           client_id: { type: 'string' },
           sub: { type: 'string' },
@@ -103,6 +104,13 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
           iat: { type: 'integer' },
           jti: { type: 'string' },
           username: { type: 'string' },
+          cnf: {
+            type: 'object',
+            description: 'RFC 9449 §6.2: the DPoP key the token is bound to (RFC 7638 thumbprint).',
+            required: ['jkt'],
+            properties: { jkt: { type: 'string' } },
+            additionalProperties: false,
+          },
         },
         additionalProperties: false,
       },
@@ -124,6 +132,7 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       token_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
       introspection_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
       revocation_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+      dpop_signing_alg_values_supported: { type: 'array', items: { type: 'string' }, description: 'RFC 9449 §5.1: the algorithms a DPoP proof may use.' },
       service_documentation: { type: 'string', format: 'uri', description: 'The human-readable API reference (GET /docs).' },
     },
   },

@@ -25,6 +25,8 @@ export interface ClientInput {
   grantTypes: string[];
   scopes: string[];
   audience?: string | null | undefined;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof. */
+  dpopBoundAccessTokens?: boolean | undefined;
 }
 
 export function validateGrantTypes(grantTypes: string[], isPublic: boolean): GrantType[] {
@@ -96,6 +98,7 @@ export async function createClient(deps: ClientChangeDeps, input: ClientInput, a
     grantTypes,
     scopes,
     audience: input.audience ?? null,
+    dpopBoundAccessTokens: input.dpopBoundAccessTokens === true,
     createdAt: now,
     updatedAt: now,
   };
@@ -110,6 +113,7 @@ export interface ClientChanges {
   grantTypes?: string[] | undefined;
   scopes?: string[] | undefined;
   audience?: string | null | undefined;
+  dpopBoundAccessTokens?: boolean | undefined;
   /** A new secret to set (at least 32 characters). */
   secret?: string | undefined;
   /** Generate a new secret and return it once. */
@@ -121,6 +125,7 @@ const CHANGE_FIELD_NAMES: Record<keyof ClientChanges, string> = {
   grantTypes: 'grant_types',
   scopes: 'scopes',
   audience: 'audience',
+  dpopBoundAccessTokens: 'dpop_bound_access_tokens',
   secret: 'client_secret',
   rotateSecret: 'rotate_secret',
 };
@@ -153,6 +158,7 @@ export async function changeClient(
       grantTypes: changes.grantTypes === undefined ? undefined : validateGrantTypes(changes.grantTypes, isPublic),
       scopes,
       audience: changes.audience,
+      dpopBoundAccessTokens: changes.dpopBoundAccessTokens,
       secretHash: clientSecret === null ? undefined : sha256Hex(clientSecret),
       updatedAt: now,
     });

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { addSeconds } from '../lib/clock.js';
 import type { Queryable } from '../store/database.js';
 import { endClientTokensIssuedUpTo } from '../store/clients-repository.js';
-import { insertGrant, listActiveGrants, revokeGrants, type ActiveGrant, type Grant, type GrantSelector } from '../store/grants-repository.js';
+import {
+  insertGrant,
+  listActiveGrants,
+  revokeGrants,
+  type ActiveGrant,
+  type ActiveGrantsFilter,
+  type Grant,
+  type GrantSelector,
+} from '../store/grants-repository.js';
 import { findRefreshTokenWithGrant, findRefreshTokenWithGrantAndUser, type RefreshToken } from '../store/refresh-tokens-repository.js';
 import type { User } from '../store/users-repository.js';
 import { hashRefreshToken } from '../tokens/refresh-token.js';
@@ -14,7 +22,7 @@ import { recordAudit } from './audit.js';
 /** Opens a token family for a user's password grant. */
 export async function startGrant(
   db: Queryable,
-  input: { clientId: string; userId: string; scopes: string[]; now: Date; lifetimeSeconds: number },
+  input: { clientId: string; userId: string; scopes: string[]; now: Date; lifetimeSeconds: number; dpopJkt?: string | undefined },
 ): Promise<Grant> {
   const grant: Grant = {
     id: randomUUID(),
@@ -25,6 +33,7 @@ export async function startGrant(
     expiresAt: addSeconds(input.now, input.lifetimeSeconds),
     revokedAt: null,
     revokedReason: null,
+    dpopJkt: input.dpopJkt ?? null,
   };
   await insertGrant(db, grant);
   return grant;
@@ -100,17 +109,7 @@ export async function findRefreshTokenWithUser(
 }
 
 /** Live (unrevoked, unexpired) grants, newest first, keyset-paginated. */
-export function listLiveGrants(
-  db: Queryable,
-  filter: {
-    username?: string | undefined;
-    userId?: string | undefined;
-    clientId?: string | undefined;
-    now: Date;
-    before?: { createdAt: Date; id: string } | undefined;
-    limit: number;
-  },
-): Promise<ActiveGrant[]> {
+export function listLiveGrants(db: Queryable, filter: ActiveGrantsFilter): Promise<ActiveGrant[]> {
   return listActiveGrants(db, filter);
 }
 

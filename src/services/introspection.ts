@@ -1,4 +1,4 @@
-import { jwtVerify } from 'jose';
+import { errors, jwtVerify } from 'jose';
 import type { Deps } from '../deps.js';
 import { epochSeconds } from '../lib/clock.js';
 import { formatScope } from '../lib/scope.js';
@@ -11,7 +11,8 @@ export type IntrospectionResponse =
   | { active: false }
   | {
       active: true;
-      token_type: 'Bearer' | 'refresh_token';
+      /** DPoP: the access token is bound to the key in `cnf` (RFC 9449 §6.2). */
+      token_type: 'Bearer' | 'DPoP' | 'refresh_token';
       scope: string;
       client_id: string;
       sub: string;
@@ -21,10 +22,30 @@ export type IntrospectionResponse =
       iat: number;
       jti?: string;
       username?: string;
+      cnf?: { jkt: string };
     };
 
 const INACTIVE = { active: false } as const;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** Distinct foreign issuers logged at most (they come only from tokens our keys signed). */
+const MAX_FOREIGN_ISSUERS_LOGGED = 100;
+
+/**
+ * A token our keys signed (jose checks the signature before the claims) that names another issuer:
+ * instances sharing a database but configured with different ISSUER values. Refused as before, and
+ * worth one warning per distinct `iss`.
+ */
+function noteForeignIssuer(deps: Pick<Deps, 'config' | 'logger' | 'foreignIssuersSeen'>, error: unknown): void {
+  if (!(error instanceof errors.JWTClaimValidationFailed) || error.claim !== 'iss') return;
+  const iss = typeof error.payload.iss === 'string' ? error.payload.iss.slice(0, 200) : String(error.payload.iss);
+  if (deps.foreignIssuersSeen.has(iss) || deps.foreignIssuersSeen.size >= MAX_FOREIGN_ISSUERS_LOGGED) return;
+  deps.foreignIssuersSeen.add(iss);
+  deps.logger.warn(
+    { iss, issuer: deps.config.issuer },
+    'refused a token signed by our keys but issued under another ISSUER: every instance on this database must have the same ISSUER',
+  );
+}
 
 /**
  * An access token is live when its signature verifies with one of our published keys, it has not
@@ -43,7 +64,8 @@ export async function verifyAccessToken(deps: Deps, token: string): Promise<Acce
       requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id', 'scope'],
     });
     claims = payload as unknown as AccessTokenClaims;
-  } catch {
+  } catch (error) {
+    noteForeignIssuer(deps, error);
     return undefined;
   }
   const live = await deps.accessTokenStanding.isLive({
@@ -77,6 +99,7 @@ async function describeRefreshToken(deps: Deps, token: string): Promise<Introspe
     iss: deps.config.issuer,
     exp: epochSeconds(refresh.expiresAt),
     iat: epochSeconds(refresh.createdAt),
+    ...(grant.dpopJkt ? { cnf: { jkt: grant.dpopJkt } } : {}),
   };
 }
 
@@ -85,7 +108,7 @@ async function describeAccessToken(deps: Deps, token: string): Promise<Introspec
   if (!claims) return undefined;
   const response: IntrospectionResponse = {
     active: true,
-    token_type: 'Bearer',
+    token_type: claims.cnf ? 'DPoP' : 'Bearer',
     scope: claims.scope,
     client_id: claims.client_id,
     sub: claims.sub,
@@ -96,6 +119,7 @@ async function describeAccessToken(deps: Deps, token: string): Promise<Introspec
     jti: claims.jti,
   };
   if (claims.username) response.username = claims.username;
+  if (typeof claims.cnf?.jkt === 'string') response.cnf = { jkt: claims.cnf.jkt };
   return response;
 }
 

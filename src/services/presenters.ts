@@ -14,6 +14,7 @@ export function presentClient(client: Client): Record<string, unknown> {
     grant_types: client.grantTypes,
     scopes: client.scopes,
     audience: client.audience,
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens,
     created_at: client.createdAt.toISOString(),
     updated_at: client.updatedAt.toISOString(),
   };

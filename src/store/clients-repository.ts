@@ -7,6 +7,7 @@ export interface ClientRow {
   grant_types: string[];
   scopes: string[];
   audience: string | null;
+  dpop_bound_access_tokens: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -17,6 +18,8 @@ export interface Client {
   grantTypes: string[];
   scopes: string[];
   audience: string | null;
+  /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
+  dpopBoundAccessTokens: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -28,6 +31,7 @@ export function toClient(row: ClientRow): Client {
     grantTypes: row.grant_types,
     scopes: row.scopes,
     audience: row.audience,
+    dpopBoundAccessTokens: row.dpop_bound_access_tokens ?? false,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -50,6 +54,7 @@ export async function insertClient(db: Queryable, client: Client): Promise<boole
       grant_types: client.grantTypes,
       scopes: client.scopes,
       audience: client.audience,
+      dpop_bound_access_tokens: client.dpopBoundAccessTokens,
       created_at: client.createdAt,
       updated_at: client.updatedAt,
     })
@@ -62,13 +67,14 @@ export async function insertClient(db: Queryable, client: Client): Promise<boole
 export async function updateClient(
   db: Queryable,
   id: string,
-  changes: Changes<Pick<Client, 'secretHash' | 'grantTypes' | 'scopes' | 'audience'>> & { updatedAt: Date },
+  changes: Changes<Pick<Client, 'secretHash' | 'grantTypes' | 'scopes' | 'audience' | 'dpopBoundAccessTokens'>> & { updatedAt: Date },
 ): Promise<Client | undefined> {
   const patch: Partial<ClientRow> = { updated_at: changes.updatedAt };
   if (changes.secretHash !== undefined) patch.secret_hash = changes.secretHash;
   if (changes.grantTypes !== undefined) patch.grant_types = changes.grantTypes;
   if (changes.scopes !== undefined) patch.scopes = changes.scopes;
   if (changes.audience !== undefined) patch.audience = changes.audience;
+  if (changes.dpopBoundAccessTokens !== undefined) patch.dpop_bound_access_tokens = changes.dpopBoundAccessTokens;
   const [row] = await db<ClientRow>('clients').where({ id }).update(patch).returning('*');
   return row ? toClient(row) : undefined;
 }

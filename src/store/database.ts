@@ -8,8 +8,13 @@ export type Database = Knex;
 export type Queryable = Knex | Knex.Transaction;
 
 export class DatabaseInUseError extends Error {
-  constructor(dataDir: string, pid: number) {
-    super(`the embedded database in ${dataDir} is held by another Gatehouse process (pid ${pid}): stop the server, or use the admin API`);
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `the embedded database in ${dataDir} is held by another Gatehouse process (pid ${pid}): a DATA_DIR serves one server; stop that process, or use another DATA_DIR`,
+    );
     this.name = 'DatabaseInUseError';
   }
 }

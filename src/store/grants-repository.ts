@@ -10,6 +10,7 @@ export interface GrantRow {
   expires_at: Date;
   revoked_at: Date | null;
   revoked_reason: string | null;
+  dpop_jkt: string | null;
 }
 
 /** A token family: what a chain of refresh tokens may grant, and whether it still may. */
@@ -22,6 +23,8 @@ export interface Grant {
   expiresAt: Date;
   revokedAt: Date | null;
   revokedReason: string | null;
+  /** RFC 7638 thumbprint of the DPoP key every refresh must prove (public clients, RFC 9449 §5); null when unbound. */
+  dpopJkt: string | null;
 }
 
 export function toGrant(row: GrantRow): Grant {
@@ -34,6 +37,7 @@ export function toGrant(row: GrantRow): Grant {
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
+    dpopJkt: row.dpop_jkt ?? null,
   };
 }
 
@@ -47,6 +51,7 @@ export async function insertGrant(db: Queryable, grant: Grant): Promise<void> {
     expires_at: grant.expiresAt,
     revoked_at: grant.revokedAt,
     revoked_reason: grant.revokedReason,
+    dpop_jkt: grant.dpopJkt,
   });
 }
 
@@ -73,18 +78,18 @@ export interface ActiveGrant extends Grant {
   lastRefreshedAt: Date | null;
 }
 
+/** Which live grants to list, and the page: before (created_at, id), at most `limit`. */
+export interface ActiveGrantsFilter {
+  username?: string | undefined;
+  userId?: string | undefined;
+  clientId?: string | undefined;
+  now: Date;
+  before?: { createdAt: Date; id: string } | undefined;
+  limit: number;
+}
+
 /** Live (unrevoked, unexpired) grants, newest first, keyset-paginated by (created_at, id). */
-export async function listActiveGrants(
-  db: Queryable,
-  filter: {
-    username?: string | undefined;
-    userId?: string | undefined;
-    clientId?: string | undefined;
-    now: Date;
-    before?: { createdAt: Date; id: string } | undefined;
-    limit: number;
-  },
-): Promise<ActiveGrant[]> {
+export async function listActiveGrants(db: Queryable, filter: ActiveGrantsFilter): Promise<ActiveGrant[]> {
   // No user has an id that is not a UUID (and the uuid column would refuse the comparison).
   if (filter.userId !== undefined && !isUuid(filter.userId)) return [];
   const query = db('grants as g')

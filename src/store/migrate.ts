@@ -3,6 +3,7 @@ import * as createCoreTables from '../../migrations/20261126000000_create_core_t
 import * as createRateLimits from '../../migrations/20261126010000_create_rate_limits.js';
 import * as addRevocationWatermarks from '../../migrations/20261128000000_add_revocation_watermarks_and_audit_actors.js';
 import * as createReplayCache from '../../migrations/20261129000000_create_replay_cache.js';
+import * as addDpopBinding from '../../migrations/20261129110000_add_dpop_binding.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261126010000_create_rate_limits': createRateLimits,
   '20261128000000_add_revocation_watermarks_and_audit_actors': addRevocationWatermarks,
   '20261129000000_create_replay_cache': createReplayCache,
+  '20261129110000_add_dpop_binding': addDpopBinding,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

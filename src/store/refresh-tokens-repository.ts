@@ -63,6 +63,7 @@ export async function findRefreshTokenWithGrant(db: Queryable, tokenHash: string
       'g.expires_at',
       'g.revoked_at',
       'g.revoked_reason',
+      'g.dpop_jkt',
     )
     .where('r.token_hash', tokenHash)
     .first()) as TokenWithGrantRow | undefined;

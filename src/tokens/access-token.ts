@@ -18,6 +18,8 @@ export interface AccessTokenClaims {
   username?: string;
   email?: string;
   name?: string;
+  /** RFC 9449 §6.1: the token is bound to the DPoP key with this RFC 7638 thumbprint. */
+  cnf?: { jkt: string };
 }
 
 export interface AccessTokenInput {
@@ -30,6 +32,8 @@ export interface AccessTokenInput {
   user?: { username: string; email: string | null; name: string | null } | undefined;
   now: Date;
   ttlSeconds: number;
+  /** Bind the token to this DPoP key (RFC 7638 thumbprint). */
+  dpopJkt?: string | undefined;
 }
 
 export async function signAccessToken(key: ActiveSigningKey, input: AccessTokenInput): Promise<{ token: string; claims: AccessTokenClaims }> {
@@ -51,6 +55,7 @@ export async function signAccessToken(key: ActiveSigningKey, input: AccessTokenI
     if (input.user.email) claims.email = input.user.email;
     if (input.user.name) claims.name = input.user.name;
   }
+  if (input.dpopJkt) claims.cnf = { jkt: input.dpopJkt };
   const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid }).sign(key.privateKey);
   return { token, claims };
 }

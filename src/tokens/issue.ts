@@ -12,7 +12,8 @@ import { generateRefreshToken, hashRefreshToken, successorRefreshToken } from '.
 /** The RFC 6749 §5.1 token response. */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** DPoP when the access token is bound to a DPoP key (RFC 9449 §5). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   refresh_token?: string;
   scope: string;
@@ -51,6 +52,11 @@ export type IssueRequest =
   /** Reuse grace: this already-stored, unused refresh token again, with a fresh access token. */
   | ({ kind: 'reissue'; refreshToken: string } & UserTokens);
 
+/** The DPoP key the access token is bound to (`cnf.jkt`), when the request carried a valid proof. */
+export interface DpopBinding {
+  dpopJkt?: string | undefined;
+}
+
 /** The parent of a rotation had been used already: nothing was stored. */
 export class RefreshTokenAlreadyUsed extends Error {}
 
@@ -58,7 +64,7 @@ export class RefreshTokenAlreadyUsed extends Error {}
  * Signs the access token and stores what the request kind needs in `db`, the caller's transaction
  * where there is one, so nothing is returned that was not committed with it.
  */
-export async function issueTokens(context: IssueContext, db: Queryable, request: IssueRequest): Promise<TokenResponse> {
+export async function issueTokens(context: IssueContext, db: Queryable, request: IssueRequest, binding: DpopBinding = {}): Promise<TokenResponse> {
   const now = context.clock.now();
   const { client } = request;
   const scope = formatScope(request.scopes);
@@ -73,8 +79,9 @@ export async function issueTokens(context: IssueContext, db: Queryable, request:
     user,
     now,
     ttlSeconds: context.accessTokenTtl,
+    dpopJkt: binding.dpopJkt,
   });
-  const response: TokenResponse = { access_token: token, token_type: 'Bearer', expires_in: context.accessTokenTtl, scope };
+  const response: TokenResponse = { access_token: token, token_type: binding.dpopJkt ? 'DPoP' : 'Bearer', expires_in: context.accessTokenTtl, scope };
   if (request.kind === 'client') return response;
   if (request.kind === 'reissue') return { ...response, refresh_token: request.refreshToken };
   if (!client.grantTypes.includes('refresh_token')) {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 /**
  * Debian's Chromium, driven by playwright-core (which cannot download browsers here). Without the
@@ -78,4 +78,18 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = BRO
       await new Promise((resolveWait) => setTimeout(resolveWait, 100));
     }
   }
+}
+
+/** Fills the console's sign-in form (the contract's accessible names) and submits it. */
+export async function signIn(page: Page, user: { username: string; password: string }): Promise<void> {
+  await page.getByLabel('Username', { exact: true }).fill(user.username);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Clicks `button`, then Confirm in the dialog that asks. */
+export async function confirmClick(page: Page, button: Locator): Promise<void> {
+  await button.click();
+  await page.getByRole('dialog').waitFor();
+  await page.getByRole('button', { name: 'Confirm' }).click();
 }

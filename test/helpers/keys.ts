@@ -1,4 +1,5 @@
 import { decodeProtectedHeader, type JSONWebKeySet } from 'jose';
+import type { SigningKey } from '../../src/store/signing-keys-repository.js';
 import type { TestServer } from './server.js';
 import { clientCredentialsToken } from './token.js';
 
@@ -22,4 +23,17 @@ export async function fetchJwks(server: TestServer): Promise<JSONWebKeySet> {
 export async function tokenIssuer(server: TestServer, id = 'key-test-client'): Promise<() => Promise<string>> {
   const client = await server.createClient({ id, grantTypes: ['client_credentials'], scopes: ['read'] });
   return () => clientCredentialsToken(server, client);
+}
+
+/** Rotations recorded in the table: activation times of every key that ever signed, in order. */
+export function activations(keys: readonly SigningKey[]): number[] {
+  return keys
+    .filter((k) => k.activatedAt !== null)
+    .map((k) => k.activatedAt!.getTime())
+    .sort((a, b) => a - b);
+}
+
+/** The intervals between consecutive times. */
+export function gaps(times: number[]): number[] {
+  return times.slice(1).map((time, i) => time - times[i]!);
 }

@@ -63,7 +63,8 @@ async function build(): Promise<void> {
   }
   try {
     if (fresh()) return;
-    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+    // The build of `npm run build`: compile, and copy the console's files into dist/.
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build.js')], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
     });
@@ -182,13 +183,23 @@ export interface ServerProcess {
  * answers 200. `env` says where its database is (a target's env) and anything else; rate limits and
  * the login lock are off unless the test sets them, since tests send many requests from one address.
  */
-export async function startServerProcess(env: Record<string, string>, options: { port?: number; timeoutMs?: number } = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  options: { port?: number; timeoutMs?: number; /** Leave ISSUER unset (its default, http://localhost:$PORT). */ defaultIssuer?: boolean | undefined } = {},
+): Promise<ServerProcess> {
   await ensureBuilt();
   const port = options.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [...NODE_OPTIONS, SERVER_ENTRY], {
     cwd: REPO_ROOT,
-    env: childEnvironment({ ISSUER: baseUrl, RATE_LIMIT_PER_IP: '0', LOCKOUT_THRESHOLD: '0', ...env, PORT: String(port), HOST: env.HOST ?? '127.0.0.1' }),
+    env: childEnvironment({
+      ...(options.defaultIssuer ? {} : { ISSUER: baseUrl }),
+      RATE_LIMIT_PER_IP: '0',
+      LOCKOUT_THRESHOLD: '0',
+      ...env,
+      PORT: String(port),
+      HOST: env.HOST ?? '127.0.0.1',
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -1,6 +1,8 @@
 import { TestClock } from './clock.js';
 import { startTestServer, type TestServer } from './server.js';
-import { passwordTokens } from './token.js';
+import { createHash } from 'node:crypto';
+import { makeProof, proofKey, type ProofKey } from './dpop.js';
+import { passwordTokens, tokenRequest } from './token.js';
 
 export const API_AUDIENCE = 'https://api.example.com';
 
@@ -9,9 +11,9 @@ type StartResourceServer = (options: { issuer: string; audience: string }) => Pr
 /**
  * The behaviour every example resource server must show against a real Gatehouse: 200 with the
  * scope, 403 insufficient_scope without it, 401 for no token, garbage, a foreign audience, a
- * tampered signature or an expired token.
+ * tampered signature or an expired token; a DPoP-bound token only with a proof by its key (RFC 9449 §7).
  */
-export function describeResourceServer(name: string, start: StartResourceServer): void {
+export function describeResourceServer(name: string, start: StartResourceServer, options: { rejectsReplayedProofs?: boolean } = {}): void {
   describe(`${name} accepts Gatehouse access tokens and enforces scopes`, () => {
     let server: TestServer;
     let resourceServer: { url: string; close(): Promise<void> };
@@ -63,6 +65,9 @@ export function describeResourceServer(name: string, start: StartResourceServer)
       const none = await get();
       expect(none.status).toBe(401);
       expect(none.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
+      // JSON, as every error of the API: a client parses one shape.
+      expect(none.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await none.json()).toMatchObject({ error: expect.any(String), error_description: expect.any(String) });
       const garbage = await get('not-a-token');
       expect(garbage.status).toBe(401);
       expect(garbage.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
@@ -77,6 +82,63 @@ export function describeResourceServer(name: string, start: StartResourceServer)
       const widened = Buffer.from(JSON.stringify({ ...claims, scope: 'read write admin' })).toString('base64url');
       expect((await get(`${header}.${widened}.${good.split('.')[2]}`)).status).toBe(401);
       expect((await get(expiredToken)).status).toBe(401);
+    });
+
+    describe('DPoP-bound tokens (RFC 9449 §7)', () => {
+      let key: ProofKey;
+      let thief: ProofKey;
+      let boundToken: string;
+      const ath = (token: string): string => createHash('sha256').update(token).digest('base64url');
+      const proofFor = (by: ProofKey, token: string, options: { htm?: string; htu?: string } = {}) =>
+        makeProof(by, { htu: options.htu ?? `${resourceServer.url}/documents`, htm: options.htm ?? 'GET', claims: { ath: ath(token) } });
+      const call = (authorization: string, proof?: string) =>
+        fetch(`${resourceServer.url}/documents`, { headers: { Authorization: authorization, ...(proof === undefined ? {} : { DPoP: proof }) } });
+
+      beforeAll(async () => {
+        [key, thief] = await Promise.all([proofKey(), proofKey()]);
+        const form = { grant_type: 'password', username: alice.username, password: alice.password, scope: 'read' };
+        const request = tokenRequest(
+          form,
+          { basic: ['web', web.clientSecret as string] },
+          {
+            // Gatehouse runs on the test's clock here: the proof is made at its time.
+            DPoP: await makeProof(key, { htu: `${server.baseUrl}/token`, iat: Math.floor(server.clock.now().getTime() / 1000) }),
+          },
+        );
+        const response = await server.http.post('/token').set(request.headers).send(request.body);
+        expect(response.body.token_type).toBe('DPoP');
+        boundToken = response.body.access_token as string;
+      });
+
+      it('answers 200 to Authorization: DPoP with a proof by the bound key for this request', async () => {
+        const response = await call(`DPoP ${boundToken}`, await proofFor(key, boundToken));
+        const body = (await response.json()) as Record<string, unknown>;
+        expect({ status: response.status, body }).toMatchObject({ status: 200, body: { sub: alice.id, scope: 'read' } });
+      });
+
+      it('answers 401 to a stolen bound token: as Bearer, without a proof, with a proof by another key, or for another request', async () => {
+        const attempts = [
+          call(`Bearer ${boundToken}`),
+          call(`DPoP ${boundToken}`),
+          call(`DPoP ${boundToken}`, await proofFor(thief, boundToken)),
+          call(`DPoP ${boundToken}`, await proofFor(key, boundToken, { htm: 'POST' })),
+          call(`DPoP ${boundToken}`, await proofFor(key, boundToken, { htu: `${resourceServer.url}/elsewhere` })),
+          call(`DPoP ${boundToken}`, await proofFor(key, 'another token')),
+        ];
+        for (const response of await Promise.all(attempts)) {
+          // 400 invalid_request is what RFC 6750 §3.1 gives a DPoP request without its proof; 401 otherwise.
+          expect([400, 401]).toContain(response.status);
+          expect(response.headers.get('www-authenticate')).toMatch(/\bDPoP\b/);
+        }
+      });
+
+      if (options.rejectsReplayedProofs) {
+        it('answers 401 to a proof used before (RFC 9449 §11.1)', async () => {
+          const proof = await proofFor(key, boundToken);
+          expect((await call(`DPoP ${boundToken}`, proof)).status).toBe(200);
+          expect((await call(`DPoP ${boundToken}`, proof)).status).toBe(401);
+        });
+      }
     });
   });
 }

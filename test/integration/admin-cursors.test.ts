@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { lineCollector } from '../helpers/log.js';
 import { adminToken, passwordTokens } from '../helpers/token.js';
 
 /**
@@ -18,17 +18,7 @@ const cursorOf = (value: unknown): string => Buffer.from(JSON.stringify(value)).
 const UUID = '7d1f7a52-8c1e-4c5e-9d3a-2f1b0c9e8a77';
 
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      errorLogLines.push(
-        ...chunk
-          .toString()
-          .split('\n')
-          .filter((line: string) => line !== ''),
-      );
-      done();
-    },
-  });
+  const sink = lineCollector(errorLogLines);
   server = await startTestServer({ logger: pino({ level: 'error' }, sink) });
   auth = `Bearer ${await adminToken(server, ['admin:tokens', 'admin:clients', 'admin:users'], 'cursor-admin')}`;
   const client = await server.createClient({ id: 'cursor-app' });

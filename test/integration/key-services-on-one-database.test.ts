@@ -2,24 +2,13 @@ import { createKeyService } from '../../src/keys/policy.js';
 import { CLI_ACTOR } from '../../src/services/actor.js';
 import type { KeyService } from '../../src/keys/key-service.js';
 import { closeDatabase, openDatabase, type Database } from '../../src/store/database.js';
-import { listSigningKeys, type SigningKey } from '../../src/store/signing-keys-repository.js';
+import { listSigningKeys } from '../../src/store/signing-keys-repository.js';
 import { TestClock } from '../helpers/clock.js';
 import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/database.js';
+import { activations, gaps } from '../helpers/keys.js';
 import { testConfig } from '../helpers/server.js';
 
 // Two server processes on one PostgreSQL database: test/system/two-server-processes.test.ts.
-
-/** Rotations recorded in the table: activation times of every key that ever signed, in order. */
-function activations(keys: readonly SigningKey[]): number[] {
-  return keys
-    .filter((k) => k.activatedAt !== null)
-    .map((k) => k.activatedAt!.getTime())
-    .sort((a, b) => a - b);
-}
-
-function gaps(times: number[]): number[] {
-  return times.slice(1).map((time, i) => time - times[i]!);
-}
 
 describe(
   testDatabaseUrl

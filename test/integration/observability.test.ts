@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import argon2 from 'argon2';
 import pino from 'pino';
 import { REDACTED_PATHS } from '../../src/logger.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { lineCollector } from '../helpers/log.js';
 import { adminToken, introspector, passwordTokens, postToken, refresh } from '../helpers/token.js';
 
 describe('logs: one JSON line per request, never a credential', () => {
@@ -10,17 +10,7 @@ describe('logs: one JSON line per request, never a credential', () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(
-          ...chunk
-            .toString()
-            .split('\n')
-            .filter((line: string) => line !== ''),
-        );
-        done();
-      },
-    });
+    const sink = lineCollector(lines);
     server = await startTestServer({ logger: pino({ level: 'debug', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink) });
   });
   afterAll(() => server.close());

@@ -34,9 +34,9 @@ describeEachTarget('gatehouse list commands and user import on $name', ({ create
       expect(users[0]).toMatchObject({ email: 'ann@example.com', scopes: ['read', 'write'] });
       expect(JSON.stringify(users)).not.toMatch(/argon2|password/);
 
-      expect((await gatehouse(['client', 'create', '--id', 'app', '--grants', 'password', '--scopes', 'read'])).code).toBe(0);
+      expect((await gatehouse(['client', 'create', '--id', 'app', '--grants', 'password', '--scopes', 'read', '--dpop-bound'])).code).toBe(0);
       const clients = JSON.parse((await gatehouse(['client', 'list', '--json'])).stdout);
-      expect(clients).toEqual([expect.objectContaining({ client_id: 'app', public: false, grant_types: ['password'] })]);
+      expect(clients).toEqual([expect.objectContaining({ client_id: 'app', public: false, grant_types: ['password'], dpop_bound_access_tokens: true })]);
       expect(JSON.stringify(clients)).not.toMatch(/secret/);
 
       const { database } = await target.open();

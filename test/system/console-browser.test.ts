@@ -4,7 +4,7 @@ import { decodeJwt } from 'jose';
 import { jest } from '@jest/globals';
 import type { Page, Response as BrowserResponse } from 'playwright-core';
 import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/console/console-client.js';
-import { describeWithChromium, eventually, launchBrowser, screenshot, type Browser } from '../helpers/browser.js';
+import { confirmClick, describeWithChromium, eventually, launchBrowser, screenshot, signIn, type Browser } from '../helpers/browser.js';
 import { TestClock } from '../helpers/clock.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { adminToken, introspector, passwordTokens, postToken, refresh, type TokenBody } from '../helpers/token.js';
@@ -73,24 +73,11 @@ describeWithChromium('the admin console in a real browser', () => {
     return page;
   }
 
-  async function signIn(page: Page, user: { username: string; password: string }): Promise<void> {
-    await page.getByLabel('Username', { exact: true }).fill(user.username);
-    await page.getByLabel('Password', { exact: true }).fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-
   async function signedInAs(user: { username: string; password: string }, url?: string): Promise<Page> {
     const page = await openConsole(url);
     await signIn(page, user);
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor();
     return page;
-  }
-
-  /** Clicks `button`, then Confirm in the dialog that asks. */
-  async function confirmClick(page: Page, button: ReturnType<Page['getByRole']>): Promise<void> {
-    await button.click();
-    await page.getByRole('dialog').waitFor();
-    await page.getByRole('button', { name: 'Confirm' }).click();
   }
 
   async function statusText(page: Page, expected: RegExp): Promise<string> {

@@ -1,10 +1,10 @@
 import { METHODS } from 'node:http';
-import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import pino from 'pino';
 import supertest, { type Response } from 'supertest';
 import { rawRequest } from '../helpers/raw-http.js';
 import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
+import { lineCollector } from '../helpers/log.js';
 import { clientCredentialsToken, passwordTokens } from '../helpers/token.js';
 
 /**
@@ -36,17 +36,7 @@ const FUZZ_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20_261
 if (!Number.isSafeInteger(FUZZ_SEED)) throw new Error(`FUZZ_SEED must be an integer, got ${JSON.stringify(process.env.FUZZ_SEED)}`);
 
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      errorLogLines.push(
-        ...chunk
-          .toString()
-          .split('\n')
-          .filter((line: string) => line !== ''),
-      );
-      done();
-    },
-  });
+  const sink = lineCollector(errorLogLines);
   // Lockout and rate limits are other tests' business; here they would only hide the parsers.
   server = await startTestServer({ env: { RATE_LIMIT_PER_IP: '0', LOCKOUT_THRESHOLD: '0' }, logger: pino({ level: 'error' }, sink) });
   const created = await server.createClient({ id: 'fuzz-app' });

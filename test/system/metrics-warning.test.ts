@@ -5,7 +5,7 @@ import { postgresTarget, type ProcessTarget } from '../helpers/targets.js';
 /**
  * Without METRICS_TOKEN, /metrics is open (the contract lists it as public). The server says so once,
  * at start, when HOST lets other machines reach it; not on loopback, not with a token, and once for
- * all workers.
+ * all workers. Likewise for an ISSUER left at its default (http://localhost:$PORT) on such a HOST.
  */
 
 const TOKEN = 'metrics-token-for-the-process-test-0123456789';
@@ -16,8 +16,12 @@ let target: ProcessTarget;
  * Starts the real server, waits until every worker has logged that it listens (a worker logs
  * anything it would at start before that), stops it with SIGTERM; returns its warnings.
  */
-async function warningsAtStart(env: Record<string, string>, check?: (server: ServerProcess) => Promise<void>): Promise<{ msg: string; host?: string }[]> {
-  const server = await startServerProcess({ ...target.env, LOG_LEVEL: 'info', ...env });
+async function warningsAtStart(
+  env: Record<string, string>,
+  check?: (server: ServerProcess) => Promise<void>,
+  options: { defaultIssuer?: boolean; about?: RegExp } = {},
+): Promise<{ msg: string; host?: string }[]> {
+  const server = await startServerProcess({ ...target.env, LOG_LEVEL: 'info', ...env }, { defaultIssuer: options.defaultIssuer });
   try {
     await check?.(server);
     await server.waitForLogLines(/"msg":"gatehouse listening"/, Number(env.WEB_CONCURRENCY ?? 1));
@@ -31,19 +35,29 @@ async function warningsAtStart(env: Record<string, string>, check?: (server: Ser
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as { level: number; msg: string; host?: string });
-  return lines.filter((line) => line.level === 40 && /METRICS_TOKEN/.test(line.msg));
+  return lines.filter((line) => line.level === 40 && (options.about ?? /METRICS_TOKEN/).test(line.msg));
 }
 
-describeWithPostgres('the warning about an open /metrics', () => {
+const BOTH = /METRICS_TOKEN|^ISSUER is not set while HOST is not a loopback address/;
+
+describeWithPostgres('the warnings about an open /metrics and a defaulted ISSUER', () => {
   beforeAll(async () => {
     target = await postgresTarget();
   }, PROCESS_TEST_TIMEOUT_MS);
   afterAll(() => target?.dispose());
 
   it(
-    'is logged once when HOST is not a loopback address and METRICS_TOKEN is unset',
+    'is logged once when HOST is not a loopback address and METRICS_TOKEN is unset (and ISSUER, when defaulted)',
     async () => {
-      expect(await warningsAtStart({ HOST: '0.0.0.0' })).toEqual([expect.objectContaining({ host: '0.0.0.0' })]);
+      // ISSUER left at its default too: that gets its own warning.
+      expect(await warningsAtStart({ HOST: '0.0.0.0' }, undefined, { defaultIssuer: true, about: BOTH })).toEqual([
+        expect.objectContaining({ host: '0.0.0.0', msg: expect.stringMatching(/METRICS_TOKEN/) }),
+        expect.objectContaining({
+          host: '0.0.0.0',
+          issuer: expect.stringMatching(/^http:\/\/localhost:\d+$/),
+          msg: expect.stringMatching(/^ISSUER is not set/),
+        }),
+      ]);
     },
     PROCESS_TEST_TIMEOUT_MS,
   );
@@ -57,9 +71,9 @@ describeWithPostgres('the warning about an open /metrics', () => {
   );
 
   it(
-    'is not logged on a loopback address',
+    'is not logged on a loopback address, nor the defaulted ISSUER',
     async () => {
-      expect(await warningsAtStart({ HOST: '127.0.0.1' })).toEqual([]);
+      expect(await warningsAtStart({ HOST: '127.0.0.1' }, undefined, { defaultIssuer: true, about: BOTH })).toEqual([]);
     },
     PROCESS_TEST_TIMEOUT_MS,
   );

@@ -1,25 +1,13 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { listSigningKeys, type SigningKey } from '../../src/store/signing-keys-repository.js';
+import { listSigningKeys } from '../../src/store/signing-keys-repository.js';
 import { describeWithPostgres, type TestDatabase } from '../helpers/database.js';
-import { kidOf } from '../helpers/keys.js';
+import { activations, gaps, kidOf } from '../helpers/keys.js';
 import { freePorts, PROCESS_TEST_TIMEOUT_MS, startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { postgresTarget, seedTarget, type ProcessTarget } from '../helpers/targets.js';
 import { postTokenTo } from '../helpers/token.js';
 
 /** The contract: every instance signs with a new current key within this long of the rotation. */
 const PICKUP_BOUND_MS = 10_000;
-
-/** Rotations recorded in the table: activation times of every key that ever signed, in order. */
-function activations(keys: readonly SigningKey[]): number[] {
-  return keys
-    .filter((k) => k.activatedAt !== null)
-    .map((k) => k.activatedAt!.getTime())
-    .sort((a, b) => a - b);
-}
-
-function gaps(times: number[]): number[] {
-  return times.slice(1).map((time, i) => time - times[i]!);
-}
 
 // Two real servers need two processes, which the embedded database (one process) cannot host: on
 // PGlite the KeyService test (test/integration/key-services-on-one-database.test.ts) stands in for this one.

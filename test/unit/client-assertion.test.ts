@@ -1,5 +1,5 @@
-import { KeyObject, randomUUID, sign } from 'node:crypto';
-import { CompactSign, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { checkClientJwks, type ClientJwkSet } from '../../src/client-assertions/client-jwks.js';
 import { storedClientKeys } from '../../src/client-assertions/client-keys.js';
 import {
@@ -10,6 +10,7 @@ import {
   type ClientAssertionContext,
   type PresentedClientAssertion,
 } from '../../src/client-assertions/verify-client-assertion.js';
+import { handBuiltJws, signedEs256 } from '../helpers/jws.js';
 
 const NOW = new Date('2026-11-29T10:00:00Z');
 const NOW_SECONDS = NOW.getTime() / 1000;
@@ -57,22 +58,6 @@ function claims(overrides: Record<string, unknown> = {}): Record<string, unknown
 /** An assertion as a client makes one (kid in the header unless told otherwise). */
 async function assertion(signer: TestKey = key('ES256'), claimOverrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<string> {
   return new SignJWT(claims(claimOverrides)).setProtectedHeader({ alg: signer.alg, kid: signer.kid, ...header }).sign(signer.privateKey);
-}
-
-async function handBuilt(
-  header: Record<string, unknown>,
-  payload: Record<string, unknown> | Uint8Array,
-  signer?: { key: CryptoKey | Uint8Array; alg: string },
-): Promise<string> {
-  const bytes = payload instanceof Uint8Array ? payload : new TextEncoder().encode(JSON.stringify(payload));
-  if (!signer) return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(bytes).toString('base64url')}.`;
-  return new CompactSign(bytes).setProtectedHeader({ ...header, alg: signer.alg }).sign(signer.key);
-}
-
-/** Signed with node:crypto, for headers jose will not sign (an unknown crit). */
-function signedEs256(header: Record<string, unknown>, payload: Record<string, unknown>, privateKey: CryptoKey): string {
-  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-  return `${input}.${sign('sha256', Buffer.from(input), { key: KeyObject.from(privateKey), dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 }
 
 const presented = (value: string | undefined, assertionType: string | undefined = CLIENT_ASSERTION_TYPE): PresentedClientAssertion => ({
@@ -127,11 +112,15 @@ describe('every check refuses with one outcome and a precise reason for the log'
     ['a header that is not JSON', async () => presented(`${Buffer.from('nope').toString('base64url')}.e30.c2ln`), /header is not a JSON object/],
     [
       'a payload that is not JSON',
-      async () => presented(await handBuilt({ kid: 'key-ES256' }, new TextEncoder().encode('nope'), { key: key('ES256').privateKey, alg: 'ES256' })),
+      async () => presented(await handBuiltJws({ kid: 'key-ES256' }, new TextEncoder().encode('nope'), { key: key('ES256').privateKey, alg: 'ES256' })),
       /payload is not a JSON object/,
     ],
-    ['alg none', async () => presented(await handBuilt({ alg: 'none' }, claims())), /unsigned \(alg none\)/],
-    ['alg HS256 (a client secret)', async () => presented(await handBuilt({}, claims(), { key: new Uint8Array(32).fill(3), alg: 'HS256' })), /HMAC \(HS\*\)/],
+    ['alg none', async () => presented(await handBuiltJws({ alg: 'none' }, claims())), /unsigned \(alg none\)/],
+    [
+      'alg HS256 (a client secret)',
+      async () => presented(await handBuiltJws({}, claims(), { key: new Uint8Array(32).fill(3), alg: 'HS256' })),
+      /HMAC \(HS\*\)/,
+    ],
     ['alg ES384, not accepted for client assertions', async () => presented(await assertion(key('ES384'))), /alg is not one of RS256, PS256, ES256, EdDSA/],
     ['no alg', async () => presented(`${Buffer.from('{}').toString('base64url')}.e30.c2ln`), /has no alg/],
     [

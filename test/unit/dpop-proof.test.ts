@@ -1,10 +1,11 @@
-import { createHash, generateKeyPairSync, KeyObject, randomUUID, sign } from 'node:crypto';
-import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { createDpopKeyCache } from '../../src/dpop/key-cache.js';
 import { createDpopNonces } from '../../src/dpop/nonce.js';
 import { accessTokenHash, dpopReplayKey, verifyDpopProof, type DpopExpectations } from '../../src/dpop/verify-proof.js';
 import { InvalidDpopProof, UseDpopNonce } from '../../src/errors.js';
 import { TestClock } from '../helpers/clock.js';
+import { handBuiltJws, signedEs256 } from '../helpers/jws.js';
 
 const NOW = new Date('2026-11-29T10:00:00Z');
 const NOW_SECONDS = NOW.getTime() / 1000;
@@ -51,23 +52,6 @@ async function proof(
   return new SignJWT(claims(claimOverrides))
     .setProtectedHeader({ alg: signer.alg, typ: 'dpop+jwt', jwk: signer.publicJwk, ...headerOverrides })
     .sign(signer.privateKey);
-}
-
-/** A JWS with any header and payload bytes at all (signed by `signer`, or left unsigned). */
-async function handBuilt(
-  header: Record<string, unknown>,
-  payload: Uint8Array | Record<string, unknown>,
-  signer?: { key: CryptoKey | Uint8Array; alg: string },
-): Promise<string> {
-  const bytes = payload instanceof Uint8Array ? payload : new TextEncoder().encode(JSON.stringify(payload));
-  if (!signer) return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(bytes).toString('base64url')}.`;
-  return new CompactSign(bytes).setProtectedHeader({ ...header, alg: signer.alg }).sign(signer.key);
-}
-
-/** Signed with node:crypto, for headers jose will not sign (an unknown crit). */
-function signedEs256(header: Record<string, unknown>, payload: Record<string, unknown>, privateKey: CryptoKey): string {
-  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-  return `${input}.${sign('sha256', Buffer.from(input), { key: KeyObject.from(privateKey), dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 }
 
 const verify = (value: string | readonly string[] | undefined, expectations: DpopExpectations = EXPECT, now: Date = NOW) =>
@@ -177,12 +161,13 @@ describe('each RFC 9449 §4.3 check refuses a proof that fails it, naming the ch
     [
       'a payload that is not JSON',
       async () =>
-        handBuilt({ typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, new TextEncoder().encode('not json'), { key: key('ES256').privateKey, alg: 'ES256' }),
+        handBuiltJws({ typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, new TextEncoder().encode('not json'), { key: key('ES256').privateKey, alg: 'ES256' }),
       /payload is not a base64url-encoded JSON object/,
     ],
     [
       'a payload that is a JSON array',
-      async () => handBuilt({ typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, new TextEncoder().encode('[1]'), { key: key('ES256').privateKey, alg: 'ES256' }),
+      async () =>
+        handBuiltJws({ typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, new TextEncoder().encode('[1]'), { key: key('ES256').privateKey, alg: 'ES256' }),
       /payload is not a base64url-encoded JSON object/,
     ],
     // 4. typ
@@ -190,35 +175,35 @@ describe('each RFC 9449 §4.3 check refuses a proof that fails it, naming the ch
     ['typ JWT', async () => proof(key('ES256'), {}, { typ: 'JWT' }), /"typ" must be "dpop\+jwt"/],
     ['typ application/dpop+jwt', async () => proof(key('ES256'), {}, { typ: 'application/dpop+jwt' }), /"typ" must be "dpop\+jwt"/],
     // 5. alg
-    ['alg none', async () => handBuilt({ alg: 'none', typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, claims()), /alg "none" is not allowed/],
+    ['alg none', async () => handBuiltJws({ alg: 'none', typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, claims()), /alg "none" is not allowed/],
     [
       'alg HS256',
-      async () => handBuilt({ typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } }, claims(), { key: new Uint8Array(32).fill(1), alg: 'HS256' }),
+      async () => handBuiltJws({ typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } }, claims(), { key: new Uint8Array(32).fill(1), alg: 'HS256' }),
       /HMAC \(HS\*\) is not allowed/,
     ],
-    ['an unsupported alg', async () => handBuilt({ alg: 'ES256K', typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, claims()), /algorithm is not supported/],
+    ['an unsupported alg', async () => handBuiltJws({ alg: 'ES256K', typ: 'dpop+jwt', jwk: key('ES256').publicJwk }, claims()), /algorithm is not supported/],
     ['no alg', async () => `${Buffer.from(JSON.stringify({ typ: 'dpop+jwt', jwk: key('ES256').publicJwk })).toString('base64url')}.e30.c2ln`, /has no "alg"/],
     // 7. jwk: present, public, fit for alg
     ['no jwk', async () => proof(key('ES256'), {}, { jwk: undefined }), /has no "jwk"/],
     [
       'a jwk that is a string',
-      async () => handBuilt({ typ: 'dpop+jwt', jwk: 'key' }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
+      async () => handBuiltJws({ typ: 'dpop+jwt', jwk: 'key' }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
       /"jwk" is not usable: a JWK must be a JSON object/,
     ],
     [
       'a private EC jwk (d)',
-      async () => handBuilt({ typ: 'dpop+jwt', jwk: key('ES256').privateJwk }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
+      async () => handBuiltJws({ typ: 'dpop+jwt', jwk: key('ES256').privateJwk }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
       /private key material \("d"\)/,
     ],
     [
       'a private RSA jwk',
-      async () => handBuilt({ typ: 'dpop+jwt', jwk: key('RS256').privateJwk }, claims(), { key: key('RS256').privateKey, alg: 'RS256' }),
+      async () => handBuiltJws({ typ: 'dpop+jwt', jwk: key('RS256').privateJwk }, claims(), { key: key('RS256').privateKey, alg: 'RS256' }),
       /private key material/,
     ],
     [
       'an RSA jwk with only p and q added',
       async () =>
-        handBuilt({ typ: 'dpop+jwt', jwk: { ...key('RS256').publicJwk, p: key('RS256').privateJwk.p, q: key('RS256').privateJwk.q } }, claims(), {
+        handBuiltJws({ typ: 'dpop+jwt', jwk: { ...key('RS256').publicJwk, p: key('RS256').privateJwk.p, q: key('RS256').privateJwk.q } }, claims(), {
           key: key('RS256').privateKey,
           alg: 'RS256',
         }),
@@ -226,20 +211,20 @@ describe('each RFC 9449 §4.3 check refuses a proof that fails it, naming the ch
     ],
     [
       'a symmetric jwk',
-      async () => handBuilt({ typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
+      async () => handBuiltJws({ typ: 'dpop+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
       /symmetric \(oct\) keys are not allowed/,
     ],
     [
       'an RSA jwk with ES256',
-      async () => handBuilt({ typ: 'dpop+jwt', jwk: key('RS256').publicJwk }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
+      async () => handBuiltJws({ typ: 'dpop+jwt', jwk: key('RS256').publicJwk }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
       /does not fit "alg": a RSA key cannot check ES256/,
     ],
     [
       'a P-384 jwk with ES256',
-      async () => handBuilt({ typ: 'dpop+jwt', jwk: key('P384').publicJwk }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
+      async () => handBuiltJws({ typ: 'dpop+jwt', jwk: key('P384').publicJwk }, claims(), { key: key('ES256').privateKey, alg: 'ES256' }),
       /does not fit "alg": a EC P-384 key cannot check ES256/,
     ],
-    ['an RSA jwk of 1024 bits', async () => handBuilt({ alg: 'RS256', typ: 'dpop+jwt', jwk: SMALL_RSA_JWK }, claims()), /RSA keys need at least 2048 bits/],
+    ['an RSA jwk of 1024 bits', async () => handBuiltJws({ alg: 'RS256', typ: 'dpop+jwt', jwk: SMALL_RSA_JWK }, claims()), /RSA keys need at least 2048 bits/],
     [
       'a jwk whose own alg differs',
       async () => proof(key('ES256'), {}, { jwk: { ...key('ES256').publicJwk, alg: 'ES384' } }),

@@ -10,6 +10,7 @@ import { decodeCursor, isTextCursor, page, pageSize, queryParameters } from './p
 const SCOPES = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 }, maxItems: 200 } as const;
 const GRANTS = { type: 'array', items: { type: 'string', enum: [...GRANT_TYPES] }, minItems: 1, maxItems: 3 } as const;
 const AUDIENCE = { type: ['string', 'null'], minLength: 1, maxLength: 2048 } as const;
+const DPOP_BOUND = { type: 'boolean' } as const;
 const SECRET = { type: 'string', minLength: 32, maxLength: 1024 } as const;
 
 export const createClientRequestSchema = {
@@ -22,13 +23,21 @@ export const createClientRequestSchema = {
     grant_types: GRANTS,
     scopes: SCOPES,
     audience: AUDIENCE,
+    dpop_bound_access_tokens: DPOP_BOUND,
   },
   additionalProperties: false,
 } as const;
 
 export const updateClientRequestSchema = {
   type: 'object',
-  properties: { grant_types: GRANTS, scopes: SCOPES, audience: AUDIENCE, client_secret: SECRET, rotate_secret: { type: 'boolean' } },
+  properties: {
+    grant_types: GRANTS,
+    scopes: SCOPES,
+    audience: AUDIENCE,
+    dpop_bound_access_tokens: DPOP_BOUND,
+    client_secret: SECRET,
+    rotate_secret: { type: 'boolean' },
+  },
   additionalProperties: false,
 } as const;
 
@@ -39,11 +48,13 @@ interface CreateClientRequest {
   grant_types: string[];
   scopes: string[];
   audience?: string | null;
+  dpop_bound_access_tokens?: boolean;
 }
 interface UpdateClientRequest {
   grant_types?: string[];
   scopes?: string[];
   audience?: string | null;
+  dpop_bound_access_tokens?: boolean;
   client_secret?: string;
   rotate_secret?: boolean;
 }
@@ -65,7 +76,15 @@ export function registerClient(deps: Deps): Middleware {
     const body = validateCreate(ctx.request.body);
     const { client, clientSecret } = await createClient(
       deps,
-      { id: body.client_id, secret: body.client_secret, public: body.public, grantTypes: body.grant_types, scopes: body.scopes, audience: body.audience },
+      {
+        id: body.client_id,
+        secret: body.client_secret,
+        public: body.public,
+        grantTypes: body.grant_types,
+        scopes: body.scopes,
+        audience: body.audience,
+        dpopBoundAccessTokens: body.dpop_bound_access_tokens,
+      },
       adminActor(ctx),
     );
     ctx.status = 201;
@@ -87,7 +106,14 @@ export function updateClient(deps: Deps): Middleware {
     const { client, clientSecret } = await changeClient(
       deps,
       pathParameter(ctx, 'id'),
-      { grantTypes: body.grant_types, scopes: body.scopes, audience: body.audience, secret: body.client_secret, rotateSecret: body.rotate_secret },
+      {
+        grantTypes: body.grant_types,
+        scopes: body.scopes,
+        audience: body.audience,
+        dpopBoundAccessTokens: body.dpop_bound_access_tokens,
+        secret: body.client_secret,
+        rotateSecret: body.rotate_secret,
+      },
       adminActor(ctx),
     );
     ctx.body = clientSecret === null || body.client_secret !== undefined ? presentClient(client) : { ...presentClient(client), client_secret: clientSecret };
