@@ -659,8 +659,12 @@ async function main(): Promise<void> {
     await pool.query('VACUUM ANALYZE refresh_tokens');
     const counts = await pool.query('SELECT (SELECT count(*) FROM grants) AS grants, (SELECT count(*) FROM refresh_tokens) AS refresh_tokens');
     const sample = (await pool.query('SELECT token_hash FROM refresh_tokens LIMIT 1')).rows[0];
-    const plan = await pool.query('EXPLAIN SELECT * FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE r.token_hash = $1', [sample.token_hash]);
-    log(`EXPLAIN find token+grant:\n    ${plan.rows.map((r: any) => r['QUERY PLAN']).join('\n    ')}`);
+    // The refresh grant's lookup (findRefreshTokenWithGrantAndUser): it must stay index scans as the tables grow.
+    const plan = await pool.query(
+      'EXPLAIN SELECT g.*, to_jsonb(r) AS token_row, to_jsonb(u) AS user_row FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id LEFT JOIN users u ON u.id = g.user_id WHERE r.token_hash = $1',
+      [sample.token_hash],
+    );
+    log(`EXPLAIN find token+grant+user:\n    ${plan.rows.map((r: any) => r['QUERY PLAN']).join('\n    ')}`);
     await pool.end();
     log(`inserted in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(counts.rows[0])}`);
     const after = await measure(reference, 'refresh', 50, `refresh, ${rowsToInsert.toLocaleString('en')} grants`);
