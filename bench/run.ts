@@ -467,8 +467,14 @@ async function main(): Promise<void> {
     // Only one process may hold an embedded database: the variants need PostgreSQL.
     if (databaseServer)
       targets.push(
-        // The default configuration (per-IP limit 600/min, lockout 5), the load spread over many addresses.
-        gatehouse('gatehouse, defaults', PORTS.defaults, { TRUST_PROXY: 'true' }, ['password', 'refresh', 'client_credentials'], 'defaults ÷ bench settings'),
+        // The default configuration (per-IP limit 600/min, lockout 5, a log line per request), the load spread over many addresses.
+        gatehouse(
+          'gatehouse, defaults',
+          PORTS.defaults,
+          { TRUST_PROXY: 'true', LOG_LEVEL: 'info' },
+          ['password', 'refresh', 'client_credentials'],
+          'defaults ÷ bench settings',
+        ),
         gatehouse(
           'gatehouse, 2 workers',
           PORTS.twoWorkers,
