@@ -49,7 +49,15 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? (quick ? 1 : 2));
 // Ports of this run: BENCH_PORT_BASE, or a block picked by process id, so that runs sharing a machine
 // (other worktrees, test suites) do not answer each other's requests.
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 39100 + (process.pid % 500) * 10);
-const PORTS = { server: PORT_BASE, bare: PORT_BASE + 1, peer: PORT_BASE + 2, oidc: PORT_BASE + 3, defaults: PORT_BASE + 4, twoWorkers: PORT_BASE + 5 };
+const PORTS = {
+  server: PORT_BASE,
+  bare: PORT_BASE + 1,
+  peer: PORT_BASE + 2,
+  oidc: PORT_BASE + 3,
+  defaults: PORT_BASE + 4,
+  twoWorkers: PORT_BASE + 5,
+  redis: PORT_BASE + 6,
+};
 const SERVER_URL = `http://127.0.0.1:${PORTS.server}`;
 /** Load for the default configuration comes from this many addresses (X-Forwarded-For, TRUST_PROXY=true). */
 const SOURCE_ADDRESSES = 4096;
@@ -465,6 +473,17 @@ async function main(): Promise<void> {
   const targets: Target[] = [gatehouse('gatehouse', PORTS.server, benchSettings, WORKLOADS, '')];
   if (!growth) {
     // Only one process may hold an embedded database: the variants need PostgreSQL.
+    // BENCH_REDIS_URL: the default configuration once more, with the per-IP counters in Redis.
+    if (databaseServer && process.env.BENCH_REDIS_URL)
+      targets.push(
+        gatehouse(
+          'gatehouse, defaults, Redis',
+          PORTS.redis,
+          { TRUST_PROXY: 'true', LOG_LEVEL: 'info', REDIS_URL: process.env.BENCH_REDIS_URL },
+          ['refresh', 'client_credentials'],
+          'defaults with Redis ÷ bench settings',
+        ),
+      );
     if (databaseServer)
       targets.push(
         // The default configuration (per-IP limit 600/min, lockout 5, a log line per request), the load spread over many addresses.
@@ -714,7 +733,9 @@ async function main(): Promise<void> {
         `| ${r.workload} | ${r.connections ?? ''} | ${r.server} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors ?? ''} | ${fmt(r.cpuMicrosPerRequest)} | ${r.rssMb ?? ''} | ${fmt(r.ratio, 2)} | ${r.versus ?? ''} |`,
     ),
   ];
-  const boundLines = Object.entries(bounds).map(([name, rate]) => `- ${name}: ${rate.toFixed(1)}/s`);
+  const boundLines = Object.entries(bounds)
+    .filter(([, rate]) => !Number.isNaN(rate))
+    .map(([name, rate]) => `- ${name}: ${rate.toFixed(1)}/s`);
   process.stdout.write(`\n${lines.join('\n')}\n\nBounds in this run:\n${boundLines.join('\n')}\n`);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   const file = join(root, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : growth ? '-growth' : ''}.json`);
