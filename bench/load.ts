@@ -9,7 +9,7 @@ import autocannon from 'autocannon';
 import { dpopProofMaker } from './dpop-proof.js';
 
 type Job =
-  | { kind: 'http'; id: number; workload: string; url: string; connections: number; duration: number; data: WorkloadData }
+  | { kind: 'http'; id: number; workload: string; url: string; connections: number; duration: number; amount?: number; data: WorkloadData }
   | { kind: 'refreshSql'; id: number; seconds: number; concurrency: number; poolMax: number; databaseUrl: string; clientId: string; userId: string };
 
 export interface WorkloadData {
@@ -157,7 +157,8 @@ async function runHttp(job: Extract<Job, { kind: 'http' }>) {
     // autocannon takes the path of plain runs from the URL, not from `path`.
     url: `${job.url}${options.path ?? '/token'}`,
     connections: job.connections,
-    duration: job.duration,
+    // A number of requests (a warm-up that reaches every source address), else a duration.
+    ...(job.amount ? { amount: job.amount } : { duration: job.duration }),
     pipelining: 1,
     // An argon2-bound password run at 200 connections queues for seconds: not a timeout.
     timeout: job.workload === 'password' ? 30 : 10,
