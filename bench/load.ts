@@ -2,20 +2,14 @@
  * The load generator: a child process of bench/run.ts (so it never shares the server's event loop).
  * It receives one job at a time over IPC and answers with its result:
  *   - `http`: one autocannon run of a named workload,
- *   - `sign`: raw RS256 signs/s (node:crypto, worker threads, one per server worker),
- *   - `argon2`: raw argon2id verifies/s at the server's parameters,
  *   - `refreshSql`: the refresh grant's statements alone, through the server's own repository code.
  */
-import { createPrivateKey, generateKeyPairSync, randomUUID, sign, type JsonWebKey } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { createPrivateKey, randomUUID, sign, type JsonWebKey } from 'node:crypto';
 import autocannon from 'autocannon';
-import argon2 from 'argon2';
 import { dpopProofMaker } from './dpop-proof.js';
 
 type Job =
-  | { kind: 'http'; id: number; workload: string; url: string; connections: number; duration: number; data: WorkloadData }
-  | { kind: 'sign'; id: number; seconds: number; threads: number; signingInput: string }
-  | { kind: 'argon2'; id: number; seconds: number; concurrency: number }
+  | { kind: 'http'; id: number; workload: string; url: string; connections: number; duration: number; amount?: number; data: WorkloadData }
   | { kind: 'refreshSql'; id: number; seconds: number; concurrency: number; poolMax: number; databaseUrl: string; clientId: string; userId: string };
 
 export interface WorkloadData {
@@ -27,7 +21,14 @@ export interface WorkloadData {
   /** introspection / revocation: the token(s) to send. */
   tokens?: string[];
   hint?: string;
+  /** GET workloads: the path. */
   path?: string;
+  /** POST workloads: a path other than the workload's usual one (a peer's introspection endpoint). */
+  requestPath?: string;
+  /** client_credentials: more form fields (a peer's `resource`). */
+  extraBody?: Record<string, string>;
+  /** Each request comes from one of this many addresses, in X-Forwarded-For (10.0.0.0/16). */
+  sources?: number;
   /** DPoP workloads: the private JWK of each connection's key (refresh_dpop: the key its family is bound to). */
   dpopKeys?: JsonWebKey[];
   /** refresh_dpop: the public client the families belong to (client_id in the body, no secret). */
@@ -63,7 +64,7 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
     case 'password':
       return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'password', username: data.username!, password: data.password! }) };
     case 'client_credentials':
-      return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'client_credentials' }) };
+      return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'client_credentials', ...data.extraBody }) };
     case 'client_credentials_private_key_jwt': {
       const makeAssertion = clientAssertionMaker(data.assertion!);
       return {
@@ -123,7 +124,7 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
     }
     case 'introspect_access':
     case 'introspect_refresh':
-      return { method: 'POST', path: '/introspect', headers, body: form({ token: data.tokens![0]!, token_type_hint: data.hint! }) };
+      return { method: 'POST', path: data.requestPath ?? '/introspect', headers, body: form({ token: data.tokens![0]!, token_type_hint: data.hint! }) };
     case 'revoke': {
       let next = 0;
       const tokens = data.tokens!;
@@ -148,14 +149,50 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
   }
 }
 
+/**
+ * Spreads the requests over `sources` client addresses: each request carries the next one in
+ * X-Forwarded-For (honoured by a server with TRUST_PROXY=true, ignored otherwise).
+ */
+function fromManySources(options: WorkloadOptions, sources: number): WorkloadOptions {
+  let next = 0;
+  const address = (): string => {
+    const n = next++ % sources;
+    return `10.0.${(n >> 8) & 255}.${n & 255}`;
+  };
+  const plain = options.requests ? undefined : { method: options.method, path: options.path, headers: options.headers, body: options.body };
+  const requests = (options.requests ?? [plain]).map((request: any) => ({
+    ...request,
+    setupRequest: (outgoing: any, context: any) => {
+      const prepared = request.setupRequest ? request.setupRequest(outgoing, context) : outgoing;
+      prepared.headers = { ...prepared.headers, 'x-forwarded-for': address() };
+      return prepared;
+    },
+  }));
+  const setupClient = (options as any).setupClient as ((client: any) => void) | undefined;
+  return {
+    ...options,
+    requests,
+    ...(setupClient && {
+      // The refresh workload sets its requests per connection: wrap those too.
+      setupClient: (client: any) => {
+        const setRequests = client.setRequests.bind(client);
+        client.setRequests = (own: any[]) => setRequests(fromManySources({ requests: own }, sources).requests);
+        setupClient(client);
+      },
+    }),
+  };
+}
+
 async function runHttp(job: Extract<Job, { kind: 'http' }>) {
-  const options = workloadOptions(job.workload, job.data);
+  const own = workloadOptions(job.workload, job.data);
+  const options = job.data.sources ? fromManySources(own, job.data.sources) : own;
   const result = await autocannon({
     ...options,
     // autocannon takes the path of plain runs from the URL, not from `path`.
     url: `${job.url}${options.path ?? '/token'}`,
     connections: job.connections,
-    duration: job.duration,
+    // A number of requests (a warm-up that reaches every source address), else a duration.
+    ...(job.amount ? { amount: job.amount } : { duration: job.duration }),
     pipelining: 1,
     // An argon2-bound password run at 200 connections queues for seconds: not a timeout.
     timeout: job.workload === 'password' ? 30 : 10,
@@ -171,49 +208,6 @@ async function runHttp(job: Extract<Job, { kind: 'http' }>) {
   };
 }
 
-/** RS256 over the same signing input, on `threads` threads at once, for `seconds`. */
-async function runSign(job: Extract<Job, { kind: 'sign' }>) {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' });
-  const source = `
-    const { parentPort, workerData } = require('node:worker_threads');
-    const { createPrivateKey, sign } = require('node:crypto');
-    const key = createPrivateKey(workerData.pem);
-    const input = Buffer.from(workerData.input);
-    const end = Date.now() + workerData.ms;
-    let n = 0;
-    while (Date.now() < end) { sign('sha256', input, key); n++; }
-    parentPort.postMessage(n);`;
-  const counts = await Promise.all(
-    Array.from(
-      { length: job.threads },
-      () =>
-        new Promise<number>((resolve, reject) => {
-          const worker = new Worker(source, { eval: true, workerData: { pem, input: job.signingInput, ms: job.seconds * 1000 } });
-          worker.once('message', resolve);
-          worker.once('error', reject);
-        }),
-    ),
-  );
-  return { rate: counts.reduce((a, b) => a + b, 0) / job.seconds };
-}
-
-/** argon2id verifications at m=19456, t=2, p=1 (src/lib/password.ts), `concurrency` at a time. */
-async function runArgon2(job: Extract<Job, { kind: 'argon2' }>) {
-  const hash = await argon2.hash('bench-password-1234', { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
-  const end = Date.now() + job.seconds * 1000;
-  let count = 0;
-  const loop = async (): Promise<void> => {
-    while (Date.now() < end) {
-      if (!(await argon2.verify(hash, 'bench-password-1234'))) throw new Error('argon2 verify failed');
-      count++;
-    }
-  };
-  const started = Date.now();
-  await Promise.all(Array.from({ length: job.concurrency }, loop));
-  return { rate: count / ((Date.now() - started) / 1000) };
-}
-
 /**
  * The refresh grant's database work alone, through the server's own store functions in the order
  * grants/refresh-token.ts runs them, `concurrency` families at once on a pool as large as the
@@ -225,7 +219,7 @@ async function runRefreshSql(job: Extract<Job, { kind: 'refreshSql' }>) {
 }
 
 process.on('message', (job: Job) => {
-  const run = job.kind === 'http' ? runHttp(job) : job.kind === 'sign' ? runSign(job) : job.kind === 'argon2' ? runArgon2(job) : runRefreshSql(job);
+  const run = job.kind === 'http' ? runHttp(job) : runRefreshSql(job);
   run.then(
     (result) => process.send!({ id: job.id, result }),
     (error: unknown) => process.send!({ id: job.id, error: error instanceof Error ? error.stack : String(error) }),

@@ -6,8 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { openDatabase, closeDatabase } from '../src/store/database.js';
-import { findRefreshTokenWithGrant, insertRefreshToken, rotateRefreshToken } from '../src/store/refresh-tokens-repository.js';
-import { findUserById } from '../src/store/users-repository.js';
+import { findRefreshTokenWithGrantAndUser, insertRefreshToken, rotateRefreshToken } from '../src/store/refresh-tokens-repository.js';
 import { startGrant } from '../src/services/grants.js';
 
 const newHash = (): string => randomBytes(32).toString('hex');
@@ -43,9 +42,9 @@ export async function refreshSqlBound(job: {
       while (Date.now() < end) {
         const hash = heads[index]!;
         // (the client is found in the server's in-memory cache: no statement)
-        const found = await findRefreshTokenWithGrant(db, hash);
-        if (!found || found.token.usedAt) throw new Error('refresh-sql: lost the family');
-        await findUserById(db, found.grant.userId!);
+        // Token, grant and user in one statement, then the rotation: the two round trips of a refresh.
+        const found = await findRefreshTokenWithGrantAndUser(db, hash);
+        if (!found || found.token.usedAt || !found.user) throw new Error('refresh-sql: lost the family');
         const at = new Date();
         const successor = newHash();
         const rotated = await rotateRefreshToken(db, hash, at, {

@@ -1,16 +1,21 @@
 /**
- * `npm run bench [-- --quick | --growth] [-- --only=refresh,jwks]`
+ * `npm run bench [-- --quick | --growth] [-- --only=refresh,jwks] [-- --profile]`
  *
- * Starts Gatehouse (`node dist/src/main.js`) as its own process — on a fresh database created on the
- * PostgreSQL server of DATABASE_URL (dropped afterwards), or embedded in a temporary DATA_DIR — seeds
- * it through the service code, drives each workload with autocannon from a separate load process
- * (bench/load.ts), measures the bounds in the same run, and prints every figure with its ratio to
- * its bound. Results go to bench/results/<date>.json (gitignored). See docs/performance.md.
+ * Starts Gatehouse (`node dist/src/main.js`) as its own processes — one worker with the bench
+ * settings, one worker with the DEFAULT configuration (per-IP limit and lockout on, load from many
+ * addresses), and `WEB_CONCURRENCY=2` — on a fresh database created on the PostgreSQL server of
+ * DATABASE_URL (dropped afterwards), or embedded in a temporary DATA_DIR; starts the peers
+ * (@node-oauth/oauth2-server on the same PostgreSQL, node-oidc-provider in memory) and a bare Koa
+ * app; then, workload by workload, drives each of them in turn with autocannon from a separate load
+ * process (bench/load.ts), so that every ratio compares figures measured minutes apart at most.
+ * Per run: req/s, p50/p99, errors, server CPU µs per request (utime+stime of the server's process
+ * tree from /proc, threadpool included, ÷ requests) and peak RSS. Results go to
+ * bench/results/<date>.json (gitignored). See docs/performance.md.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -30,6 +35,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const growth = args.includes('--growth');
+const profile = args.includes('--profile');
 const only = args
   .find((a) => a.startsWith('--only='))
   ?.slice(7)
@@ -38,8 +44,24 @@ const only = args
 const CONNECTIONS = quick ? [50] : [10, 50, 200];
 const DURATION = Number(process.env.BENCH_DURATION ?? (quick ? 3 : 8));
 const BOUND_SECONDS = quick ? 2 : 5;
-const PORTS = { server: 39100, bare: 39101, peer: 39102 };
+/** An unmeasured run of each workload (password aside: argon2 needs no warming) on each server before its first measured one (BENCH_WARMUP seconds). */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? (quick ? 1 : 2));
+// Ports of this run: BENCH_PORT_BASE, or a block picked by process id, so that runs sharing a machine
+// (other worktrees, test suites) do not answer each other's requests.
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 39100 + (process.pid % 500) * 10);
+const PORTS = {
+  server: PORT_BASE,
+  bare: PORT_BASE + 1,
+  peer: PORT_BASE + 2,
+  oidc: PORT_BASE + 3,
+  defaults: PORT_BASE + 4,
+  twoWorkers: PORT_BASE + 5,
+  redis: PORT_BASE + 6,
+};
 const SERVER_URL = `http://127.0.0.1:${PORTS.server}`;
+/** Load for the default configuration comes from this many addresses (X-Forwarded-For, TRUST_PROXY=true). */
+const SOURCE_ADDRESSES = 4096;
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 const CLIENT = { id: 'bench-client', secret: randomBytes(32).toString('base64url') };
 /** A public client (a mobile or browser app) for the DPoP-bound refresh workload. */
@@ -102,6 +124,21 @@ function treePids(pid: number): number[] {
     // gone
   }
   return pids;
+}
+
+/** CPU time (user + system, every thread) of a process tree so far, in microseconds. */
+function cpuMicros(pid: number): number {
+  let ticks = 0;
+  for (const one of treePids(pid)) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${one}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return (ticks * 1e6) / CLOCK_TICKS;
 }
 
 function rssKb(pid: number): number {
@@ -179,10 +216,17 @@ const http = (workload: string, url: string, connections: number, data: Workload
 
 // ---------------------------------------------------------------- helpers against the server
 
+/** One of SOURCE_ADDRESSES client addresses (10.0.0.0/16), as a proxy would forward it. */
+const sourceAddress = (n: number): string => `10.0.${(n >> 8) & 255}.${n & 255}`;
+
 async function post(path: string, body: Record<string, string>, authorization: string, base = SERVER_URL): Promise<any> {
   const response = await fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization,
+      'x-forwarded-for': sourceAddress(Math.floor(Math.random() * SOURCE_ADDRESSES)),
+    },
     body: new URLSearchParams(body).toString(),
   });
   if (response.status !== 200) throw new Error(`${path}: ${response.status} ${await response.text()}`);
@@ -228,7 +272,7 @@ async function createBenchDatabase(serverUrl: string): Promise<string> {
 async function seed(env: Record<string, string>): Promise<{ userId: string }> {
   const { config, db } = await openConfiguredDatabase(loadConfig(env), { migrate: true });
   try {
-    await createDeps(config, db, { logger: createLogger('silent') });
+    await (await createDeps(config, db, { logger: createLogger('silent') })).throttle.close();
     await createClient(
       createAdminDeps(config, db),
       { id: CLIENT.id, secret: CLIENT.secret, grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['api'] },
@@ -262,28 +306,106 @@ async function seed(env: Record<string, string>): Promise<{ userId: string }> {
   }
 }
 
-// ---------------------------------------------------------------- main
+// ---------------------------------------------------------------- CPU profiles (--profile)
+
+/** Now on the clock of V8's profile timestamps (CLOCK_MONOTONIC, µs), shared by every process. */
+const monotonicMicros = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * The top frames by self time of a .cpuprofile (node --cpu-prof) within [from, to] (monotonic µs: the
+ * load's window, so start-up and seeding are left out), as lines "share  function  file:line".
+ */
+function topFrames(file: string, from: number, to: number, count = 12): string[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+    startTime: number;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const frameOf = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const self = new Map<string, number>();
+  let total = 0;
+  let at = profile.startTime;
+  profile.samples.forEach((id, index) => {
+    at += profile.timeDeltas[index] ?? 0;
+    if (at < from || at > to) return;
+    const frame = frameOf.get(id)!;
+    const where = frame.url ? ` ${frame.url.replace(`file://${root}/`, '').replace(/^.*node_modules\//, '')}:${frame.lineNumber + 1}` : '';
+    const key = `${frame.functionName || '(anonymous)'}${where}`;
+    const delta = Math.max(0, profile.timeDeltas[index] ?? 0);
+    self.set(key, (self.get(key) ?? 0) + delta);
+    total += delta;
+  });
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([key, micros]) => `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`);
+}
+
+// ---------------------------------------------------------------- the servers under test
+
+type Workload =
+  | 'password'
+  | 'refresh'
+  | 'refresh_dpop'
+  | 'client_credentials'
+  | 'client_credentials_dpop'
+  | 'client_credentials_private_key_jwt'
+  | 'introspect_access'
+  | 'introspect_refresh'
+  | 'revoke'
+  | 'jwks'
+  | 'metadata';
+const WORKLOADS: Workload[] = [
+  'password',
+  'refresh',
+  'refresh_dpop',
+  'client_credentials',
+  'client_credentials_dpop',
+  'client_credentials_private_key_jwt',
+  'introspect_access',
+  'introspect_refresh',
+  'revoke',
+  'jwks',
+  'metadata',
+];
+
+interface Running {
+  pid: number;
+  url: string;
+  stop(): Promise<void>;
+}
+interface Target {
+  name: string;
+  /** What its ratio column compares: the first Gatehouse target is the reference of the others. */
+  versus: string;
+  workloads: Workload[];
+  start(tag: string): Promise<Running>;
+  /** The load's data for one workload at one connection count (tokens come from this server). */
+  data(workload: Workload, connections: number, url: string): Promise<WorkloadData>;
+}
 
 interface Row {
   workload: string;
-  server: 'gatehouse' | 'peer' | 'bound';
+  server: string;
   connections: number | null;
   rps: number;
   p50?: number;
   p99?: number;
   errors?: number;
+  cpuMicrosPerRequest?: number | undefined;
   rssMb?: number;
   rssProcessMb?: number;
-  bound?: string;
-  boundRate?: number | undefined;
+  versus?: string;
   ratio?: number | undefined;
+  profileTop?: string[];
 }
 
 async function main(): Promise<void> {
   const databaseServer = process.env.DATABASE_URL;
-  const workers = databaseServer ? Number(process.env.BENCH_WEB_CONCURRENCY ?? 2) : 1;
+  const wanted = (name: string): boolean => !only || only.includes(name);
   log(
-    `machine: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}; ${databaseServer ? 'PostgreSQL' : 'embedded PGlite'}; WEB_CONCURRENCY=${workers}; ${quick ? 'quick' : growth ? 'growth' : 'full'} run, ${DURATION} s per workload`,
+    `machine: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}; ${databaseServer ? 'PostgreSQL' : 'embedded PGlite'}; ${quick ? 'quick' : growth ? 'growth' : 'full'} run, ${DURATION} s per workload${profile ? ', CPU profiles' : ''}`,
   );
   if (growth && !databaseServer) throw new Error('--growth needs DATABASE_URL (the rows are inserted while the server runs)');
 
@@ -291,302 +413,361 @@ async function main(): Promise<void> {
   const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('npm run build failed');
 
-  const env: Record<string, string> = {
-    PORT: String(PORTS.server),
-    HOST: '127.0.0.1',
-    ISSUER: SERVER_URL,
-    RATE_LIMIT_PER_IP: '0',
-    LOCKOUT_THRESHOLD: '0',
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-    WEB_CONCURRENCY: String(workers),
-  };
+  const base: Record<string, string> = { HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', WEB_CONCURRENCY: '1' };
   let databaseUrl: string | undefined;
   if (databaseServer) {
     databaseUrl = await createBenchDatabase(databaseServer);
-    env.DATABASE_URL = databaseUrl;
-    env.KEY_ENCRYPTION_SECRET = randomBytes(32).toString('base64url');
+    base.DATABASE_URL = databaseUrl;
+    base.KEY_ENCRYPTION_SECRET = randomBytes(32).toString('base64url');
   } else {
     const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    env.DATA_DIR = dataDir;
+    base.DATA_DIR = dataDir;
   }
-  const { userId } = await seed(env);
-
+  const { userId } = await seed({ ...base, PORT: String(PORTS.server), ISSUER: SERVER_URL });
   await startLoadProcess();
-  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (workers inherit it).
-  const serverArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const server = startProcess(process.execPath, [...serverArgs, 'dist/src/main.js'], env);
-  await waitFor(`${SERVER_URL}/readyz`, server);
-  log(`gatehouse up (pid ${server.pid})`);
+  const profileDir = join(root, 'bench/results', `profiles-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+
+  // ---- Gatehouse
+  const gatehouse = (name: string, port: number, env: Record<string, string>, workloads: Workload[], versus: string): Target => ({
+    name,
+    versus,
+    workloads,
+    async start(tag) {
+      const url = `http://127.0.0.1:${port}`;
+      // --profile: the reference server runs under --cpu-prof, one process per workload.
+      const profiled = profile && name === 'gatehouse';
+      const nodeArgs = [
+        ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        ...(profiled ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, tag)}`] : []),
+      ];
+      const child = startProcess(process.execPath, [...nodeArgs, 'dist/src/main.js'], { ...base, ...env, PORT: String(port), ISSUER: url });
+      await waitFor(`${url}/readyz`, child);
+      return { pid: child.pid!, url, stop: () => stopProcess(child) };
+    },
+    async data(workload, connections, url) {
+      const password = (): Promise<any> => passwordGrant(url);
+      switch (workload) {
+        case 'password':
+          return { basic: basic(CLIENT), ...USER };
+        case 'refresh':
+          return { basic: basic(CLIENT), refreshTokens: (await many(connections, 8, password)).map((t) => t.refresh_token as string) };
+        case 'refresh_dpop': {
+          // A public client's families, each bound (DPoP) to a key of its own; the keys go to the load process.
+          const made = await many(connections, 8, async () => {
+            const key = newDpopKey();
+            const response = await fetch(`${url}/token`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: dpopProofMaker(key, `${url}/token`)() },
+              body: new URLSearchParams({ grant_type: 'password', username: USER.username, password: USER.password, client_id: PUBLIC_CLIENT.id }).toString(),
+            });
+            if (response.status !== 200) throw new Error(`bound password grant: ${response.status} ${await response.text()}`);
+            return { key, refreshToken: ((await response.json()) as { refresh_token: string }).refresh_token };
+          });
+          return { clientId: PUBLIC_CLIENT.id, htu: `${url}/token`, refreshTokens: made.map((m) => m.refreshToken), dpopKeys: made.map((m) => m.key) };
+        }
+        case 'client_credentials':
+          return { basic: basic(CLIENT) };
+        case 'client_credentials_dpop':
+          return { basic: basic(CLIENT), htu: `${url}/token`, dpopKeys: [newDpopKey()] };
+        case 'client_credentials_private_key_jwt':
+          return { assertion: { clientId: KEY_CLIENT.id, privateJwk: KEY_CLIENT.privateJwk, kid: KEY_CLIENT.kid, audience: url } };
+        case 'introspect_access':
+          return { basic: basic(INTROSPECTOR), tokens: [(await password()).access_token], hint: 'access_token' };
+        case 'introspect_refresh':
+          return { basic: basic(INTROSPECTOR), tokens: [(await password()).refresh_token], hint: 'refresh_token' };
+        case 'revoke':
+          // Access tokens from a pool of 2,000 client_credentials tokens, cycled.
+          return {
+            basic: basic(CLIENT),
+            tokens: (await many(2000, 16, () => post('/token', { grant_type: 'client_credentials' }, basic(CLIENT), url))).map((t) => t.access_token as string),
+          };
+        case 'jwks':
+          return { path: '/.well-known/jwks.json' };
+        case 'metadata':
+          return { path: '/.well-known/oauth-authorization-server' };
+      }
+    },
+  });
+  const benchSettings = { RATE_LIMIT_PER_IP: '0', LOCKOUT_THRESHOLD: '0' };
+  const targets: Target[] = [gatehouse('gatehouse', PORTS.server, benchSettings, WORKLOADS, '')];
+  if (!growth) {
+    // Only one process may hold an embedded database: the variants need PostgreSQL.
+    // BENCH_REDIS_URL: the default configuration once more, with the per-IP counters in Redis.
+    if (databaseServer && process.env.BENCH_REDIS_URL)
+      targets.push(
+        gatehouse(
+          'gatehouse, defaults, Redis',
+          PORTS.redis,
+          { TRUST_PROXY: 'true', LOG_LEVEL: 'info', REDIS_URL: process.env.BENCH_REDIS_URL },
+          ['refresh', 'client_credentials'],
+          'defaults with Redis ÷ bench settings',
+        ),
+      );
+    if (databaseServer)
+      targets.push(
+        // The default configuration (per-IP limit 600/min, lockout 5, a log line per request), the load spread over many addresses.
+        gatehouse(
+          'gatehouse, defaults',
+          PORTS.defaults,
+          { TRUST_PROXY: 'true', LOG_LEVEL: 'info' },
+          ['password', 'refresh', 'client_credentials'],
+          'defaults ÷ bench settings',
+        ),
+        gatehouse(
+          'gatehouse, 2 workers',
+          PORTS.twoWorkers,
+          { ...benchSettings, WEB_CONCURRENCY: '2' },
+          ['password', 'refresh', 'client_credentials', 'introspect_access', 'jwks'],
+          '2 workers ÷ 1',
+        ),
+      );
+
+    // ---- @node-oauth/oauth2-server on the same PostgreSQL (RS256 JWT access tokens)
+    const peerClient = { id: 'peer-client', secret: randomBytes(32).toString('base64url') };
+    if (databaseUrl)
+      targets.push({
+        name: '@node-oauth/oauth2-server',
+        versus: 'Gatehouse ÷ peer',
+        workloads: ['password', 'refresh'],
+        async start() {
+          const child = startProcess(process.execPath, ['--import', 'tsx', 'bench/peer/server.ts'], {
+            PORT: String(PORTS.peer),
+            DATABASE_URL: databaseUrl,
+            WEB_CONCURRENCY: '1',
+            PEER_CLIENT_ID: peerClient.id,
+            PEER_CLIENT_SECRET: peerClient.secret,
+            PEER_USERNAME: USER.username,
+            PEER_PASSWORD: USER.password,
+          });
+          const url = `http://127.0.0.1:${PORTS.peer}`;
+          await waitFor(`${url}/`, child);
+          return { pid: child.pid!, url, stop: () => stopProcess(child) };
+        },
+        async data(workload, connections, url) {
+          if (workload === 'password') return { basic: basic(peerClient), ...USER };
+          return {
+            basic: basic(peerClient),
+            refreshTokens: (await many(connections, 8, () => passwordGrant(url, peerClient))).map((t) => t.refresh_token as string),
+          };
+        },
+      });
+
+    // ---- node-oidc-provider, in-memory adapter
+    const oidcClient = { id: 'oidc-client', secret: randomBytes(32).toString('base64url') };
+    const oidcIntrospector = { id: 'oidc-introspector', secret: randomBytes(32).toString('base64url') };
+    targets.push({
+      name: 'node-oidc-provider',
+      versus: 'Gatehouse ÷ peer',
+      workloads: ['refresh', 'client_credentials', 'introspect_access', 'jwks'],
+      async start() {
+        const child = startProcess(process.execPath, ['--import', 'tsx', 'bench/peer/oidc-provider.ts'], {
+          PORT: String(PORTS.oidc),
+          PEER_CLIENT_ID: oidcClient.id,
+          PEER_CLIENT_SECRET: oidcClient.secret,
+          PEER_INTROSPECTOR_ID: oidcIntrospector.id,
+          PEER_INTROSPECTOR_SECRET: oidcIntrospector.secret,
+        });
+        const url = `http://127.0.0.1:${PORTS.oidc}`;
+        await waitFor(`${url}/jwks`, child);
+        return { pid: child.pid!, url, stop: () => stopProcess(child) };
+      },
+      async data(workload, connections, url) {
+        switch (workload) {
+          case 'refresh': {
+            const response = await fetch(`${url}/bench/seed?count=${connections}`, { method: 'POST' });
+            return { basic: basic(oidcClient), refreshTokens: (await response.json()) as string[] };
+          }
+          case 'client_credentials':
+            return { basic: basic(oidcClient), extraBody: { resource: 'https://api.bench.example', scope: 'api' } };
+          case 'introspect_access': {
+            // Its opaque client_credentials token: it refuses to introspect JWTs.
+            const token = await post('/token', { grant_type: 'client_credentials', scope: 'api' }, basic(oidcClient), url);
+            return { basic: basic(oidcIntrospector), tokens: [token.access_token], hint: 'access_token', requestPath: '/token/introspection' };
+          }
+          default:
+            return { path: '/jwks' };
+        }
+      },
+    });
+
+    // ---- a bare Koa JSON endpoint: the HTTP bound for JWKS
+    targets.push({
+      name: 'bare Koa',
+      versus: 'Gatehouse ÷ bare Koa',
+      workloads: ['jwks'],
+      async start() {
+        const child = startProcess(process.execPath, ['--import', 'tsx', 'bench/bare-koa.ts'], { PORT: String(PORTS.bare), WEB_CONCURRENCY: '1' });
+        const url = `http://127.0.0.1:${PORTS.bare}`;
+        await waitFor(`${url}/`, child);
+        return { pid: child.pid!, url, stop: () => stopProcess(child) };
+      },
+      data: async () => ({ path: '/' }),
+    });
+  }
+
+  // Every server stays up, idle between its runs; the profiled one restarts per workload.
+  const running = new Map<Target, Running>();
+  for (const target of targets) {
+    if (profile && target.name === 'gatehouse') continue;
+    running.set(target, await target.start('all'));
+    log(`${target.name} up (pid ${running.get(target)!.pid})`);
+  }
 
   const rows: Row[] = [];
-  const wanted = (name: string): boolean => !only || only.includes(name);
-  const measure = async (workload: string, connections: number, data: WorkloadData): Promise<Row> => {
-    const stop = sampleRss(server.pid!);
-    const result = await http(workload === 'jwks' || workload === 'metadata' ? 'get' : workload, SERVER_URL, connections, data);
-    const rss = stop();
-    const row: Row = {
-      workload,
-      server: 'gatehouse',
-      connections,
-      rps: result.rps,
-      p50: result.p50,
-      p99: result.p99,
-      errors: result.errors,
-      rssMb: rss.totalMb,
-      rssProcessMb: rss.processMb,
-    };
-    rows.push(row);
-    log(
-      `${workload} c=${connections}: ${result.rps.toFixed(0)} req/s p50 ${result.p50} ms p99 ${result.p99} ms errors ${result.errors} rss ${rss.totalMb} MB${result.errors ? ` statuses ${JSON.stringify(result.statusCodes)}` : ''}`,
-    );
-    return row;
+  const warmed = new Set<string>();
+  const measure = async (target: Target, workload: Workload, connections: number, label = workload as string): Promise<Row> => {
+    const server = running.get(target) ?? (await target.start(`${workload}-c${connections}`));
+    const window = { from: 0, to: Number.MAX_SAFE_INTEGER };
+    try {
+      const kind = workload === 'jwks' || workload === 'metadata' ? 'get' : workload;
+      // A short unmeasured run first (its own tokens), so that no server is measured while its JIT warms up.
+      if (WARMUP_SECONDS > 0 && workload !== 'password' && !warmed.has(`${target.name} ${workload} ${server.pid}`)) {
+        warmed.add(`${target.name} ${workload} ${server.pid}`);
+        const warmupData = { ...(await target.data(workload, connections, server.url)), sources: SOURCE_ADDRESSES };
+        // Gatehouse: one request from every source address, so that the measured run sees the per-IP
+        // limit in its steady state (an address reserves from the shared counter once a minute), not
+        // the first minute in which every address is new.
+        if (target.name.startsWith('gatehouse'))
+          await job({ kind: 'http', workload: kind, url: server.url, connections, duration: 0, amount: SOURCE_ADDRESSES, data: warmupData });
+        else await http(kind, server.url, connections, warmupData, WARMUP_SECONDS);
+      }
+      const data = { ...(await target.data(workload, connections, server.url)), sources: SOURCE_ADDRESSES };
+      const stop = sampleRss(server.pid);
+      const cpuBefore = cpuMicros(server.pid);
+      window.from = monotonicMicros();
+      const result = await http(kind, server.url, connections, data);
+      window.to = monotonicMicros();
+      const cpu = cpuMicros(server.pid) - cpuBefore;
+      const rss = stop();
+      const row: Row = {
+        workload: label,
+        server: target.name,
+        connections,
+        rps: result.rps,
+        p50: result.p50,
+        p99: result.p99,
+        errors: result.errors,
+        cpuMicrosPerRequest: result.requests > 0 ? cpu / result.requests : undefined,
+        rssMb: rss.totalMb,
+        rssProcessMb: rss.processMb,
+      };
+      rows.push(row);
+      log(
+        `${target.name} ${label} c=${connections}: ${result.rps.toFixed(0)} req/s p50 ${result.p50} ms p99 ${result.p99} ms errors ${result.errors} cpu ${row.cpuMicrosPerRequest?.toFixed(0)} µs/req rss ${rss.totalMb} MB${result.errors ? ` statuses ${JSON.stringify(result.statusCodes)}` : ''}`,
+      );
+      return row;
+    } finally {
+      if (!running.has(target)) {
+        await server.stop();
+        const dir = join(profileDir, `${workload}-c${connections}`);
+        const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+        const row = rows.at(-1);
+        if (file && row && row.server === target.name) {
+          row.profileTop = topFrames(join(dir, file), window.from, window.to);
+          log(`profile ${join(dir, file)}, top frames by self time:\n    ${row.profileTop.join('\n    ')}`);
+        }
+      }
+    }
   };
 
-  // Tokens the workloads need.
-  const userTokens = await passwordGrant();
-  const introspectable = await passwordGrant();
-  const families = async (count: number): Promise<string[]> => (await many(count, 8, () => passwordGrant())).map((t) => t.refresh_token as string);
-  /** A public client's families, each bound (DPoP) to a key of its own; the keys go to the load process. */
-  const boundFamilies = async (count: number): Promise<WorkloadData> => {
-    const made = await many(count, 8, async () => {
-      const key = newDpopKey();
-      const response = await fetch(`${SERVER_URL}/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: dpopProofMaker(key, `${SERVER_URL}/token`)() },
-        body: new URLSearchParams({ grant_type: 'password', username: USER.username, password: USER.password, client_id: PUBLIC_CLIENT.id }).toString(),
-      });
-      if (response.status !== 200) throw new Error(`bound password grant: ${response.status} ${await response.text()}`);
-      return { key, refreshToken: ((await response.json()) as { refresh_token: string }).refresh_token };
-    });
-    return { clientId: PUBLIC_CLIENT.id, htu: `${SERVER_URL}/token`, refreshTokens: made.map((m) => m.refreshToken), dpopKeys: made.map((m) => m.key) };
-  };
-
-  // ---- bounds measured in this run
+  // ---- bounds of the machine, measured in this run (one thread / one process, as the reference server)
   const bounds: Record<string, number> = {};
-  const signingInput = (userTokens.access_token as string).split('.').slice(0, 2).join('.');
-  // Each bound is measured right before the workload it bounds, so both see the same machine load.
-  const signBound = async (connections: number): Promise<number> => {
-    const { rate } = await job<{ rate: number }>({ kind: 'sign', seconds: BOUND_SECONDS, threads: workers, signingInput });
-    bounds[`rs256 c=${connections}`] = rate;
-    log(`bound: RS256 signs/s (${workers} threads): ${rate.toFixed(0)}`);
-    return rate;
-  };
-  const argon2Bound = async (connections: number): Promise<number> => {
-    const { rate } = await job<{ rate: number }>({ kind: 'argon2', seconds: BOUND_SECONDS, concurrency: 8 });
-    bounds[`argon2 c=${connections}`] = rate;
-    log(`bound: argon2id verifies/s: ${rate.toFixed(1)}`);
-    return rate;
-  };
-  const sqlBound = async (connections: number): Promise<number> => {
+  const refreshSql = async (connections: number): Promise<number> => {
     if (!databaseUrl) return NaN;
     const { rate } = await job<{ rate: number }>({
       kind: 'refreshSql',
       seconds: BOUND_SECONDS,
       concurrency: connections,
-      poolMax: 10 * workers,
+      poolMax: 10,
       databaseUrl,
       clientId: CLIENT.id,
       userId,
     });
     log(`bound: refresh SQL c=${connections}: ${rate.toFixed(0)}/s`);
-    bounds[`refresh SQL c=${connections}`] = rate;
     return rate;
   };
 
+  const reference = targets[0]!;
   if (growth) {
-    const before = await measure('refresh', 50, { basic: basic(CLIENT), refreshTokens: await families(50) });
-    const sqlBefore = await sqlBound(50);
-    log('inserting 1,000,000 grants and refresh tokens');
+    const rowsToInsert = Number(process.env.BENCH_GROWTH_ROWS ?? 1_000_000);
+    const before = await measure(reference, 'refresh', 50, 'refresh, empty database');
+    bounds['refresh SQL c=50, empty database'] = await refreshSql(50);
+    log(`inserting ${rowsToInsert.toLocaleString('en')} grants and refresh tokens`);
     const t0 = Date.now();
     const pool = new pg.Client({ connectionString: databaseUrl });
     await pool.connect();
     await pool.query(
       `WITH g AS (
          INSERT INTO grants (id, client_id, user_id, scopes, created_at, expires_at)
-         SELECT gen_random_uuid(), $1, $2, '{api}', now(), now() + interval '30 days' FROM generate_series(1, 1000000)
+         SELECT gen_random_uuid(), $1, $2, '{api}', now(), now() + interval '30 days' FROM generate_series(1, $3::int)
          RETURNING id)
        INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at)
        SELECT encode(sha256(convert_to(id::text, 'UTF8')), 'hex'), id, NULL, now(), now() + interval '14 days' FROM g`,
-      [CLIENT.id, userId],
+      [CLIENT.id, userId, rowsToInsert],
     );
-    await pool.query('VACUUM ANALYZE grants; ');
+    await pool.query('VACUUM ANALYZE grants');
     await pool.query('VACUUM ANALYZE refresh_tokens');
     const counts = await pool.query('SELECT (SELECT count(*) FROM grants) AS grants, (SELECT count(*) FROM refresh_tokens) AS refresh_tokens');
-    // The hot statements must stay index lookups as the tables grow.
-    const sample = (await pool.query('SELECT token_hash, grant_id FROM refresh_tokens LIMIT 1')).rows[0];
-    for (const [name, sql, params] of [
-      ['find token+grant', 'SELECT * FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE r.token_hash = $1', [sample.token_hash]],
-      [
-        'rotate',
-        `EXPLAIN WITH used AS (UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1 AND used_at IS NULL RETURNING token_hash)
-        INSERT INTO refresh_tokens (token_hash, grant_id, parent_hash, created_at, expires_at) SELECT 'x', $2::uuid, token_hash, now(), now() FROM used`,
-        [sample.token_hash, sample.grant_id],
-      ],
-      [
-        'access token standing',
-        'SELECT NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = gen_random_uuid()) AND EXISTS (SELECT 1 FROM grants WHERE id = $1 AND revoked_at IS NULL AND expires_at > now())',
-        [sample.grant_id],
-      ],
-    ] as const) {
-      const text = sql.startsWith('EXPLAIN') ? sql : `EXPLAIN ${sql}`;
-      const plan = (await pool.query(text, [...params])).rows.map((r: any) => r['QUERY PLAN']).join('\n    ');
-      log(`EXPLAIN ${name}:\n    ${plan}`);
-    }
+    const sample = (await pool.query('SELECT token_hash FROM refresh_tokens LIMIT 1')).rows[0];
+    // The refresh grant's lookup (findRefreshTokenWithGrantAndUser): it must stay index scans as the tables grow.
+    const plan = await pool.query(
+      'EXPLAIN SELECT g.*, to_jsonb(r) AS token_row, to_jsonb(u) AS user_row FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id LEFT JOIN users u ON u.id = g.user_id WHERE r.token_hash = $1',
+      [sample.token_hash],
+    );
+    log(`EXPLAIN find token+grant+user:\n    ${plan.rows.map((r: any) => r['QUERY PLAN']).join('\n    ')}`);
     await pool.end();
     log(`inserted in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(counts.rows[0])}`);
-    const after = await measure('refresh', 50, { basic: basic(CLIENT), refreshTokens: await families(50) });
-    const sqlAfter = await sqlBound(50);
-    after.workload = 'refresh (1M grants)';
-    after.bound = 'refresh on the empty database';
-    after.boundRate = before.rps;
+    const after = await measure(reference, 'refresh', 50, `refresh, ${rowsToInsert.toLocaleString('en')} grants`);
+    bounds[`refresh SQL c=50, ${rowsToInsert} grants`] = await refreshSql(50);
+    after.versus = 'this ÷ empty database';
     after.ratio = after.rps / before.rps;
-    before.bound = 'refresh SQL';
-    before.boundRate = sqlBefore;
-    before.ratio = before.rps / sqlBefore;
-    rows.push({
-      workload: 'refresh SQL (1M grants)',
-      server: 'bound',
-      connections: 50,
-      rps: sqlAfter,
-      bound: 'refresh SQL on the empty database',
-      boundRate: sqlBefore,
-      ratio: sqlAfter / sqlBefore,
-    });
   } else {
-    // ---- bare Koa, the HTTP bound for JWKS and metadata (idle until measured, per connection count)
-    const bare = startProcess(process.execPath, ['--import', 'tsx', 'bench/bare-koa.ts'], { PORT: String(PORTS.bare), WEB_CONCURRENCY: String(workers) });
-    await waitFor(`http://127.0.0.1:${PORTS.bare}/`, bare);
-    const bareBound = async (connections: number): Promise<number> => {
-      const result = await http('get', `http://127.0.0.1:${PORTS.bare}`, connections, { path: '/' });
-      bounds[`bare Koa c=${connections}`] = result.rps;
-      log(`bound: bare Koa c=${connections}: ${result.rps.toFixed(0)} req/s`);
-      return result.rps;
-    };
-
-    const revokePool = wanted('revoke')
-      ? (await many(2000, 16, () => post('/token', { grant_type: 'client_credentials' }, basic(CLIENT)))).map((t) => t.access_token as string)
-      : [];
-
     for (const connections of CONNECTIONS) {
-      const withBound = (row: Row, bound: string, rate: number): void => {
-        row.bound = bound;
-        row.boundRate = rate;
-        row.ratio = row.rps / rate;
-      };
-      if (wanted('password')) {
-        const rate = await argon2Bound(connections);
-        withBound(await measure('password', connections, { basic: basic(CLIENT), ...USER }), 'argon2id verifies/s', rate);
-      }
-      let plainRefresh: Row | undefined;
-      if (wanted('refresh')) {
-        const sql = await sqlBound(connections);
-        plainRefresh = await measure('refresh', connections, { basic: basic(CLIENT), refreshTokens: await families(connections) });
-        withBound(plainRefresh, 'refresh SQL/s', sql);
-      }
-      // DPoP (issue 14): each ratio is to the plain workload measured just before it in this run.
-      if (wanted('refresh_dpop')) {
-        const row = await measure('refresh_dpop', connections, await boundFamilies(connections));
-        if (plainRefresh) withBound(row, 'plain refresh', plainRefresh.rps);
-      }
-      let plainClient: Row | undefined;
-      if (wanted('client_credentials')) {
-        const rate = await signBound(connections);
-        plainClient = await measure('client_credentials', connections, { basic: basic(CLIENT) });
-        withBound(plainClient, 'RS256 signs/s', rate);
-        if (wanted('client_credentials_private_key_jwt')) {
-          // Bounded by the same grant with client_secret_basic, measured just before (issue 15: ≥ 0.8×).
-          const assertion = { clientId: KEY_CLIENT.id, privateJwk: KEY_CLIENT.privateJwk, kid: KEY_CLIENT.kid, audience: SERVER_URL };
-          withBound(await measure('client_credentials_private_key_jwt', connections, { assertion }), 'client_secret_basic req/s', plainClient.rps);
+      for (const workload of WORKLOADS.filter(wanted)) {
+        if (workload === 'refresh') bounds[`refresh SQL c=${connections}`] = await refreshSql(connections);
+        let mine: Row | undefined;
+        for (const target of targets.filter((t) => t.workloads.includes(workload))) {
+          const row = await measure(target, workload, connections);
+          if (target === reference) {
+            mine = row;
+            // DPoP (issue 14): the ratio to the plain workload, measured just before it.
+            const plain =
+              workload === 'refresh_dpop'
+                ? 'refresh'
+                : workload === 'client_credentials_dpop' || workload === 'client_credentials_private_key_jwt'
+                  ? 'client_credentials'
+                  : undefined;
+            const plainRow = plain && rows.find((r) => r.server === reference.name && r.workload === plain && r.connections === connections);
+            if (plainRow) {
+              row.versus = workload === 'client_credentials_private_key_jwt' ? 'private_key_jwt ÷ client_secret_basic' : `DPoP ÷ plain ${plain}`;
+              row.ratio = row.rps / plainRow.rps;
+            }
+            continue;
+          }
+          row.versus = target.versus;
+          // For Gatehouse variants, variant ÷ reference; for peers and bounds, Gatehouse ÷ them.
+          if (mine) row.ratio = target.name.startsWith('gatehouse') ? row.rps / mine.rps : mine.rps / row.rps;
         }
       }
-      if (wanted('client_credentials_dpop')) {
-        const row = await measure('client_credentials_dpop', connections, { basic: basic(CLIENT), htu: `${SERVER_URL}/token`, dpopKeys: [newDpopKey()] });
-        if (plainClient) withBound(row, 'plain client_credentials', plainClient.rps);
-      }
-      const bareRate = ['introspect_access', 'introspect_refresh', 'revoke', 'jwks', 'metadata'].some(wanted) ? await bareBound(connections) : NaN;
-      const bare = bareRate;
-      if (wanted('introspect_access'))
-        withBound(
-          await measure('introspect_access', connections, { basic: basic(INTROSPECTOR), tokens: [userTokens.access_token], hint: 'access_token' }),
-          'bare Koa',
-          bare,
-        );
-      if (wanted('introspect_refresh'))
-        withBound(
-          await measure('introspect_refresh', connections, { basic: basic(INTROSPECTOR), tokens: [introspectable.refresh_token], hint: 'refresh_token' }),
-          'bare Koa',
-          bare,
-        );
-      if (wanted('revoke')) withBound(await measure('revoke', connections, { basic: basic(CLIENT), tokens: revokePool }), 'bare Koa', bare);
-      if (wanted('jwks')) withBound(await measure('jwks', connections, { path: '/.well-known/jwks.json' }), 'bare Koa', bare);
-      if (wanted('metadata')) withBound(await measure('metadata', connections, { path: '/.well-known/oauth-authorization-server' }), 'bare Koa', bare);
     }
-    await stopProcess(bare);
   }
-  await stopProcess(server);
-
-  // ---- the peer: @node-oauth/oauth2-server, same database server, same argon2 parameters
-  if (databaseUrl && !growth && (wanted('peer') || !only)) {
-    const peerClient = { id: 'peer-client', secret: randomBytes(32).toString('base64url') };
-    const peer = startProcess(process.execPath, ['--import', 'tsx', 'bench/peer/server.ts'], {
-      PORT: String(PORTS.peer),
-      DATABASE_URL: databaseUrl,
-      WEB_CONCURRENCY: String(workers),
-      PEER_CLIENT_ID: peerClient.id,
-      PEER_CLIENT_SECRET: peerClient.secret,
-      PEER_USERNAME: USER.username,
-      PEER_PASSWORD: USER.password,
-    });
-    const peerUrl = `http://127.0.0.1:${PORTS.peer}`;
-    await waitFor(`${peerUrl}/`, peer);
-    for (const connections of CONNECTIONS) {
-      for (const workload of ['password', 'refresh'] as const) {
-        const data: WorkloadData =
-          workload === 'password'
-            ? { basic: basic(peerClient), ...USER }
-            : {
-                basic: basic(peerClient),
-                refreshTokens: (await many(connections, 8, () => passwordGrant(peerUrl, peerClient))).map((t) => t.refresh_token as string),
-              };
-        const stop = sampleRss(peer.pid!);
-        const result = await http(workload, peerUrl, connections, data);
-        const rss = stop();
-        const mine = rows.find((r) => r.server === 'gatehouse' && r.workload === workload && r.connections === connections);
-        rows.push({
-          workload,
-          server: 'peer',
-          connections,
-          rps: result.rps,
-          p50: result.p50,
-          p99: result.p99,
-          errors: result.errors,
-          rssMb: rss.totalMb,
-          rssProcessMb: rss.processMb,
-          bound: 'Gatehouse ÷ peer',
-          boundRate: mine?.rps,
-          ratio: mine ? mine.rps / result.rps : undefined,
-        });
-        log(`peer ${workload} c=${connections}: ${result.rps.toFixed(0)} req/s p99 ${result.p99} ms errors ${result.errors}`);
-      }
-    }
-    await stopProcess(peer);
-  }
+  for (const server of running.values()) await server.stop();
 
   // ---- output
   const fmt = (n: number | undefined, digits = 0): string => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
   const lines = [
-    '| workload | server | conns | req/s | p50 ms | p99 ms | errors | peak RSS MB (sum / largest process) | bound | bound /s | ratio |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|',
+    '| workload | conns | server | req/s | p50 ms | p99 ms | errors | CPU µs/req | peak RSS MB | ratio | ratio of |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.workload} | ${r.server} | ${r.connections ?? ''} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors ?? ''} | ${r.rssMb === undefined ? '' : `${r.rssMb} / ${r.rssProcessMb}`} | ${r.bound ?? ''} | ${fmt(r.boundRate)} | ${fmt(r.ratio, 2)} |`,
+        `| ${r.workload} | ${r.connections ?? ''} | ${r.server} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors ?? ''} | ${fmt(r.cpuMicrosPerRequest)} | ${r.rssMb ?? ''} | ${fmt(r.ratio, 2)} | ${r.versus ?? ''} |`,
     ),
   ];
-  const boundLines = Object.entries(bounds).map(([name, rate]) => `- ${name}: ${rate.toFixed(1)}/s`);
-  process.stdout.write(
-    `\n${lines.join('\n')}\n\nBounds in this run (each measured right before its workload; ${workers} server workers):\n${boundLines.join('\n')}\n`,
-  );
+  const boundLines = Object.entries(bounds)
+    .filter(([, rate]) => !Number.isNaN(rate))
+    .map(([name, rate]) => `- ${name}: ${rate.toFixed(1)}/s`);
+  process.stdout.write(`\n${lines.join('\n')}\n\nBounds in this run:\n${boundLines.join('\n')}\n`);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   const file = join(root, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : growth ? '-growth' : ''}.json`);
   writeFileSync(
@@ -596,8 +777,8 @@ async function main(): Promise<void> {
         date: new Date().toISOString(),
         cores: cpus().length,
         cpu: cpus()[0]?.model,
+        loadAverage: loadavg(),
         database: databaseServer ? 'postgresql' : 'embedded',
-        workers,
         duration: DURATION,
         mode: quick ? 'quick' : growth ? 'growth' : 'full',
         bounds,
@@ -608,8 +789,8 @@ async function main(): Promise<void> {
     ),
   );
   log(`wrote ${file}`);
-  // Gatehouse must answer every request with a 2xx; the peer's errors are reported, not fatal.
-  const failed = rows.filter((r) => r.server === 'gatehouse' && (r.errors ?? 0) > 0);
+  // Gatehouse must answer every request with a 2xx; the peers' errors are reported, not fatal.
+  const failed = rows.filter((r) => r.server.startsWith('gatehouse') && (r.errors ?? 0) > 0);
   if (failed.length > 0) {
     log(`errors in: ${failed.map((r) => `${r.server} ${r.workload} c=${r.connections}`).join(', ')}`);
     process.exitCode = 1;

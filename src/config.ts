@@ -24,6 +24,8 @@ export interface Config {
   /** Failed passwords for one username from all IPs together before it locks for every source; 0 = off. */
   readonly lockoutGlobalThreshold: number;
   readonly rateLimitPerIp: number;
+  /** Redis for the per-IP counters (shared and exact across instances), or undefined. */
+  readonly redisUrl: string | undefined;
   readonly trustProxy: boolean;
   readonly webConcurrency: number;
   readonly logLevel: string;
@@ -121,6 +123,12 @@ export const CONFIG_VARIABLES = {
   },
   LOCKOUT_DURATION: { schema: DURATION, default: '1m', expects: 'a duration such as 1m', meaning: 'first lock; each further lock doubles it, up to 1h' },
   RATE_LIMIT_PER_IP: { schema: WHOLE_NUMBER, default: '600', expects: 'a whole number (0 = off)', meaning: 'requests per minute per client IP at /token' },
+  REDIS_URL: {
+    schema: { type: 'string', pattern: '^rediss?://' },
+    default: undefined,
+    expects: 'a redis:// or rediss:// URL',
+    meaning: 'Redis server holding the per-IP request counters (RATE_LIMIT_PER_IP), shared by every instance',
+  },
   TRUST_PROXY: {
     schema: { type: 'string', enum: ['true', 'false', '1', '0'] },
     default: 'false',
@@ -181,7 +189,7 @@ export const CONFIG_VARIABLES = {
 
 type VariableName = keyof typeof CONFIG_VARIABLES;
 
-const SECRET_VARIABLES = new Set<string>(['KEY_ENCRYPTION_SECRET', 'DATABASE_URL', 'METRICS_TOKEN']);
+const SECRET_VARIABLES = new Set<string>(['KEY_ENCRYPTION_SECRET', 'DATABASE_URL', 'METRICS_TOKEN', 'REDIS_URL']);
 
 const ajv = new Ajv({ allErrors: false });
 /** Longer durations cannot be dates (a refresh grant's expiry would be Invalid Date): refused at start. */
@@ -260,6 +268,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     lockoutThreshold,
     lockoutGlobalThreshold,
     rateLimitPerIp: Number(get('RATE_LIMIT_PER_IP')),
+    redisUrl: values.REDIS_URL,
     trustProxy: get('TRUST_PROXY') === 'true' || get('TRUST_PROXY') === '1',
     webConcurrency: Number(get('WEB_CONCURRENCY')),
     logLevel: get('LOG_LEVEL'),

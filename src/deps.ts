@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './logger.js';
 import { createClientKeysRegistry } from './client-assertions/client-keys.js';
 import { createClientAssertionAuthentication, type ClientAssertionAuthentication } from './services/client-assertion-authentication.js';
+import { createAccessTokenStanding, type AccessTokenStanding } from './services/access-token-standing.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
 import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
@@ -28,6 +29,8 @@ export interface Deps {
   clientAuthentication: ClientAuthentication;
   /** private_key_jwt client authentication (RFC 7523), with the cache of clients' jwks_uri key sets. */
   clientAssertions: ClientAssertionAuthentication;
+  /** Access token revocation checks, concurrent ones coalesced into one statement. */
+  accessTokenStanding: AccessTokenStanding;
   /** Keys the derivation of a refresh token's successor (see tokens/refresh-token.ts). */
   refreshTokenSecret: Buffer;
   /** Token Status List: indices for new tokens, and the signed lists served from memory. */
@@ -61,6 +64,7 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   await keys.initialize();
   const metrics = createMetrics(db, keys, clock);
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
+  await throttle.ready();
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
   const replayCache = createReplayCache(config, db, clock);
   const clientAuthentication = createClientAuthentication(db);
@@ -91,6 +95,7 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     statusLists,
     clientAuthentication,
     clientAssertions,
+    accessTokenStanding: createAccessTokenStanding(db),
     foreignIssuersSeen: new Set(),
   };
 }

@@ -74,6 +74,7 @@ async function serve(config: Config): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     void deps.keys.stop();
+    void deps.throttle.close();
     clearInterval(cleanup);
     const force = setTimeout(() => {
       server.closeAllConnections();
@@ -115,7 +116,8 @@ async function main(): Promise<void> {
     warnAboutOpenHost(config, createLogger(config.logLevel));
     // Migrate and create keys once, in the primary, before the workers race to do it.
     const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true });
-    await createDeps(complete, db, { logger: createLogger('silent') });
+    const prepared = await createDeps(complete, db, { logger: createLogger('silent') });
+    await prepared.throttle.close();
     await closeConfiguredDatabase(db);
     for (let i = 0; i < workers; i++) cluster.fork();
     cluster.on('exit', (worker, code, signal) => {

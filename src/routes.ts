@@ -119,7 +119,14 @@ export const ROUTES: readonly Route[] = [
       tags: ['Discovery'],
       operationId: 'getAuthorizationServerMetadata',
       summary: 'Authorization server metadata (RFC 8414)',
-      responses: { '200': json(ref('AuthorizationServerMetadata'), 'The metadata; issuer is the exact URL of this server') },
+      description: 'Cached for 60 s (`Cache-Control: max-age`), with an `ETag`; answers 304 to a matching `If-None-Match`.',
+      responses: {
+        '200': {
+          ...json(ref('AuthorizationServerMetadata'), 'The metadata; issuer is the exact URL of this server'),
+          headers: { ETag: { schema: { type: 'string' } }, 'Cache-Control': { schema: { type: 'string' } } },
+        },
+        '304': { description: 'Not modified (If-None-Match matched the ETag)' },
+      },
     },
   },
   {

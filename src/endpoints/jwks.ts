@@ -1,14 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
-
-/** RFC 9110 §13.1.2: `*`, or any listed tag equal under weak comparison (W/ ignored). */
-export function matchesIfNoneMatch(header: string, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((tag) => {
-    const trimmed = tag.trim();
-    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
-  });
-}
+import { matchesIfNoneMatch } from '../http/etag.js';
 
 /**
  * GET /.well-known/jwks.json from memory. Caches may keep it for half the publish-ahead time, so a

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { CLIENT_ASSERTION_ALGORITHMS } from '../client-assertions/client-jwks.js';
 import type { Deps } from '../deps.js';
+import { etagOf, matchesIfNoneMatch } from '../http/etag.js';
 import { INTROSPECTION_SIGNING_ALGORITHMS } from '../tokens/introspection-response.js';
 import { GRANT_TYPE_HANDLERS } from '../grant-types/index.js';
 import { allClientScopes } from '../services/clients.js';
@@ -11,29 +12,40 @@ const SCOPES_CACHE_MS = 10_000;
 /** GET /.well-known/oauth-authorization-server (RFC 8414). */
 export function metadataEndpoint(deps: Deps): Middleware {
   const issuer = deps.config.issuer;
-  let scopes: { value: string[]; at: number } | undefined;
+  /** The document, serialised once with its ETag whenever the scopes are read again. */
+  let served: { body: string; etag: string; at: number } | undefined;
+  const document = (scopes: string[]) => ({
+    issuer,
+    token_endpoint: `${issuer}/token`,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    introspection_endpoint: `${issuer}/introspect`,
+    revocation_endpoint: `${issuer}/revoke`,
+    grant_types_supported: [...GRANT_TYPE_HANDLERS.keys()],
+    response_types_supported: [],
+    scopes_supported: scopes,
+    token_endpoint_auth_methods_supported: AUTH_METHODS,
+    token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    introspection_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
+    introspection_signing_alg_values_supported: INTROSPECTION_SIGNING_ALGORITHMS,
+    revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+    revocation_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
+    dpop_signing_alg_values_supported: deps.dpop.algorithms,
+    service_documentation: `${issuer}/docs`,
+    status_list_aggregation_endpoint: `${issuer}/statuslists`,
+  });
   return async (ctx) => {
-    if (!scopes || Date.now() - scopes.at > SCOPES_CACHE_MS) scopes = { value: await allClientScopes(deps.db), at: Date.now() };
+    if (!served || Date.now() - served.at > SCOPES_CACHE_MS) {
+      const body = JSON.stringify(document(await allClientScopes(deps.db)));
+      served = { body, etag: etagOf(body), at: Date.now() };
+    }
     ctx.set('Cache-Control', 'public, max-age=60');
-    ctx.body = {
-      issuer,
-      token_endpoint: `${issuer}/token`,
-      jwks_uri: `${issuer}/.well-known/jwks.json`,
-      introspection_endpoint: `${issuer}/introspect`,
-      revocation_endpoint: `${issuer}/revoke`,
-      grant_types_supported: [...GRANT_TYPE_HANDLERS.keys()],
-      response_types_supported: [],
-      scopes_supported: scopes.value,
-      token_endpoint_auth_methods_supported: AUTH_METHODS,
-      token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-      introspection_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
-      introspection_signing_alg_values_supported: INTROSPECTION_SIGNING_ALGORITHMS,
-      revocation_endpoint_auth_methods_supported: AUTH_METHODS,
-      revocation_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
-      dpop_signing_alg_values_supported: deps.dpop.algorithms,
-      service_documentation: `${issuer}/docs`,
-      status_list_aggregation_endpoint: `${issuer}/statuslists`,
-    };
+    ctx.set('ETag', served.etag);
+    ctx.type = 'application/json';
+    if (matchesIfNoneMatch(ctx.get('If-None-Match'), served.etag)) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.body = served.body;
   };
 }

@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
 import { NotFound } from '../errors.js';
 import { pathParameter } from '../http/path-parameters.js';
-import { matchesIfNoneMatch } from './jwks.js';
+import { matchesIfNoneMatch } from '../http/etag.js';
 
 /** List ids are positive integers that fit a PostgreSQL integer; anything else names no list. */
 const LIST_ID = /^[1-9][0-9]{0,9}$/;

@@ -1,7 +1,6 @@
 import type { Deps } from '../deps.js';
 import { InvalidGrant } from '../errors.js';
-import { findRefreshToken, revokeGrantsAndAudit } from '../services/grants.js';
-import { findUser } from '../services/users.js';
+import { findRefreshToken, findRefreshTokenWithUser, revokeGrantsAndAudit } from '../services/grants.js';
 import type { Client } from '../store/clients-repository.js';
 import type { Grant } from '../store/grants-repository.js';
 import type { User } from '../store/users-repository.js';
@@ -17,17 +16,20 @@ interface RefreshRequest {
   resources: readonly string[];
 }
 
-/** Lifetimes, the user, and the scope and resources this refresh may have; throws the OAuth error otherwise. */
+/**
+ * Lifetimes, the user (found with the token), and the scope and resources this refresh may have;
+ * throws the OAuth error otherwise.
+ */
 async function checkGrantStillValid(
   deps: Pick<Deps, 'db'>,
   client: Client,
   grant: Grant,
+  user: User | undefined,
   tokenExpiresAt: Date,
   requested: RefreshRequest,
   now: Date,
 ): Promise<{ user: User; scopes: string[]; resources: string[] | undefined }> {
   if (tokenExpiresAt <= now || grant.expiresAt <= now) throw new InvalidGrant('the refresh token has expired');
-  const user = grant.userId ? await findUser(deps.db, grant.userId) : undefined;
   if (!user || user.disabled) throw new InvalidGrant('the refresh token is no longer valid');
   // RFC 8707 §2.2: a subset of the grant's resources narrows aud and scope for this token only.
   const resources = await requestedResources(deps, client, requested.resources, grant);
@@ -63,9 +65,9 @@ async function reissueSuccessor(
   binding: DpopBinding,
 ): Promise<TokenResponse | undefined> {
   const successor = successorRefreshToken(deps.refreshTokenSecret, presented);
-  const found = await findRefreshToken(deps.db, successor);
+  const found = await findRefreshTokenWithUser(deps.db, successor);
   if (!found || found.token.usedAt || found.grant.revokedAt) return undefined;
-  const { user, scopes, resources } = await checkGrantStillValid(deps, client, found.grant, found.token.expiresAt, requested, now);
+  const { user, scopes, resources } = await checkGrantStillValid(deps, client, found.grant, found.user, found.token.expiresAt, requested, now);
   return issueTokens(
     issueContext(deps),
     deps.db,
@@ -92,7 +94,8 @@ export const refreshTokenGrant = defineGrantType({
   async handle(deps, client, parameters, request) {
     const requested: RefreshRequest = { scopes: requestedScopes(parameters.scope), resources: request.resources };
     const presented = parameters.refresh_token;
-    const found = await findRefreshToken(deps.db, presented);
+    // Token, grant and user in one round trip; the rotation is the second.
+    const found = await findRefreshTokenWithUser(deps.db, presented);
     if (!found) throw new InvalidGrant('the refresh token is invalid');
     const { token, grant } = found;
     // Another client's token: refuse without touching it (RFC 6749 §10.4).
@@ -121,7 +124,7 @@ export const refreshTokenGrant = defineGrantType({
     // Nothing is stored (a rotation, or a revocation for reuse) before the proof's jti is claimed.
     await request.dpop?.claimed;
     if (token.usedAt) return answerReuse(token.usedAt);
-    const { user, scopes, resources } = await checkGrantStillValid(deps, client, grant, token.expiresAt, requested, now);
+    const { user, scopes, resources } = await checkGrantStillValid(deps, client, grant, found.user, token.expiresAt, requested, now);
     try {
       // One statement marks the token used (only if nobody has) and stores its successor.
       return await issueTokens(

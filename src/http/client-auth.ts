@@ -108,9 +108,11 @@ export function clientAuth(
     const presented = presentedClientCredentials(ctx.get('Authorization') || undefined, ctx.state.form ?? {});
     if (!presented) throw new InvalidClient('client authentication is required');
     const basicTried = presented.method === 'client_secret_basic';
-    // Guessing secrets from one address is capped (RATE_LIMIT_PER_IP / 5 failures a minute).
-    await deps.throttle.assertClientAuthenticationAllowed(ctx.ip);
-    const client = await deps.clientAuthentication.verify(presented.credentials);
+    // Guessing secrets from one address is capped (RATE_LIMIT_PER_IP / 5 failures a minute). Credentials
+    // verified moments ago are no guess: only those that need a database lookup pass the gate.
+    const remembered = deps.clientAuthentication.remembered(presented.credentials);
+    if (!remembered) await deps.throttle.assertClientAuthenticationAllowed(ctx.ip);
+    const client = remembered ?? (await deps.clientAuthentication.verify(presented.credentials));
     if (!client) {
       await deps.throttle.clientAuthenticationFailed(ctx.ip);
       throw new InvalidClient('client authentication failed', basicTried);

@@ -18,6 +18,8 @@ export interface ClientAuthentication {
    * once its assertion has verified.
    */
   findClient(clientId: string): Promise<{ client: Client; remember(): void } | undefined>;
+  /** The client, if these exact credentials were verified within the TTL (no database lookup). */
+  remembered(credentials: PresentedCredentials): Client | undefined;
   /** Forgets every remembered success: called by every change to a client in this process. */
   forget(): void;
 }
@@ -37,12 +39,21 @@ export function createClientAuthentication(db: Queryable, now: () => number = ()
   const remembered = new Map<string, { client: Client; until: number }>();
   // Bumped by forget(): a lookup that overlapped a change remembers nothing.
   let generation = 0;
+  const keyOf = (credentials: PresentedCredentials, presentedHash: string): string =>
+    sha256Hex(`${credentials.clientId}\u0000${credentials.secret === undefined ? 'none' : `secret:${presentedHash}`}`);
+  const hitFor = (cacheKey: string): Client | undefined => {
+    const hit = remembered.get(cacheKey);
+    return hit && hit.until > now() ? hit.client : undefined;
+  };
   return {
+    remembered(credentials) {
+      return hitFor(keyOf(credentials, sha256Hex(credentials.secret ?? '')));
+    },
     async verify(credentials) {
       const presentedHash = sha256Hex(credentials.secret ?? '');
-      const cacheKey = sha256Hex(`${credentials.clientId}\u0000${credentials.secret === undefined ? 'none' : `secret:${presentedHash}`}`);
-      const hit = remembered.get(cacheKey);
-      if (hit && hit.until > now()) return hit.client;
+      const cacheKey = keyOf(credentials, presentedHash);
+      const hit = hitFor(cacheKey);
+      if (hit) return hit;
 
       const lookedUpIn = generation;
       const client = await findClientById(db, credentials.clientId);

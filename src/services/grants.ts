@@ -11,7 +11,8 @@ import {
   type Grant,
   type GrantSelector,
 } from '../store/grants-repository.js';
-import { findRefreshTokenWithGrant, type RefreshToken } from '../store/refresh-tokens-repository.js';
+import { findRefreshTokenWithGrant, findRefreshTokenWithGrantAndUser, type RefreshToken } from '../store/refresh-tokens-repository.js';
+import type { User } from '../store/users-repository.js';
 import { hashRefreshToken } from '../tokens/refresh-token.js';
 import { collectAllPages } from './paging.js';
 import { revokeAccessToken } from '../store/revoked-access-tokens-repository.js';
@@ -112,6 +113,14 @@ export async function revokeAccessTokenAndAudit(
 /** A refresh token as presented, with its grant; undefined when no such token was ever issued. */
 export async function findRefreshToken(db: Queryable, presented: string): Promise<{ token: RefreshToken; grant: Grant } | undefined> {
   return findRefreshTokenWithGrant(db, hashRefreshToken(presented));
+}
+
+/** A refresh token as presented, with its grant and the grant's user, in one round trip. */
+export async function findRefreshTokenWithUser(
+  db: Queryable,
+  presented: string,
+): Promise<{ token: RefreshToken; grant: Grant; user: User | undefined } | undefined> {
+  return findRefreshTokenWithGrantAndUser(db, hashRefreshToken(presented));
 }
 
 /** Live (unrevoked, unexpired) grants, newest first, keyset-paginated. */

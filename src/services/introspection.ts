@@ -5,7 +5,6 @@ import { formatScope } from '../lib/scope.js';
 import { issuedAt, type AccessTokenClaims } from '../tokens/access-token.js';
 import { hashRefreshToken } from '../tokens/refresh-token.js';
 import { findRefreshTokenWithGrant } from '../store/refresh-tokens-repository.js';
-import { findAccessTokenStanding } from '../store/revoked-access-tokens-repository.js';
 import { findUserById } from '../store/users-repository.js';
 
 export type IntrospectionResponse =
@@ -69,14 +68,14 @@ export async function verifyAccessToken(deps: Deps, token: string): Promise<Acce
     noteForeignIssuer(deps, error);
     return undefined;
   }
-  const standing = await findAccessTokenStanding(deps.db, {
+  const live = await deps.accessTokenStanding.isLive({
     jti: claims.jti,
     grantId: claims.sid,
     clientId: claims.client_id,
     issuedAt: issuedAt(claims),
     now: deps.clock.now(),
   });
-  return standing.live ? claims : undefined;
+  return live ? claims : undefined;
 }
 
 /** What a live refresh token says about its grant; undefined when it is not live. */

@@ -1,8 +1,17 @@
-import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract, type IRateLimiterOptions } from 'rate-limiter-flexible';
+import { Redis } from 'ioredis';
+import {
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+  type IRateLimiterOptions,
+} from 'rate-limiter-flexible';
 import type { Config } from '../config.js';
 import { TooManyRequests } from '../errors.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { Database } from '../store/database.js';
+import { createReservedBudget } from './reserved-budget.js';
 
 /** Longest login lock, whatever the doubling reaches. */
 export const MAX_LOCKOUT_SECONDS = 3600;
@@ -26,8 +35,11 @@ export interface LoginAttempt {
  * Brute-force protection. Passwords: failures per username and client IP lock that pair after
  * LOCKOUT_THRESHOLD; failures per username from all IPs together lock it for every source after
  * LOCKOUT_GLOBAL_THRESHOLD (doubling locks, up to an hour). Per client IP: a cap on /token requests
- * and on failed client authentications. Counters live in PostgreSQL (shared by every instance) or,
- * on the embedded database, in memory.
+ * and on failed client authentications. The login counters live in PostgreSQL (shared by every
+ * instance, exact) or, on the embedded database, in memory. The per-IP counters live in Redis when
+ * REDIS_URL is set (shared, exact, one Redis round trip); otherwise the /token budget is drawn from
+ * PostgreSQL in reservations (see reserved-budget.ts) and failed client authentications are counted
+ * there.
  */
 export interface Throttle {
   /**
@@ -40,15 +52,38 @@ export interface Throttle {
   consumeTokenRequest(ip: string): Promise<void>;
   assertClientAuthenticationAllowed(ip: string): Promise<void>;
   clientAuthenticationFailed(ip: string): Promise<void>;
+  /** Resolves once the Redis connection, if any, is up (or has failed for now: counting goes on in memory). */
+  ready(): Promise<void>;
+  /** Closes the Redis connection, if any. */
+  close(): Promise<void>;
 }
 
 type Limit = 'login_lock' | 'token_per_ip' | 'client_auth_per_ip';
 
 export function createThrottle(
-  config: Pick<Config, 'lockoutThreshold' | 'lockoutGlobalThreshold' | 'lockoutDuration' | 'rateLimitPerIp' | 'databaseUrl'>,
+  config: Pick<Config, 'lockoutThreshold' | 'lockoutGlobalThreshold' | 'lockoutDuration' | 'rateLimitPerIp' | 'databaseUrl' | 'redisUrl'>,
   db: Database,
   onReject: (limit: Limit) => void = () => undefined,
 ): Throttle {
+  // Commands fail at once while Redis is unreachable (no offline queue): the per-IP counters then
+  // count in this instance's memory (insuranceLimiter) rather than fail open or hold requests.
+  const redis =
+    config.redisUrl && config.rateLimitPerIp > 0
+      ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false })
+      : undefined;
+  // ioredis reconnects by itself; an 'error' listener keeps a lost connection from crashing the process.
+  redis?.on('error', () => undefined);
+  const connected = redis
+    ? new Promise<void>((resolve) => {
+        redis.once('ready', resolve);
+        redis.once('error', () => resolve());
+      })
+    : Promise.resolve();
+  /** A per-IP counter: in Redis when there is one, else as the login counters. */
+  const perIpLimiter = (options: IRateLimiterOptions & { keyPrefix: string }): RateLimiterAbstract =>
+    redis
+      ? new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(options) })
+      : limiter(options);
   const limiter = (options: IRateLimiterOptions & { keyPrefix: string }): RateLimiterAbstract =>
     config.databaseUrl
       ? new RateLimiterPostgres({
@@ -71,10 +106,13 @@ export function createThrottle(
   // Per (username, client IP), and per username from every source.
   const source = loginLevel(config.lockoutThreshold, '_ip');
   const everywhere = loginLevel(config.lockoutGlobalThreshold, '');
-  const tokenRequests = limiter({ keyPrefix: 'token_ip', points: Math.max(1, config.rateLimitPerIp), duration: 60 });
+  const tokenRequests = perIpLimiter({ keyPrefix: 'token_ip', points: Math.max(1, config.rateLimitPerIp), duration: 60 });
+  // On PostgreSQL without Redis, /token requests are reserved from the shared counter in batches:
+  // one write per batch instead of one per request, never more than the limit in total.
+  const tokenBudget = !redis && config.databaseUrl ? createReservedBudget(tokenRequests, Math.max(1, config.rateLimitPerIp)) : undefined;
   // Failed client authentications per IP: a fifth of the request budget (at least 10 a minute).
   const clientFailureBudget = Math.max(10, Math.floor(config.rateLimitPerIp / 5));
-  const clientFailures = limiter({ keyPrefix: 'client_auth_ip', points: clientFailureBudget, duration: 60 });
+  const clientFailures = perIpLimiter({ keyPrefix: 'client_auth_ip', points: clientFailureBudget, duration: 60 });
 
   /** consume() rejects with a RateLimiterRes when over the limit; both outcomes are answers here. */
   const consume = async (rateLimiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes> => {
@@ -168,6 +206,11 @@ export function createThrottle(
     },
     async consumeTokenRequest(ip) {
       if (config.rateLimitPerIp === 0) return;
+      if (tokenBudget) {
+        const answer = await tokenBudget.consume(ip);
+        if (!answer.allowed) reject('token_per_ip', answer.msBeforeNext, 'too many requests from this address; try again later');
+        return;
+      }
       const state = await consume(tokenRequests, ip);
       if (state.consumedPoints > config.rateLimitPerIp) reject('token_per_ip', state.msBeforeNext, 'too many requests from this address; try again later');
     },
@@ -180,6 +223,12 @@ export function createThrottle(
     async clientAuthenticationFailed(ip) {
       if (config.rateLimitPerIp === 0) return;
       await consume(clientFailures, ip);
+    },
+    ready() {
+      return connected;
+    },
+    async close() {
+      if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Queryable } from './database.js';
 import { statusEntryOf, toGrant, type Grant, type GrantRow } from './grants-repository.js';
 import type { StatusEntry } from './status-lists-repository.js';
+import { toUser, type User, type UserRow } from './users-repository.js';
 
 export interface RefreshTokenRow {
   token_hash: string;
@@ -98,6 +99,37 @@ export async function findRefreshTokenWithGrant(db: Queryable, tokenHash: string
       status_idx: row.token_status_idx,
     }),
     grant: toGrant(row),
+  };
+}
+
+/** Timestamps come back from to_jsonb as text: the `*_at` fields become Dates again, as pg returns them. */
+function withTimestamps<Row>(json: Record<string, unknown>): Row {
+  const row: Record<string, unknown> = { ...json };
+  for (const [key, value] of Object.entries(row)) if (key.endsWith('_at') && typeof value === 'string') row[key] = new Date(value);
+  return row as Row;
+}
+
+/**
+ * The token, its grant and the grant's user (undefined for a grant without one, or a user deleted)
+ * in ONE round trip and without the query builder: the refresh grant's hot path. Whole rows
+ * (`g.*`, `to_jsonb(r)`, `to_jsonb(u)`), so that a column added to any of the three reaches its mapper.
+ */
+export async function findRefreshTokenWithGrantAndUser(
+  db: Queryable,
+  tokenHash: string,
+): Promise<{ token: RefreshToken; grant: Grant; user: User | undefined } | undefined> {
+  const result = await db.raw<{ rows: (GrantRow & { token_row: Record<string, unknown>; user_row: Record<string, unknown> | null })[] }>(
+    `SELECT g.*, to_jsonb(r) AS token_row, to_jsonb(u) AS user_row
+       FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id LEFT JOIN users u ON u.id = g.user_id
+      WHERE r.token_hash = ?`,
+    [tokenHash],
+  );
+  const row = result.rows[0];
+  if (!row) return undefined;
+  return {
+    token: toRefreshToken(withTimestamps<RefreshTokenRow>(row.token_row)),
+    grant: toGrant(row),
+    user: row.user_row ? toUser(withTimestamps<UserRow>(row.user_row)) : undefined,
   };
 }
 

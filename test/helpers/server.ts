@@ -74,6 +74,7 @@ export async function startTestServer(
     },
     async close() {
       await deps.keys.stop();
+      await deps.throttle.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();

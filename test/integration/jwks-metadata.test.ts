@@ -69,6 +69,14 @@ describe('RFC 8414 metadata describes this server', () => {
     });
   });
 
+  it('is served with an ETag, and answers 304 to a matching If-None-Match', async () => {
+    const first = await server.http.get('/.well-known/oauth-authorization-server');
+    expect(first.headers.etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    const again = await server.http.get('/.well-known/oauth-authorization-server').set('If-None-Match', first.headers.etag as string);
+    expect(again.status).toBe(304);
+    expect((await server.http.get('/.well-known/oauth-authorization-server').set('If-None-Match', '"other"')).status).toBe(200);
+  });
+
   it('lists the supported grant types, client authentication methods and scopes', async () => {
     const metadata = (await server.http.get('/.well-known/oauth-authorization-server')).body;
     expect([...metadata.grant_types_supported].sort()).toEqual(['client_credentials', 'password', 'refresh_token']);

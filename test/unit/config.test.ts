@@ -40,6 +40,8 @@ describe('configuration defaults follow the contract', () => {
       consoleEnabled: true,
     });
     expect(loadConfig({ METRICS_TOKEN: SECRET }).metricsToken).toBe(SECRET);
+    expect(loadConfig({}).redisUrl).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe('redis://127.0.0.1:6379');
   });
 
   it('derives the default issuer from PORT, and takes ISSUER as given without a trailing slash', () => {
@@ -153,6 +155,7 @@ describe('a bad value is a ConfigError naming the variable', () => {
     ['LOG_LEVEL', 'loud'],
     ['METRICS_TOKEN', 'shorter-than-32-characters'],
     ['METRICS_TOKEN', 'a metrics token with spaces in it, long enough'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
   ])('refuses %s=%j', (variable, value) => {
     const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);
@@ -176,6 +179,9 @@ describe('a bad value is a ConfigError naming the variable', () => {
     const metricsError = configError({ METRICS_TOKEN: 'short-metrics-token' });
     expect(metricsError.variable).toBe('METRICS_TOKEN');
     expect(metricsError.message).not.toContain('short-metrics-token');
+    const redisError = configError({ REDIS_URL: 'tcp://:hunter3@redis.example' });
+    expect(redisError.variable).toBe('REDIS_URL');
+    expect(redisError.message).not.toContain('hunter3');
   });
 });
 
