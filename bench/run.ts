@@ -41,7 +41,8 @@ const only = args
   ?.slice(7)
   .split(',');
 
-const CONNECTIONS = quick ? [50] : [10, 50, 200];
+/** BENCH_CONNECTIONS (e.g. `200` or `50,200`) overrides the concurrency levels. */
+const CONNECTIONS = process.env.BENCH_CONNECTIONS ? process.env.BENCH_CONNECTIONS.split(',').map((n) => Number(n)) : quick ? [50] : [10, 50, 200];
 const DURATION = Number(process.env.BENCH_DURATION ?? (quick ? 3 : 8));
 const BOUND_SECONDS = quick ? 2 : 5;
 /** An unmeasured run of each workload (password aside: argon2 needs no warming) on each server before its first measured one (BENCH_WARMUP seconds). */

@@ -1,3 +1,5 @@
+// First: V8 settings before the rest of the server allocates (src/v8-settings.ts).
+import './v8-settings.js';
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';

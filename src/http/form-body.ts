@@ -4,7 +4,14 @@ import { InvalidRequest, PayloadTooLarge } from '../errors.js';
 
 export const FORM_BODY_LIMIT = '16kb';
 
-const parse = bodyParser({ enableTypes: ['form'], formLimit: FORM_BODY_LIMIT, encoding: 'utf-8' });
+// Read as text (limit, charset) without the body parser's own qs decoding: URLSearchParams below
+// is the one decoding of the body.
+const parse = bodyParser({
+  enableTypes: ['text'],
+  extendTypes: { text: ['application/x-www-form-urlencoded'] },
+  textLimit: FORM_BODY_LIMIT,
+  encoding: 'utf-8',
+});
 
 declare module 'koa' {
   interface DefaultState {
@@ -19,7 +26,7 @@ const REPEATABLE = 'resource';
 
 /**
  * application/x-www-form-urlencoded only (RFC 6749 §3.2). The raw body is read by the body parser
- * (limit, charset) and decoded here with URLSearchParams, so every parameter is a plain string and
+ * (limit, charset) as text and decoded here with URLSearchParams, so every parameter is a plain string and
  * a repeated parameter is refused (RFC 6749 §3.1), except `resource` (RFC 8707 §2), whose values
  * go to ctx.state.resources. Result in ctx.state.form.
  */

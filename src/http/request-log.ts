@@ -29,19 +29,22 @@ export function requestLog(logger: Logger, metrics: Metrics): Middleware {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       metrics.httpRequestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
-      logger.info(
-        {
-          requestId,
-          method: ctx.method,
-          route,
-          path: ctx.path.slice(0, 256),
-          status: ctx.status,
-          durationMs: Math.round(seconds * 100_000) / 100,
-          clientId: ctx.state.client?.id ?? ctx.state.admin?.clientId,
-          ip: ctx.ip,
-        },
-        'request',
-      );
+      // The log object (ctx.ip parses X-Forwarded-For) is built only when the line is written.
+      if (logger.isLevelEnabled('info')) {
+        logger.info(
+          {
+            requestId,
+            method: ctx.method,
+            route,
+            path: ctx.path.slice(0, 256),
+            status: ctx.status,
+            durationMs: Math.round(seconds * 100_000) / 100,
+            clientId: ctx.state.client?.id ?? ctx.state.admin?.clientId,
+            ip: ctx.ip,
+          },
+          'request',
+        );
+      }
     }
   };
 }

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import {
   RateLimiterMemory,
   RateLimiterPostgres,
@@ -12,6 +13,11 @@ import { TooManyRequests } from '../errors.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { Database } from '../store/database.js';
 import { createReservedBudget } from './reserved-budget.js';
+
+/** ioredis, loaded only when REDIS_URL is set. */
+function redisClient(): typeof Redis {
+  return (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
+}
 
 /** Longest login lock, whatever the doubling reaches. */
 export const MAX_LOCKOUT_SECONDS = 3600;
@@ -69,7 +75,7 @@ export function createThrottle(
   // count in this instance's memory (insuranceLimiter) rather than fail open or hold requests.
   const redis =
     config.redisUrl && config.rateLimitPerIp > 0
-      ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false })
+      ? new (redisClient())(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false })
       : undefined;
   // ioredis reconnects by itself; an 'error' listener keeps a lost connection from crashing the process.
   redis?.on('error', () => undefined);

@@ -1,7 +1,8 @@
 import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
+import type ClientPgLite from 'knex-pglite';
 
 export type Database = Knex;
 /** Anything a repository function can run a query on: the database or an open transaction. */
@@ -46,6 +47,14 @@ export function connectionPoolUsage(db: Database): { inUse: number; waiting: num
   return { inUse: pool?.numUsed() ?? 0, waiting: pool?.numPendingAcquires() ?? 0 };
 }
 
+/**
+ * knex-pglite, and PGlite with it, loaded only when the embedded database is opened: a server on
+ * PostgreSQL never holds them in memory.
+ */
+function embeddedClient(): typeof ClientPgLite {
+  return createRequire(import.meta.url)('knex-pglite') as typeof ClientPgLite;
+}
+
 const locks = new WeakMap<Database, () => void>();
 
 /** Closes the pool (or PGlite) and releases DATA_DIR. */
@@ -77,13 +86,13 @@ export function openDatabase(options: DatabaseOptions): Database {
     });
   }
   if (!options.dataDir) {
-    return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: {} });
+    return knexFactory({ client: embeddedClient(), dialect: 'postgres', connection: {} });
   }
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = lockDataDir(dataDir);
   const db = knexFactory({
-    client: ClientPgLite,
+    client: embeddedClient(),
     dialect: 'postgres',
     connection: { filename: join(dataDir, 'pgdata') },
   });

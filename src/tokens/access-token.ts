@@ -1,7 +1,7 @@
-import { SignJWT } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import type { ActiveSigningKey } from '../keys/key-service.js';
 import { epochSeconds } from '../lib/clock.js';
+import { signCompactRs256 } from '../lib/jws.js';
 import { statusJti } from '../lib/status-jti.js';
 
 /** Claims of an RFC 9068 access token, as Gatehouse issues them. */
@@ -63,7 +63,7 @@ export async function signAccessToken(key: ActiveSigningKey, input: AccessTokenI
     if (input.user.name) claims.name = input.user.name;
   }
   if (input.dpopJkt) claims.cnf = { jkt: input.dpopJkt };
-  const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: key.kid }).sign(key.privateKey);
+  const token = await signCompactRs256(key.privateKey, { alg: 'RS256', typ: 'at+jwt', kid: key.kid }, claims);
   return { token, claims };
 }
 

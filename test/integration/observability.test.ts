@@ -87,6 +87,24 @@ describe('GET /metrics', () => {
     expect(text).toContain('gatehouse_db_pool_connections_in_use');
     expect(text).toContain('process_cpu_user_seconds_total');
   });
+
+  it('counts the discovery GETs under their route (they skip the router) and sends them the security headers and a request id', async () => {
+    const get = await server.http.get('/.well-known/jwks.json');
+    const head = await server.http.head('/.well-known/jwks.json');
+    for (const answer of [get, head]) {
+      expect(answer.status).toBe(200);
+      expect(answer.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(answer.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+      expect(answer.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(answer.headers['referrer-policy']).toBe('no-referrer');
+      expect(answer.headers['content-security-policy']).toContain("default-src 'self'");
+    }
+    expect(head.text).toBeFalsy();
+    const text = (await server.http.get('/metrics')).text;
+    expect(text).toMatch(/gatehouse_http_request_duration_seconds_count\{method="GET",route="\/\.well-known\/jwks\.json",status="200"\} \d+/);
+    expect(text).toMatch(/gatehouse_http_request_duration_seconds_count\{method="HEAD",route="\/\.well-known\/jwks\.json",status="200"\} 1/);
+  });
 });
 
 describe('GET /metrics with METRICS_TOKEN', () => {

@@ -1,6 +1,6 @@
 import { KeyObject, sign } from 'node:crypto';
-import { CompactSign, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import { decodeCompactJws, verifyCompactJwsSignature } from '../../src/lib/jws.js';
+import { CompactSign, SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
+import { decodeCompactJws, signCompactRs256, verifyCompactJwsSignature } from '../../src/lib/jws.js';
 import { importPublicJwk } from '../../src/lib/jwk.js';
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
@@ -62,5 +62,13 @@ describe('JWS signatures are verified with node:crypto as jose makes them', () =
     expect(decodeCompactJws('a.b')).toBeUndefined();
     expect(decodeCompactJws('a.b.c.d.e')).toBeUndefined();
     expect(decodeCompactJws('a+b.c.d')).toBeUndefined();
+  });
+
+  it('signs RS256 tokens byte for byte as jose SignJWT does (PKCS#1 v1.5 is deterministic)', async () => {
+    const header = { alg: 'RS256', typ: 'at+jwt', kid: 'k1' };
+    const claims = { iss: 'https://as.example', sub: 'ü', aud: ['a', 'b'], exp: 2, iat: 1, jti: 'j', scope: 'x y', cnf: { jkt: 't' } };
+    const token = await signCompactRs256(signer('RS256').privateKey, header, claims);
+    expect(token).toBe(await new SignJWT(claims).setProtectedHeader(header).sign(signer('RS256').privateKey));
+    expect(verifyCompactJwsSignature(token, signer('RS256').publicKey, 'RS256')).toBe(true);
   });
 });
