@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
-import { matchesIfNoneMatch } from '../http/etag.js';
+import { answerWithEtag } from '../http/etag.js';
 
 /**
  * GET /.well-known/jwks.json from memory. Caches may keep it for half the publish-ahead time, so a
@@ -10,13 +10,6 @@ export function jwksEndpoint(deps: Deps): Middleware {
   const maxAge = Math.max(0, Math.min(3600, Math.floor(deps.config.keyPublishAhead / 2)));
   return async (ctx) => {
     const { body, etag } = deps.keys.jwks();
-    ctx.set('Cache-Control', `public, max-age=${maxAge}`);
-    ctx.set('ETag', etag);
-    ctx.type = 'application/jwk-set+json';
-    if (matchesIfNoneMatch(ctx.get('If-None-Match'), etag)) {
-      ctx.status = 304;
-      return;
-    }
-    ctx.body = body;
+    answerWithEtag(ctx, { body, etag, type: 'application/jwk-set+json', cacheControl: `public, max-age=${maxAge}` });
   };
 }

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { CLIENT_ASSERTION_ALGORITHMS } from '../client-assertions/client-jwks.js';
 import type { Deps } from '../deps.js';
-import { etagOf, matchesIfNoneMatch } from '../http/etag.js';
+import { answerWithEtag, etagOf } from '../http/etag.js';
 import { INTROSPECTION_SIGNING_ALGORITHMS } from '../tokens/introspection-response.js';
 import { GRANT_TYPE_HANDLERS } from '../grant-types/index.js';
 import { allClientScopes } from '../services/clients.js';
@@ -39,13 +39,6 @@ export function metadataEndpoint(deps: Deps): Middleware {
       const body = JSON.stringify(document(await allClientScopes(deps.db)));
       served = { body, etag: etagOf(body), at: Date.now() };
     }
-    ctx.set('Cache-Control', 'public, max-age=60');
-    ctx.set('ETag', served.etag);
-    ctx.type = 'application/json';
-    if (matchesIfNoneMatch(ctx.get('If-None-Match'), served.etag)) {
-      ctx.status = 304;
-      return;
-    }
-    ctx.body = served.body;
+    answerWithEtag(ctx, { body: served.body, etag: served.etag, type: 'application/json', cacheControl: 'public, max-age=60' });
   };
 }

@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import type { Deps } from '../deps.js';
 import { NotFound } from '../errors.js';
 import { pathParameter } from '../http/path-parameters.js';
-import { matchesIfNoneMatch } from '../http/etag.js';
+import { answerWithEtag } from '../http/etag.js';
 
 /** List ids are positive integers that fit a PostgreSQL integer; anything else names no list. */
 const LIST_ID = /^[1-9][0-9]{0,9}$/;
@@ -18,14 +18,7 @@ export function statusListEndpoint(deps: Deps): Middleware {
     const listId = LIST_ID.test(raw) ? Number(raw) : Number.NaN;
     const served = listId <= MAX_LIST_ID ? await deps.statusLists.publisher.serve(listId) : undefined;
     if (!served) throw new NotFound('no such status list');
-    ctx.set('Cache-Control', `public, max-age=${served.maxAge}`);
-    ctx.set('ETag', served.etag);
-    ctx.type = 'application/statuslist+jwt';
-    if (matchesIfNoneMatch(ctx.get('If-None-Match'), served.etag)) {
-      ctx.status = 304;
-      return;
-    }
-    ctx.body = served.token;
+    answerWithEtag(ctx, { body: served.token, etag: served.etag, type: 'application/statuslist+jwt', cacheControl: `public, max-age=${served.maxAge}` });
   };
 }
 

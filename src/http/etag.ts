@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Context } from 'koa';
 
 /** RFC 9110 §13.1.2: `*`, or any listed tag equal under weak comparison (W/ ignored). */
 export function matchesIfNoneMatch(header: string, etag: string): boolean {
@@ -12,4 +13,19 @@ export function matchesIfNoneMatch(header: string, etag: string): boolean {
 /** A strong ETag for a body served as it is. */
 export function etagOf(body: string): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+}
+
+/**
+ * Answers a body that is served unchanged until its ETag changes: Cache-Control, ETag and type on
+ * every answer, then 304 when the client's If-None-Match names the tag, else the body.
+ */
+export function answerWithEtag(ctx: Context, answer: { body: string; etag: string; type: string; cacheControl: string }): void {
+  ctx.set('Cache-Control', answer.cacheControl);
+  ctx.set('ETag', answer.etag);
+  ctx.type = answer.type;
+  if (matchesIfNoneMatch(ctx.get('If-None-Match'), answer.etag)) {
+    ctx.status = 304;
+    return;
+  }
+  ctx.body = answer.body;
 }
