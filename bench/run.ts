@@ -790,6 +790,15 @@ async function main(): Promise<void> {
     ),
   );
   log(`wrote ${file}`);
+  // The Token Status List figures (issue 13), from their own script on a database of their own.
+  if (databaseServer && !growth && wanted('status_list')) {
+    process.stdout.write('\nToken Status List (bench/status-list.ts):\n');
+    const statusList = spawnSync(process.execPath, ['--import', 'tsx', 'bench/status-list.ts', ...(quick ? ['--quick'] : [])], { cwd: root, stdio: 'inherit' });
+    if (statusList.status !== 0) {
+      log('bench/status-list.ts failed');
+      process.exitCode = 1;
+    }
+  }
   // Gatehouse must answer every request with a 2xx; the peers' errors are reported, not fatal.
   const failed = rows.filter((r) => r.server.startsWith('gatehouse') && (r.errors ?? 0) > 0);
   if (failed.length > 0) {
