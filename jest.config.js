@@ -9,6 +9,27 @@
  * PostgreSQL are reported as skipped without it. test/README.md says what goes where.
  */
 
+import { existsSync } from 'node:fs';
+
+/**
+ * Test files made only of tests that need a service this machine may lack: where it is missing they
+ * are left out of the run (a file without tests is an error) and listed at its end as not run here
+ * (test/summary-reporter.js). Tests inside other files use the helpers of test/helpers/prerequisites.ts.
+ */
+const FILES_NEEDING = [
+  {
+    needs: 'TEST_DATABASE_URL',
+    available: Boolean(process.env.TEST_DATABASE_URL),
+    files: ['crash-safety', 'database-faults', 'metrics-warning', 'server-edges', 'two-server-processes'].map((name) => `test/system/${name}.test.ts`),
+  },
+  {
+    needs: 'Chromium at /usr/bin/chromium: apt-get install -y chromium',
+    available: existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'),
+    files: ['test/system/console-browser.test.ts', 'test/system/newcomer-path.test.ts'],
+  },
+];
+const leftOut = FILES_NEEDING.filter((group) => !group.available).flatMap((group) => group.files.map((file) => ({ file, needs: group.needs })));
+
 /** @type {import('jest').Config} */
 const common = {
   // Explicit, so that a config elsewhere (.ci/jest.config.js) can reuse these projects.
@@ -17,6 +38,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+  testPathIgnorePatterns: ['/node_modules/', ...leftOut.map(({ file }) => `<rootDir>/${file}`)],
 };
 
 /** @type {import('jest').Config} */
@@ -31,5 +53,5 @@ export default {
   maxWorkers: 2,
   // For every tier (jest takes it from here only); tests that spawn processes set longer ones.
   testTimeout: 60_000,
-  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+  reporters: ['default', ['<rootDir>/test/summary-reporter.js', { leftOut }]],
 };

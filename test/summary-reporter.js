@@ -1,9 +1,23 @@
 /**
  * After the run: one line per project (tier) with its counts and the time its files took, then
- * every test that did not run, by name. A test that needs PostgreSQL is skipped without
- * TEST_DATABASE_URL and says so in its name: nothing is skipped silently.
+ * every test that did not run here, and why: the files jest.config.js left out for a missing
+ * service (its `leftOut` option), and the groups test/helpers/prerequisites.ts did not register (the
+ * console lines they printed; in verbose runs those lines are printed as they come instead). Nothing is skipped silently.
  */
+const NOT_RUN_HERE = 'not run here:';
+
 export default class SummaryReporter {
+  constructor(_globalConfig, options = {}) {
+    this.notRun = new Set((options.leftOut ?? []).map(({ file, needs }) => `  ${file} (needs ${needs})`));
+  }
+
+  /** The console lines of each file, read here: jest drops them once every reporter has seen them. */
+  onTestResult(_test, result) {
+    for (const entry of result.console ?? []) {
+      if (typeof entry.message === 'string' && entry.message.startsWith(NOT_RUN_HERE)) this.notRun.add(`  ${entry.message.slice(NOT_RUN_HERE.length).trim()}`);
+    }
+  }
+
   onRunComplete(_contexts, results) {
     const projects = new Map();
     for (const file of results.testResults) {
@@ -20,13 +34,15 @@ export default class SummaryReporter {
       ([name, p]) =>
         `  ${name || 'tests'}: ${p.files} files, ${p.passed} passed, ${p.failed} failed, ${p.skipped} skipped; ${Math.round(p.seconds)} s in its files`,
     );
-    const skipped = results.testResults.flatMap((file) =>
-      file.testResults
-        .filter((test) => test.status === 'pending' || test.status === 'skipped' || test.status === 'todo')
-        .map((test) => `  ${[...test.ancestorTitles, test.title].join(' › ')}`),
-    );
+    const notRun = this.notRun;
+    for (const file of results.testResults) {
+      for (const test of file.testResults) {
+        if (test.status === 'pending' || test.status === 'skipped' || test.status === 'todo')
+          notRun.add(`  ${[...test.ancestorTitles, test.title].join(' › ')} (skipped)`);
+      }
+    }
     let text = `\nBy project:\n${lines.join('\n')}\n`;
-    if (skipped.length > 0) text += `${skipped.length} test(s) skipped:\n${skipped.join('\n')}\n`;
+    if (notRun.size > 0) text += `${notRun.size} test group(s) not run here:\n${[...notRun].join('\n')}\n`;
     process.stderr.write(text);
   }
 }

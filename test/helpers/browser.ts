@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { describeIf } from './prerequisites.js';
 
 /**
  * Debian's Chromium, driven by playwright-core (which cannot download browsers here). Without the
@@ -20,12 +21,11 @@ const CHROMIUM_FLAGS = [
 ];
 
 /**
- * describe() that needs Chromium; skipped, with the reason in its name, where it is not installed
- * (.ci/run installs it: `apt-get install -y chromium`).
+ * describe() that needs Chromium (.ci/run installs it: `apt-get install -y chromium`). Files made
+ * of nothing else are left out by jest.config.js where it is missing; this covers the rest.
  */
 export function describeWithChromium(name: string, body: () => void): void {
-  if (existsSync(CHROMIUM)) describe(name, body);
-  else describe.skip(`${name} (needs Chromium at ${CHROMIUM}: apt-get install -y chromium)`, body);
+  describeIf(existsSync(CHROMIUM), name, `Chromium at ${CHROMIUM}: apt-get install -y chromium`, body);
 }
 
 /** Where screenshots go for review (git-ignored). */

@@ -9,6 +9,7 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import { closeDatabase, openDatabase, type Database } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
+import { describeIf, itIf } from './prerequisites.js';
 
 export interface TestDatabase {
   db: Database;
@@ -20,23 +21,21 @@ export interface TestDatabase {
 /** The PostgreSQL server under test (TEST_DATABASE_URL), or undefined for embedded PGlite. */
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL || undefined;
 
-/** Appended to the name of a test or group that is skipped because no PostgreSQL was given. */
-export const NEEDS_POSTGRES = '(needs TEST_DATABASE_URL)';
+/** What a test that only PostgreSQL can host needs. */
+export const NEEDS_POSTGRES = 'TEST_DATABASE_URL';
 
 /**
  * describe() for behaviour only a PostgreSQL server can show (two processes on one database, faults
- * on the network, a server killed mid-write). Without TEST_DATABASE_URL the group is reported as
- * skipped, with the reason in its name; its hooks do not run, so nothing reaches for a server.
+ * on the network, a server killed mid-write). Without TEST_DATABASE_URL the group is not registered
+ * (its hooks never reach for a server) and is listed at the end of the run as not run here.
  */
 export function describeWithPostgres(name: string, body: () => void): void {
-  if (testDatabaseUrl) describe(name, body);
-  else describe.skip(`${name} ${NEEDS_POSTGRES}`, body);
+  describeIf(testDatabaseUrl !== undefined, name, NEEDS_POSTGRES, body);
 }
 
-/** it() that needs PostgreSQL; skipped, with the reason in its name, without TEST_DATABASE_URL. */
+/** it() that needs PostgreSQL; without TEST_DATABASE_URL not registered, and listed as not run here. */
 export function itWithPostgres(name: string, body: () => Promise<void>, timeout?: number): void {
-  if (testDatabaseUrl) it(name, body, timeout);
-  else it.skip(`${name} ${NEEDS_POSTGRES}`, body, timeout);
+  itIf(testDatabaseUrl !== undefined, name, NEEDS_POSTGRES, body, timeout);
 }
 
 export function withDatabaseName(url: string, name: string): string {
