@@ -51,6 +51,21 @@ function clientAssertionMaker(assertion: NonNullable<WorkloadData['assertion']>)
   };
 }
 
+/**
+ * `make`, with `count` results made before the run starts and handed out first: a proof or an
+ * assertion is the client's work, and signing it during the run would take CPU from the server on
+ * this same machine (the load generator shares its cores). Once they are used up, each call makes
+ * a fresh one. Every result is still used once, and made seconds before it is sent at most.
+ */
+function madeAhead(make: () => string, count: number): () => string {
+  const ready = Array.from({ length: count }, make);
+  let next = 0;
+  return () => (next < ready.length ? ready[next++]! : make());
+}
+
+/** Proofs or assertions made ahead per workload run: more than one run sends at this machine's speed. */
+const madeAheadCount = (seconds: number): number => Math.ceil(Math.max(1, seconds) * 4000);
+
 const form = (values: Record<string, string>): string => new URLSearchParams(values).toString();
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -58,7 +73,7 @@ const FORM = 'application/x-www-form-urlencoded';
 type WorkloadOptions = Partial<autocannon.Options> & { path?: string };
 
 /** The autocannon options of one workload. Bodies are built per request where they change. */
-function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions {
+function workloadOptions(workload: string, data: WorkloadData, seconds: number): WorkloadOptions {
   const headers = { 'content-type': FORM, authorization: data.basic ?? '' };
   switch (workload) {
     case 'password':
@@ -66,7 +81,7 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
     case 'client_credentials':
       return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'client_credentials', ...data.extraBody }) };
     case 'client_credentials_private_key_jwt': {
-      const makeAssertion = clientAssertionMaker(data.assertion!);
+      const makeAssertion = madeAhead(clientAssertionMaker(data.assertion!), madeAheadCount(seconds));
       return {
         requests: [
           {
@@ -87,7 +102,7 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
     }
     case 'client_credentials_dpop': {
       // One key, a fresh proof (new jti) on every request.
-      const proof = dpopProofMaker(data.dpopKeys![0]!, data.htu!);
+      const proof = madeAhead(dpopProofMaker(data.dpopKeys![0]!, data.htu!), madeAheadCount(seconds));
       const body = form({ grant_type: 'client_credentials' });
       return {
         requests: [{ method: 'POST', path: '/token', setupRequest: (request: any) => ({ ...request, headers: { ...headers, dpop: proof() }, body }) }],
@@ -101,6 +116,7 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
       // refresh_dpop: a public client's families, each bound to its connection's key; a fresh proof
       // by that key on every request.
       const pool = (data.refreshTokens ?? []).map((token, index) => ({ token, key: data.dpopKeys?.[index] }));
+      const proofsPerFamily = Math.ceil(madeAheadCount(seconds) / Math.max(1, pool.length));
       const refreshRequest = (state: { token: string; proof?: (() => string) | undefined }) => ({
         method: 'POST',
         path: '/token',
@@ -118,7 +134,7 @@ function workloadOptions(workload: string, data: WorkloadData): WorkloadOptions 
         requests: [refreshRequest({ token: 'unused' })],
         setupClient: (client: any) => {
           const family = pool.shift();
-          client.setRequests([refreshRequest({ token: family?.token ?? 'exhausted', proof: family?.key ? dpopProofMaker(family.key, data.htu!) : undefined })]);
+          client.setRequests([refreshRequest({ token: family?.token ?? 'exhausted', proof: family?.key ? madeAhead(dpopProofMaker(family.key, data.htu!), proofsPerFamily) : undefined })]);
         },
       } as WorkloadOptions;
     }
@@ -184,7 +200,7 @@ function fromManySources(options: WorkloadOptions, sources: number): WorkloadOpt
 }
 
 async function runHttp(job: Extract<Job, { kind: 'http' }>) {
-  const own = workloadOptions(job.workload, job.data);
+  const own = workloadOptions(job.workload, job.data, job.amount ? 2 : job.duration);
   const options = job.data.sources ? fromManySources(own, job.data.sources) : own;
   const result = await autocannon({
     ...options,

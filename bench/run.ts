@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick | --growth] [-- --only=refresh,jwks] [-- --profile]`
  *
- * Starts Gatehouse (`node dist/src/main.js`) as its own processes — one worker with the bench
+ * Starts Gatehouse (`node bin/serve.cjs`, what `npm start` runs) as its own processes — one worker with the bench
  * settings, one worker with the DEFAULT configuration (per-IP limit and lockout on, load from many
  * addresses), and `WEB_CONCURRENCY=2` — on a fresh database created on the PostgreSQL server of
  * DATABASE_URL (dropped afterwards), or embedded in a temporary DATA_DIR; starts the peers
@@ -60,6 +60,14 @@ const PORTS = {
   redis: PORT_BASE + 6,
 };
 const SERVER_URL = `http://127.0.0.1:${PORTS.server}`;
+/** The plain workload each variant's ratio is taken against (see `alternating` in main). */
+const PLAIN_OF: Partial<Record<string, Workload>> = {
+  refresh_dpop: 'refresh',
+  client_credentials_dpop: 'client_credentials',
+  client_credentials_private_key_jwt: 'client_credentials',
+};
+/** Runs of each, alternating, behind a variant's ratio to its plain workload. */
+const ALTERNATING_ROUNDS = Number(process.env.BENCH_ALTERNATING_ROUNDS ?? 3);
 /** Load for the default configuration comes from this many addresses (X-Forwarded-For, TRUST_PROXY=true). */
 const SOURCE_ADDRESSES = 4096;
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -135,6 +143,28 @@ function cpuMicros(pid: number): number {
       // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
       const fields = readFileSync(`/proc/${one}/stat`, 'utf8').split(') ')[1]!.split(' ');
       ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return (ticks * 1e6) / CLOCK_TICKS;
+}
+
+/**
+ * CPU time so far of every PostgreSQL process on this machine (a local DATABASE_URL): the database's
+ * share of a request, which the server's own CPU time leaves out. Other databases' work counts too,
+ * so it is meaningful on a machine that runs nothing else meanwhile.
+ */
+function postgresCpuMicros(): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.split(') ')[1]!.split(' ');
+      // utime, stime, and cutime, cstime: the postmaster's ended backends (connections closed meanwhile).
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     } catch {
       // gone
     }
@@ -395,6 +425,9 @@ interface Row {
   p99?: number;
   errors?: number;
   cpuMicrosPerRequest?: number | undefined;
+  /** PostgreSQL's CPU per request (every postgres process on the machine) and the load generator's. */
+  dbCpuMicrosPerRequest?: number | undefined;
+  loadCpuMicrosPerRequest?: number | undefined;
   rssMb?: number;
   rssProcessMb?: number;
   versus?: string;
@@ -442,7 +475,7 @@ async function main(): Promise<void> {
         ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
         ...(profiled ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, tag)}`] : []),
       ];
-      const child = startProcess(process.execPath, [...nodeArgs, 'dist/src/main.js'], { ...base, ...env, PORT: String(port), ISSUER: url });
+      const child = startProcess(process.execPath, [...nodeArgs, 'bin/serve.cjs'], { ...base, ...env, PORT: String(port), ISSUER: url });
       await waitFor(`${url}/readyz`, child);
       return { pid: child.pid!, url, stop: () => stopProcess(child) };
     },
@@ -607,6 +640,10 @@ async function main(): Promise<void> {
     });
   }
 
+  // BENCH_TARGETS (e.g. `gatehouse`): only the servers named, for a quicker look at one of them.
+  const onlyTargets = process.env.BENCH_TARGETS?.split(',').map((name) => name.trim());
+  if (onlyTargets) targets.splice(0, targets.length, ...targets.filter((target) => onlyTargets.includes(target.name)));
+
   // Every server stays up, idle between its runs; the profiled one restarts per workload.
   const running = new Map<Target, Running>();
   for (const target of targets) {
@@ -636,10 +673,14 @@ async function main(): Promise<void> {
       const data = { ...(await target.data(workload, connections, server.url)), sources: SOURCE_ADDRESSES };
       const stop = sampleRss(server.pid);
       const cpuBefore = cpuMicros(server.pid);
+      const dbCpuBefore = postgresCpuMicros();
+      const loadCpuBefore = cpuMicros(loadProcess!.pid!);
       window.from = monotonicMicros();
       const result = await http(kind, server.url, connections, data);
       window.to = monotonicMicros();
       const cpu = cpuMicros(server.pid) - cpuBefore;
+      const dbCpu = postgresCpuMicros() - dbCpuBefore;
+      const loadCpu = cpuMicros(loadProcess!.pid!) - loadCpuBefore;
       const rss = stop();
       const row: Row = {
         workload: label,
@@ -650,12 +691,14 @@ async function main(): Promise<void> {
         p99: result.p99,
         errors: result.errors,
         cpuMicrosPerRequest: result.requests > 0 ? cpu / result.requests : undefined,
+        dbCpuMicrosPerRequest: result.requests > 0 ? dbCpu / result.requests : undefined,
+        loadCpuMicrosPerRequest: result.requests > 0 ? loadCpu / result.requests : undefined,
         rssMb: rss.totalMb,
         rssProcessMb: rss.processMb,
       };
       rows.push(row);
       log(
-        `${target.name} ${label} c=${connections}: ${result.rps.toFixed(0)} req/s p50 ${result.p50} ms p99 ${result.p99} ms errors ${result.errors} cpu ${row.cpuMicrosPerRequest?.toFixed(0)} µs/req rss ${rss.totalMb} MB${result.errors ? ` statuses ${JSON.stringify(result.statusCodes)}` : ''}`,
+        `${target.name} ${label} c=${connections}: ${result.rps.toFixed(0)} req/s p50 ${result.p50} ms p99 ${result.p99} ms errors ${result.errors} cpu ${row.cpuMicrosPerRequest?.toFixed(0)} µs/req (postgres ${row.dbCpuMicrosPerRequest?.toFixed(0)}, load ${row.loadCpuMicrosPerRequest?.toFixed(0)}) rss ${rss.totalMb} MB${result.errors ? ` statuses ${JSON.stringify(result.statusCodes)}` : ''}`,
       );
       return row;
     } finally {
@@ -690,6 +733,45 @@ async function main(): Promise<void> {
   };
 
   const reference = targets[0]!;
+
+  /**
+   * A variant's ratio to its plain workload (DPoP ÷ plain, private_key_jwt ÷ client_secret_basic):
+   * the two alternate, plain first, ALTERNATING_ROUNDS times each, so that a drift in the machine's
+   * speed over the run (other tenants, CPU clocks) weighs on both alike. One row for the variant:
+   * the means of its runs, and its ratio to the mean of the plain runs.
+   */
+  const alternating = async (workload: Workload, plain: Workload, connections: number): Promise<Row> => {
+    const before = rows.length;
+    const plainRuns: Row[] = [];
+    const variantRuns: Row[] = [];
+    for (let round = 0; round < ALTERNATING_ROUNDS; round++) {
+      plainRuns.push(await measure(reference, plain, connections));
+      variantRuns.push(await measure(reference, workload, connections));
+    }
+    rows.splice(before);
+    const mean = (runs: Row[], field: keyof Row): number | undefined => {
+      const values = runs.map((run) => run[field]).filter((value): value is number => typeof value === 'number');
+      return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+    };
+    const row: Row = {
+      workload,
+      server: reference.name,
+      connections,
+      rps: mean(variantRuns, 'rps')!,
+      p50: mean(variantRuns, 'p50')!,
+      p99: mean(variantRuns, 'p99')!,
+      errors: variantRuns.reduce((sum, run) => sum + (run.errors ?? 0), 0),
+      cpuMicrosPerRequest: mean(variantRuns, 'cpuMicrosPerRequest'),
+      dbCpuMicrosPerRequest: mean(variantRuns, 'dbCpuMicrosPerRequest'),
+      loadCpuMicrosPerRequest: mean(variantRuns, 'loadCpuMicrosPerRequest'),
+      rssMb: Math.max(...variantRuns.map((run) => run.rssMb ?? 0)),
+      ratio: mean(variantRuns, 'rps')! / mean(plainRuns, 'rps')!,
+      versus: `${workload === 'client_credentials_private_key_jwt' ? 'private_key_jwt ÷ client_secret_basic' : `DPoP ÷ plain ${plain}`}, ${ALTERNATING_ROUNDS} alternating runs each (plain: ${plainRuns.map((run) => run.rps.toFixed(0)).join(', ')} req/s; this: ${variantRuns.map((run) => run.rps.toFixed(0)).join(', ')})`,
+    };
+    rows.push(row);
+    return row;
+  };
+
   if (growth) {
     const rowsToInsert = Number(process.env.BENCH_GROWTH_ROWS ?? 1_000_000);
     const before = await measure(reference, 'refresh', 50, 'refresh, empty database');
@@ -729,21 +811,10 @@ async function main(): Promise<void> {
         if (workload === 'refresh') bounds[`refresh SQL c=${connections}`] = await refreshSql(connections);
         let mine: Row | undefined;
         for (const target of targets.filter((t) => t.workloads.includes(workload))) {
-          const row = await measure(target, workload, connections);
+          const plain = target === reference ? PLAIN_OF[workload] : undefined;
+          const row = plain ? await alternating(workload, plain, connections) : await measure(target, workload, connections);
           if (target === reference) {
             mine = row;
-            // DPoP (issue 14): the ratio to the plain workload, measured just before it.
-            const plain =
-              workload === 'refresh_dpop'
-                ? 'refresh'
-                : workload === 'client_credentials_dpop' || workload === 'client_credentials_private_key_jwt'
-                  ? 'client_credentials'
-                  : undefined;
-            const plainRow = plain && rows.find((r) => r.server === reference.name && r.workload === plain && r.connections === connections);
-            if (plainRow) {
-              row.versus = workload === 'client_credentials_private_key_jwt' ? 'private_key_jwt ÷ client_secret_basic' : `DPoP ÷ plain ${plain}`;
-              row.ratio = row.rps / plainRow.rps;
-            }
             continue;
           }
           row.versus = target.versus;
@@ -758,11 +829,11 @@ async function main(): Promise<void> {
   // ---- output
   const fmt = (n: number | undefined, digits = 0): string => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
   const lines = [
-    '| workload | conns | server | req/s | p50 ms | p99 ms | errors | CPU µs/req | peak RSS MB | ratio | ratio of |',
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| workload | conns | server | req/s | p50 ms | p99 ms | errors | CPU µs/req | postgres CPU µs/req | load CPU µs/req | peak RSS MB | ratio | ratio of |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.workload} | ${r.connections ?? ''} | ${r.server} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors ?? ''} | ${fmt(r.cpuMicrosPerRequest)} | ${r.rssMb ?? ''} | ${fmt(r.ratio, 2)} | ${r.versus ?? ''} |`,
+        `| ${r.workload} | ${r.connections ?? ''} | ${r.server} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors ?? ''} | ${fmt(r.cpuMicrosPerRequest)} | ${fmt(r.dbCpuMicrosPerRequest)} | ${fmt(r.loadCpuMicrosPerRequest)} | ${r.rssMb ?? ''} | ${fmt(r.ratio, 2)} | ${r.versus ?? ''} |`,
     ),
   ];
   const boundLines = Object.entries(bounds)
