@@ -36,6 +36,18 @@ export interface DatabaseOptions {
   logger?: { warn(message: string): void; error(message: string): void } | undefined;
 }
 
+/**
+ * A raw statement that PostgreSQL parses and plans once per connection (a named prepared statement)
+ * rather than on every call: on the hot paths, parsing and planning cost the database about as much
+ * CPU as running the statement (bench/, issue 12). Each name belongs to one text. The result's
+ * columns must not follow a table's definition (no `*`): a prepared statement whose result type
+ * changes under it, say a migration adds a column while servers run, fails until its connection
+ * closes. PGlite ignores the name.
+ */
+export function preparedRaw<Result>(db: Queryable, name: string, sql: string, bindings: readonly Knex.RawBinding[]): Knex.Raw<Result> {
+  return db.raw<Result>(sql, bindings).options({ name: `gatehouse_${name}` });
+}
+
 interface KnexPool {
   numUsed(): number;
   numPendingAcquires(): number;

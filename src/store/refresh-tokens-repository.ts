@@ -1,4 +1,4 @@
-import type { Queryable } from './database.js';
+import { preparedRaw, type Queryable } from './database.js';
 import { statusEntryOf, toGrant, type Grant, type GrantRow } from './grants-repository.js';
 import type { StatusEntry } from './status-lists-repository.js';
 import { toUser, type User, type UserRow } from './users-repository.js';
@@ -111,15 +111,18 @@ function withTimestamps<Row>(json: Record<string, unknown>): Row {
 
 /**
  * The token, its grant and the grant's user (undefined for a grant without one, or a user deleted)
- * in ONE round trip and without the query builder: the refresh grant's hot path. Whole rows
- * (`g.*`, `to_jsonb(r)`, `to_jsonb(u)`), so that a column added to any of the three reaches its mapper.
+ * in ONE round trip, a prepared statement, without the query builder: the refresh grant's hot path.
+ * Whole rows as JSON (`to_jsonb` of each), so that a column added to any of the three reaches its
+ * mapper and the statement's result type never changes (see preparedRaw).
  */
 export async function findRefreshTokenWithGrantAndUser(
   db: Queryable,
   tokenHash: string,
 ): Promise<{ token: RefreshToken; grant: Grant; user: User | undefined } | undefined> {
-  const result = await db.raw<{ rows: (GrantRow & { token_row: Record<string, unknown>; user_row: Record<string, unknown> | null })[] }>(
-    `SELECT g.*, to_jsonb(r) AS token_row, to_jsonb(u) AS user_row
+  const result = await preparedRaw<{ rows: { grant_row: Record<string, unknown>; token_row: Record<string, unknown>; user_row: Record<string, unknown> | null }[] }>(
+    db,
+    'find_refresh_token_with_grant_and_user',
+    `SELECT to_jsonb(g) AS grant_row, to_jsonb(r) AS token_row, to_jsonb(u) AS user_row
        FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id LEFT JOIN users u ON u.id = g.user_id
       WHERE r.token_hash = ?`,
     [tokenHash],
@@ -128,13 +131,13 @@ export async function findRefreshTokenWithGrantAndUser(
   if (!row) return undefined;
   return {
     token: toRefreshToken(withTimestamps<RefreshTokenRow>(row.token_row)),
-    grant: toGrant(row),
+    grant: toGrant(withTimestamps<GrantRow>(row.grant_row)),
     user: row.user_row ? toUser(withTimestamps<UserRow>(row.user_row)) : undefined,
   };
 }
 
 /**
- * Rotation in one statement (one round trip, atomic on its own): marks `parentHash` used if nobody
+ * Rotation in one statement (one round trip, atomic on its own, prepared): marks `parentHash` used if nobody
  * has and, only then, stores its successor. Returns false when the parent was already used (reuse,
  * or a concurrent refresh won: its UPDATE holds the row until it commits, after which ours finds
  * used_at set and changes nothing).
@@ -145,7 +148,9 @@ export async function rotateRefreshToken(
   usedAt: Date,
   successor: Omit<RefreshToken, 'parentHash' | 'usedAt'>,
 ): Promise<boolean> {
-  const result = await db.raw<{ rows: unknown[] }>(
+  const result = await preparedRaw<{ rows: unknown[] }>(
+    db,
+    'rotate_refresh_token',
     `WITH used AS (
        UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL RETURNING token_hash
      )

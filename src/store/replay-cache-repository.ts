@@ -1,4 +1,4 @@
-import type { Queryable } from './database.js';
+import { preparedRaw, type Queryable } from './database.js';
 
 export interface ReplayCacheEntry {
   /** Already hashed by the caller; at most once in one call. */
@@ -17,7 +17,9 @@ export interface ReplayCacheEntry {
 export async function claimReplayKeys(db: Queryable, entries: readonly ReplayCacheEntry[], now: Date): Promise<Set<string>> {
   if (entries.length === 0) return new Set();
   const sorted = [...entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const result = await db.raw<{ rows: { key: string }[] }>(
+  const result = await preparedRaw<{ rows: { key: string }[] }>(
+    db,
+    'claim_replay_keys',
     `INSERT INTO replay_cache (key, expires_at)
      SELECT key, expires_at FROM unnest(?::text[], ?::timestamptz[]) AS claimed (key, expires_at) ORDER BY key COLLATE "C"
      ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE replay_cache.expires_at <= ?

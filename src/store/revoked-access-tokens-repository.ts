@@ -1,4 +1,4 @@
-import type { Queryable } from './database.js';
+import { preparedRaw, type Queryable } from './database.js';
 import { isUuid } from '../lib/uuid.js';
 
 /** Puts a jti on the deny list; false when it was there already. */
@@ -27,7 +27,9 @@ export async function findAccessTokenStandings(db: Queryable, tokens: AccessToke
   const wellFormed = tokens.map((token) => isUuid(token.jti) && (token.grantId === undefined || isUuid(token.grantId)));
   const asked = tokens.filter((_, index) => wellFormed[index]);
   if (asked.length === 0) return tokens.map(() => false);
-  const result = await db.raw<{ rows: { i: string | number; live: boolean }[] }>(
+  const result = await preparedRaw<{ rows: { i: string | number; live: boolean }[] }>(
+    db,
+    'find_access_token_standings',
     `SELECT t.i,
             NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = t.jti)
         AND EXISTS (SELECT 1 FROM clients c WHERE c.id = t.client_id AND c.created_at <= t.issued_at AND (c.tokens_valid_after IS NULL OR c.tokens_valid_after < t.issued_at))
