@@ -6,6 +6,7 @@ import * as createReplayCache from '../../migrations/20261129000000_create_repla
 import * as addDpopBinding from '../../migrations/20261129110000_add_dpop_binding.js';
 import * as createStatusLists from '../../migrations/20261129100000_create_status_lists.js';
 import * as createResourcesAndClientKeys from '../../migrations/20261129120000_create_resources_and_client_keys.js';
+import * as unlogReplayCache from '../../migrations/20261129130000_unlog_replay_cache.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '20261129110000_add_dpop_binding': addDpopBinding,
   '20261129100000_create_status_lists': createStatusLists,
   '20261129120000_create_resources_and_client_keys': createResourcesAndClientKeys,
+  '20261129130000_unlog_replay_cache': unlogReplayCache,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -46,4 +46,9 @@ describe('migrations run down and up again on a fresh database', () => {
     await expect(db('signing_keys').insert(key('two'))).rejects.toThrow();
     await expect(db('signing_keys').insert({ ...key('three'), state: 'bogus' })).rejects.toThrow();
   });
+
+  it('keeps the replay cache out of the write-ahead log (an unlogged table: cheaper claims, emptied by crash recovery)', async () => {
+    const result = await database.db.raw<{ rows: { relpersistence: string }[] }>("SELECT relpersistence FROM pg_class WHERE relname = 'replay_cache'");
+    expect(result.rows).toEqual([{ relpersistence: 'u' }]);
+  });
 });
