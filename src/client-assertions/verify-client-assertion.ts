@@ -132,11 +132,11 @@ async function check(presented: PresentedClientAssertion, context: ClientAsserti
 
   const selector = { alg, kid: typeof kid === 'string' ? kid : undefined };
   const importKey = context.importKey ?? importPublicJwk;
-  let verified = verifyWithAny(assertion, await context.keys.current(), selector, importKey);
+  let verified = await verifyWithAny(assertion, await context.keys.current(), selector, importKey);
   if (!verified) {
     // Perhaps the client rolled its keys over since its set was fetched.
     const refreshed = await context.keys.refetch();
-    if (refreshed) verified = verifyWithAny(assertion, refreshed, selector, importKey);
+    if (refreshed) verified = await verifyWithAny(assertion, refreshed, selector, importKey);
   }
   if (!verified)
     reject(kid === undefined ? 'the signature does not verify with any key of the client' : 'no key of the client with that kid verifies the signature');
@@ -145,16 +145,16 @@ async function check(presented: PresentedClientAssertion, context: ClientAsserti
 }
 
 /** True when one of the keys fit for alg (and kid, when given) verifies the signature. */
-function verifyWithAny(
+async function verifyWithAny(
   assertion: string,
   keys: readonly JWK[],
   selector: { alg: string; kid: string | undefined },
   importKey: (jwk: JWK) => KeyObject,
-): boolean {
+): Promise<boolean> {
   const candidates = keys.filter((jwk) => (selector.kid === undefined || jwk.kid === selector.kid) && jwkAlgorithmProblem(jwk, selector.alg) === undefined);
   for (const jwk of candidates) {
     try {
-      if (verifyCompactJwsSignature(assertion, importKey(jwk), selector.alg)) return true;
+      if (await verifyCompactJwsSignature(assertion, importKey(jwk), selector.alg)) return true;
     } catch {
       // A key that does not import cannot have signed it; try the next one.
     }

@@ -135,7 +135,7 @@ export async function verifyDpopProof(
   } catch (error) {
     throw invalid('the DPoP proof header "jwk" is not a valid public key', error);
   }
-  if (!verifyCompactJwsSignature(proof, key.key, alg)) throw invalid('the DPoP proof signature does not verify with its "jwk"');
+  if (!(await verifyCompactJwsSignature(proof, key.key, alg))) throw invalid('the DPoP proof signature does not verify with its "jwk"');
 
   // 3. The claims RFC 9449 §4.2 requires.
   const { jti, htm, htu, iat } = payload;

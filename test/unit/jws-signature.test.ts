@@ -22,12 +22,12 @@ const jws = (alg: string, by: string = alg): Promise<string> => new CompactSign(
 
 describe('JWS signatures are verified with node:crypto as jose makes them', () => {
   it.each(ALGORITHMS)('%s made by jose verifies', async (alg) => {
-    expect(verifyCompactJwsSignature(await jws(alg), signer(alg).publicKey, alg)).toBe(true);
+    expect(await verifyCompactJwsSignature(await jws(alg), signer(alg).publicKey, alg)).toBe(true);
   });
 
   it.each(ALGORITHMS)('%s with a changed payload does not', async (alg) => {
     const [header, , signature] = (await jws(alg)).split('.');
-    expect(verifyCompactJwsSignature(`${header}.${Buffer.from('{"hello":"there"}').toString('base64url')}.${signature}`, signer(alg).publicKey, alg)).toBe(
+    expect(await verifyCompactJwsSignature(`${header}.${Buffer.from('{"hello":"there"}').toString('base64url')}.${signature}`, signer(alg).publicKey, alg)).toBe(
       false,
     );
   });
@@ -39,21 +39,21 @@ describe('JWS signatures are verified with node:crypto as jose makes them', () =
     ['an RS256 signature checked as HS256', 'RS256', 'HS256'],
     ['an RS256 signature checked as none', 'RS256', 'none'],
   ])('%s does not', async (_name, made, checked) => {
-    expect(verifyCompactJwsSignature(await jws(made), signer(made).publicKey, checked)).toBe(false);
+    expect(await verifyCompactJwsSignature(await jws(made), signer(made).publicKey, checked)).toBe(false);
   });
 
   it('does not check a signature with a key of the wrong type or curve', async () => {
-    expect(verifyCompactJwsSignature(await jws('ES256'), signer('ES384').publicKey, 'ES256')).toBe(false);
-    expect(verifyCompactJwsSignature(await jws('RS256'), signer('ES256').publicKey, 'RS256')).toBe(false);
-    expect(verifyCompactJwsSignature(await jws('EdDSA'), signer('RS256').publicKey, 'EdDSA')).toBe(false);
+    expect(await verifyCompactJwsSignature(await jws('ES256'), signer('ES384').publicKey, 'ES256')).toBe(false);
+    expect(await verifyCompactJwsSignature(await jws('RS256'), signer('ES256').publicKey, 'RS256')).toBe(false);
+    expect(await verifyCompactJwsSignature(await jws('EdDSA'), signer('RS256').publicKey, 'EdDSA')).toBe(false);
   });
 
   it('refuses an ECDSA signature in DER form (JWS uses r || s) and an empty signature', async () => {
     const token = await jws('ES256');
     const input = token.slice(0, token.lastIndexOf('.'));
     const der = sign('sha256', Buffer.from(input), { key: KeyObject.from(signer('ES256').privateKey), dsaEncoding: 'der' });
-    expect(verifyCompactJwsSignature(`${input}.${der.toString('base64url')}`, signer('ES256').publicKey, 'ES256')).toBe(false);
-    expect(verifyCompactJwsSignature(`${input}.`, signer('ES256').publicKey, 'ES256')).toBe(false);
+    expect(await verifyCompactJwsSignature(`${input}.${der.toString('base64url')}`, signer('ES256').publicKey, 'ES256')).toBe(false);
+    expect(await verifyCompactJwsSignature(`${input}.`, signer('ES256').publicKey, 'ES256')).toBe(false);
   });
 
   it('decodes header and payload without verifying, and nothing that is not three base64url parts', () => {
@@ -69,6 +69,6 @@ describe('JWS signatures are verified with node:crypto as jose makes them', () =
     const claims = { iss: 'https://as.example', sub: 'ü', aud: ['a', 'b'], exp: 2, iat: 1, jti: 'j', scope: 'x y', cnf: { jkt: 't' } };
     const token = await signCompactRs256(signer('RS256').privateKey, header, claims);
     expect(token).toBe(await new SignJWT(claims).setProtectedHeader(header).sign(signer('RS256').privateKey));
-    expect(verifyCompactJwsSignature(token, signer('RS256').publicKey, 'RS256')).toBe(true);
+    expect(await verifyCompactJwsSignature(token, signer('RS256').publicKey, 'RS256')).toBe(true);
   });
 });
