@@ -47,6 +47,13 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  // bin/serve.cjs: plain CommonJS that must load before any ES module (it sizes libuv's pool).
+  {
+    files: ['bin/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { sourceType: 'commonjs', parserOptions: { projectService: false, project: null }, globals: { ...globals.node } },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
+  },
   // Layering of src/ (later blocks replace the rule for the files they match).
   {
     files: ['src/store/**/*.ts'],

@@ -4,13 +4,16 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 
 /**
- * The compiled server and CLI (`node dist/src/main.js`, `node bin/gatehouse.js`) as processes, for
+ * The compiled server and CLI (`node bin/serve.cjs` as `npm start` runs it, `node bin/gatehouse.js`) as processes, for
  * the system tests. Every child gets only PATH, HOME and what the test gives it: nothing of the
  * test's own environment (TEST_DATABASE_URL, DATABASE_URL, DATA_DIR …) leaks in.
  */
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
-const SERVER_ENTRY = join(REPO_ROOT, 'dist', 'src', 'main.js');
+/** The compiled server; the build is checked against it. */
+const BUILT_SERVER = join(REPO_ROOT, 'dist', 'src', 'main.js');
+/** What `npm start` runs: sizes the libuv pool, then loads BUILT_SERVER. */
+const SERVER_ENTRY = join(REPO_ROOT, 'bin', 'serve.cjs');
 const CLI_ENTRY = join(REPO_ROOT, 'bin', 'gatehouse.js');
 
 /**
@@ -44,7 +47,7 @@ export function ensureBuilt(): Promise<void> {
 
 async function build(): Promise<void> {
   const fresh = (): boolean =>
-    existsSync(SERVER_ENTRY) && statSync(SERVER_ENTRY).mtimeMs >= Math.max(newestMtime(join(REPO_ROOT, 'src')), newestMtime(join(REPO_ROOT, 'migrations')));
+    existsSync(BUILT_SERVER) && statSync(BUILT_SERVER).mtimeMs >= Math.max(newestMtime(join(REPO_ROOT, 'src')), newestMtime(join(REPO_ROOT, 'migrations')));
   if (fresh()) return;
   const lock = join(REPO_ROOT, 'dist', '.gatehouse-build-lock');
   mkdirSync(join(REPO_ROOT, 'dist'), { recursive: true });
@@ -68,7 +71,7 @@ async function build(): Promise<void> {
       cwd: REPO_ROOT,
       encoding: 'utf8',
     });
-    if (result.status !== 0 || !existsSync(SERVER_ENTRY)) throw new Error(`npm run build failed:\n${result.stdout}${result.stderr}`);
+    if (result.status !== 0 || !existsSync(BUILT_SERVER)) throw new Error(`npm run build failed:\n${result.stdout}${result.stderr}`);
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
@@ -192,7 +195,7 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `node dist/src/main.js` on 127.0.0.1 (a free port unless given) and waits until /readyz
+ * Starts `node bin/serve.cjs` (what `npm start` runs) on 127.0.0.1 (a free port unless given) and waits until /readyz
  * answers 200. `env` says where its database is (a target's env) and anything else; rate limits and
  * the login lock are off unless the test sets them, since tests send many requests from one address.
  */
