@@ -134,7 +134,12 @@ function workloadOptions(workload: string, data: WorkloadData, seconds: number):
         requests: [refreshRequest({ token: 'unused' })],
         setupClient: (client: any) => {
           const family = pool.shift();
-          client.setRequests([refreshRequest({ token: family?.token ?? 'exhausted', proof: family?.key ? madeAhead(dpopProofMaker(family.key, data.htu!), proofsPerFamily) : undefined })]);
+          client.setRequests([
+            refreshRequest({
+              token: family?.token ?? 'exhausted',
+              proof: family?.key ? madeAhead(dpopProofMaker(family.key, data.htu!), proofsPerFamily) : undefined,
+            }),
+          ]);
         },
       } as WorkloadOptions;
     }

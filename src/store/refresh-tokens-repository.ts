@@ -119,7 +119,9 @@ export async function findRefreshTokenWithGrantAndUser(
   db: Queryable,
   tokenHash: string,
 ): Promise<{ token: RefreshToken; grant: Grant; user: User | undefined } | undefined> {
-  const result = await preparedRaw<{ rows: { grant_row: Record<string, unknown>; token_row: Record<string, unknown>; user_row: Record<string, unknown> | null }[] }>(
+  const result = await preparedRaw<{
+    rows: { grant_row: Record<string, unknown>; token_row: Record<string, unknown>; user_row: Record<string, unknown> | null }[];
+  }>(
     db,
     'find_refresh_token_with_grant_and_user',
     `SELECT to_jsonb(g) AS grant_row, to_jsonb(r) AS token_row, to_jsonb(u) AS user_row

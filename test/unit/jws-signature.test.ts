@@ -27,9 +27,9 @@ describe('JWS signatures are verified with node:crypto as jose makes them', () =
 
   it.each(ALGORITHMS)('%s with a changed payload does not', async (alg) => {
     const [header, , signature] = (await jws(alg)).split('.');
-    expect(await verifyCompactJwsSignature(`${header}.${Buffer.from('{"hello":"there"}').toString('base64url')}.${signature}`, signer(alg).publicKey, alg)).toBe(
-      false,
-    );
+    expect(
+      await verifyCompactJwsSignature(`${header}.${Buffer.from('{"hello":"there"}').toString('base64url')}.${signature}`, signer(alg).publicKey, alg),
+    ).toBe(false);
   });
 
   it.each([
