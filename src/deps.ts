@@ -11,6 +11,7 @@ import { createAccessTokenStanding, type AccessTokenStanding } from './services/
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
 import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
+import { createAccessTokenVerifier, type AccessTokenVerifier } from './tokens/access-token-verification.js';
 import { StatusListAllocator, StatusListPublisher } from './services/status-lists.js';
 import { createThrottle, type Throttle } from './services/throttle.js';
 import type { Database } from './store/database.js';
@@ -40,6 +41,8 @@ export interface Deps {
    * different ISSUER values): each is logged once, not once per request.
    */
   foreignIssuersSeen: Set<string>;
+  /** Signature and claims of our own access tokens, remembered per token (src/tokens/access-token-verification.ts). */
+  accessTokens: AccessTokenVerifier;
   /** One-time values (DPoP proof and client assertion jtis) across every instance: PostgreSQL, or memory when embedded. */
   replayCache: ReplayCache;
   /** DPoP proofs at /token (RFC 9449): key cache, server nonces, the replay check. */
@@ -97,5 +100,6 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     clientAssertions,
     accessTokenStanding: createAccessTokenStanding(db),
     foreignIssuersSeen: new Set(),
+    accessTokens: createAccessTokenVerifier({ issuer: config.issuer, keys }),
   };
 }

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
-import { createLocalJWKSet, importPKCS8, type JWTVerifyGetKey } from 'jose';
+import { createHash, type KeyObject } from 'node:crypto';
+import { createLocalJWKSet, importPKCS8, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../lib/clock.js';
+import { importPublicJwk } from '../lib/jwk.js';
 import type { Database } from '../store/database.js';
 import { listSigningKeys, type SigningKey } from '../store/signing-keys-repository.js';
 import type { Actor } from '../services/actor.js';
@@ -26,6 +27,7 @@ export class KeyService {
   private signing: ActiveSigningKey | undefined;
   private document: JwksDocument | undefined;
   private verifier: JWTVerifyGetKey | undefined;
+  private publicKeys = new Map<string, KeyObject>();
   private keys: SigningKey[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -56,6 +58,8 @@ export class KeyService {
     if (body !== this.document?.body) {
       this.document = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
       this.verifier = createLocalJWKSet(jwks);
+      // A kid names one key for good: keys still published keep their objects (and the tokens remembered as verified with them).
+      this.publicKeys = new Map(published.map((k) => [k.kid, this.publicKeys.get(k.kid) ?? importPublicJwk(k.publicJwk as JWK)]));
     }
     this.keys = keys;
   }
@@ -121,6 +125,14 @@ export class KeyService {
   verificationKeys(): JWTVerifyGetKey {
     if (!this.verifier) throw new Error('KeyService used before initialize()');
     return this.verifier;
+  }
+
+  /**
+   * The public key of a kid we publish, imported once per key set: what our own tokens verify with
+   * (src/tokens/access-token-verification.ts). Undefined for a kid not (or no longer) published.
+   */
+  keyFor(kid: string): KeyObject | undefined {
+    return this.publicKeys.get(kid);
   }
 
   /** The keys as this instance last loaded them. */

@@ -1,4 +1,3 @@
-import { errors, jwtVerify } from 'jose';
 import type { Deps } from '../deps.js';
 import { epochSeconds } from '../lib/clock.js';
 import { formatScope } from '../lib/scope.js';
@@ -32,13 +31,11 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const MAX_FOREIGN_ISSUERS_LOGGED = 100;
 
 /**
- * A token our keys signed (jose checks the signature before the claims) that names another issuer:
- * instances sharing a database but configured with different ISSUER values. Refused as before, and
- * worth one warning per distinct `iss`.
+ * A token our keys signed that names another issuer: instances sharing a database but configured
+ * with different ISSUER values. Refused as any invalid token, and worth one warning per distinct `iss`.
  */
-function noteForeignIssuer(deps: Pick<Deps, 'config' | 'logger' | 'foreignIssuersSeen'>, error: unknown): void {
-  if (!(error instanceof errors.JWTClaimValidationFailed) || error.claim !== 'iss') return;
-  const iss = typeof error.payload.iss === 'string' ? error.payload.iss.slice(0, 200) : String(error.payload.iss);
+function noteForeignIssuer(deps: Pick<Deps, 'config' | 'logger' | 'foreignIssuersSeen'>, foreignIssuer: string): void {
+  const iss = foreignIssuer.slice(0, 200);
   if (deps.foreignIssuersSeen.has(iss) || deps.foreignIssuersSeen.size >= MAX_FOREIGN_ISSUERS_LOGGED) return;
   deps.foreignIssuersSeen.add(iss);
   deps.logger.warn(
@@ -54,20 +51,12 @@ function noteForeignIssuer(deps: Pick<Deps, 'config' | 'logger' | 'foreignIssuer
  */
 export async function verifyAccessToken(deps: Deps, token: string): Promise<AccessTokenClaims | undefined> {
   if (token.length > 8192 || !JWT_SHAPE.test(token)) return undefined;
-  let claims: AccessTokenClaims;
-  try {
-    const { payload } = await jwtVerify(token, deps.keys.verificationKeys(), {
-      issuer: deps.config.issuer,
-      typ: 'at+jwt',
-      algorithms: ['RS256'],
-      currentDate: deps.clock.now(),
-      requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id', 'scope'],
-    });
-    claims = payload as unknown as AccessTokenClaims;
-  } catch (error) {
-    noteForeignIssuer(deps, error);
+  const check = await deps.accessTokens.check(token, deps.clock.now());
+  if (!check.valid) {
+    if (check.foreignIssuer !== undefined) noteForeignIssuer(deps, check.foreignIssuer);
     return undefined;
   }
+  const claims = check.claims;
   const live = await deps.accessTokenStanding.isLive({
     jti: claims.jti,
     grantId: claims.sid,

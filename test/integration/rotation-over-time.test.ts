@@ -4,6 +4,7 @@ import { TestClock } from '../helpers/clock.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { KEY_RETENTION_LEEWAY } from '../../src/keys/policy.js';
 import { fetchJwks, kidOf, kidsOf, tokenIssuer } from '../helpers/keys.js';
+import { introspector } from '../helpers/token.js';
 
 // Settings in production shape (hours and minutes); a TestClock moves through them.
 const ROTATION_INTERVAL = 3600;
@@ -143,8 +144,12 @@ describe('rotate --revoke-old (key compromise): the old key leaves the JWKS at o
     const oldKid = server.deps.keys.signingKey().kid;
     const oldToken = await issue();
     await verifyAt(server, oldToken, clock.now());
+    // Introspected (and so remembered as verified) before the key goes: inactive at once after.
+    const ask = await introspector(server, 'revoke-old-introspector');
+    expect((await ask(oldToken)).body.active).toBe(true);
 
     const result = await server.deps.keys.rotateNow({ revokeOld: true, actor: CLI_ACTOR });
+    expect((await ask(oldToken)).body).toEqual({ active: false });
 
     expect(kidsOf(await fetchJwks(server))).not.toContain(oldKid);
     expect(server.deps.keys.list().map((k) => k.kid)).not.toContain(oldKid);
