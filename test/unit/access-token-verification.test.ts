@@ -26,6 +26,8 @@ beforeAll(async () => {
   other = (await generateKeyPair('RS256')).privateKey;
 });
 
+/** The claims less one. */
+const without = (claim: keyof typeof claims): JWTPayload => Object.fromEntries(Object.entries(claims).filter(([name]) => name !== claim));
 const sign = (payload: JWTPayload, header: Record<string, unknown> = {}, key: CryptoKey = signer): Promise<string> =>
   new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'k1', ...header }).sign(key);
 /** jose refuses to make a token with a crit it does not know: made by hand. */
@@ -50,9 +52,9 @@ describe('our access tokens are checked as RFC 9068 §4 asks', () => {
     ['another key’s signature', () => sign(claims, {}, other)],
     ['expired', () => sign({ ...claims, exp: seconds })],
     ['not valid yet (nbf)', () => sign({ ...claims, nbf: seconds + 1 })],
-    ['no jti', () => sign({ ...claims, jti: undefined })],
+    ['no jti', () => sign(without('jti'))],
     ['a numeric client_id', () => sign({ ...claims, client_id: 7 })],
-    ['no exp', () => sign({ ...claims, exp: undefined })],
+    ['no exp', () => sign(without('exp'))],
     ['a string iat', () => sign({ ...claims, iat: String(claims.iat) as unknown as number })],
   ])('refuses a token with %s', async (_name, make) => {
     expect((await verifier().check(await make(), now)).valid).toBe(false);
