@@ -3,8 +3,7 @@ import { epochSeconds } from '../lib/clock.js';
 import { formatScope } from '../lib/scope.js';
 import { issuedAt, type AccessTokenClaims } from '../tokens/access-token.js';
 import { hashRefreshToken } from '../tokens/refresh-token.js';
-import { findRefreshTokenWithGrant } from '../store/refresh-tokens-repository.js';
-import { findUserById } from '../store/users-repository.js';
+import { findRefreshTokenWithGrantAndUser } from '../store/refresh-tokens-repository.js';
 
 export type IntrospectionResponse =
   | { active: false }
@@ -70,12 +69,12 @@ export async function verifyAccessToken(deps: Deps, token: string): Promise<Acce
 /** What a live refresh token says about its grant; undefined when it is not live. */
 async function describeRefreshToken(deps: Deps, token: string): Promise<IntrospectionResponse | undefined> {
   if (token.length > 512) return undefined;
-  const found = await findRefreshTokenWithGrant(deps.db, hashRefreshToken(token));
+  // The token, its grant and its user in one prepared statement (the refresh grant's own lookup).
+  const found = await findRefreshTokenWithGrantAndUser(deps.db, hashRefreshToken(token));
   if (!found) return undefined;
-  const { token: refresh, grant } = found;
+  const { token: refresh, grant, user } = found;
   const now = deps.clock.now();
   if (refresh.usedAt || grant.revokedAt || refresh.expiresAt <= now || grant.expiresAt <= now || !grant.userId) return undefined;
-  const user = await findUserById(deps.db, grant.userId);
   if (!user || user.disabled) return undefined;
   return {
     active: true,

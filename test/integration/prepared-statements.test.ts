@@ -34,6 +34,7 @@ describe('hot-path statements while a newer migration adds columns', () => {
         expect(response.status).toBe(200);
         current[index] = response.body.refresh_token;
         expect((await ask(response.body.access_token)).body.active).toBe(true);
+        expect((await ask(response.body.refresh_token, 'refresh_token')).body).toMatchObject({ active: true, username: 'alice' });
       }
     };
     await refreshAll();
