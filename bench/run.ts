@@ -640,8 +640,9 @@ async function main(): Promise<void> {
     });
   }
 
-  // BENCH_TARGETS (e.g. `gatehouse`): only the servers named, for a quicker look at one of them.
-  const onlyTargets = process.env.BENCH_TARGETS?.split(',').map((name) => name.trim());
+  // BENCH_TARGETS (e.g. `gatehouse` or `gatehouse;gatehouse, 2 workers`; names hold commas): only
+  // the servers named, for a quicker look at one of them.
+  const onlyTargets = process.env.BENCH_TARGETS?.split(';').map((name) => name.trim());
   if (onlyTargets) targets.splice(0, targets.length, ...targets.filter((target) => onlyTargets.includes(target.name)));
 
   // Every server stays up, idle between its runs; the profiled one restarts per workload.
