@@ -10,6 +10,7 @@ import { createClientAssertionAuthentication, type ClientAssertionAuthentication
 import { createAccessTokenStanding, type AccessTokenStanding } from './services/access-token-standing.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
+import { connectRedis } from './services/redis-connection.js';
 import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from './tokens/access-token-verification.js';
 import { StatusListAllocator, StatusListPublisher } from './services/status-lists.js';
@@ -66,10 +67,12 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   const keys = createKeyService(config, db, clock);
   await keys.initialize();
   const metrics = createMetrics(db, keys, clock);
-  const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }));
+  // REDIS_URL: one connection for the per-IP counters and the replay cache (the throttle closes it).
+  const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }), redis);
   await throttle.ready();
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
-  const replayCache = createReplayCache(config, db, clock);
+  const replayCache = createReplayCache(config, db, clock, redis?.client);
   const clientAuthentication = createClientAuthentication(db);
   const clientAssertions = createClientAssertionAuthentication({
     clients: clientAuthentication,

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { TemporarilyUnavailable } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
@@ -31,11 +32,40 @@ export const REPLAY_MEMORY_MAX_ENTRIES = 100_000;
 const SWEEP_INTERVAL_MS = 10_000;
 
 /**
- * PostgreSQL (DATABASE_URL set, shared by every instance) or, on the embedded database, memory:
- * PGlite lives in one process, so a map in that process is exact.
+ * Redis when REDIS_URL is set (shared by every instance that names it), else PostgreSQL (DATABASE_URL,
+ * shared by every instance) or, on the embedded database, memory: PGlite lives in one process, so a
+ * map in that process is exact.
  */
-export function createReplayCache(config: Pick<Config, 'databaseUrl'>, db: Database, clock: Clock): ReplayCache {
+export function createReplayCache(config: Pick<Config, 'databaseUrl'>, db: Database, clock: Clock, redis?: Redis | undefined): ReplayCache {
+  if (redis) return createRedisReplayCache(redis, clock);
   return config.databaseUrl ? createDatabaseReplayCache(db, clock) : createMemoryReplayCache(clock);
+}
+
+/** Prefix of the replay cache's keys in Redis (the rest is the SHA-256 of the key, in hex). */
+export const REDIS_REPLAY_PREFIX = 'gatehouse:replay:';
+
+/**
+ * Redis: one `SET key 1 PX ttl NX` per call, which Redis answers atomically, so exactly one of any
+ * number of calls for a key (from any instance) gets true while the entry lives; Redis drops it when
+ * the proof or assertion could no longer be accepted anyway. No write-ahead log or commit: cheaper
+ * than a PostgreSQL claim, and lost the same way when Redis restarts without persistence. A failed
+ * command (Redis unreachable) rejects with TemporarilyUnavailable: the request is refused, never
+ * accepted unseen.
+ */
+export function createRedisReplayCache(redis: Redis, clock: Clock): ReplayCache {
+  return {
+    async remember(key, expiresAt) {
+      // At least a millisecond: PX must be positive, and a claim is remembered for at least that long.
+      const ttlMs = Math.max(1, Math.ceil(expiresAt.getTime() - clock.now().getTime()));
+      let answer: string | null;
+      try {
+        answer = await redis.set(`${REDIS_REPLAY_PREFIX}${sha256Hex(key)}`, '1', 'PX', ttlMs, 'NX');
+      } catch (error) {
+        throw new TemporarilyUnavailable(1, { cause: error });
+      }
+      return answer === 'OK';
+    },
+  };
 }
 
 interface Waiting {

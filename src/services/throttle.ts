@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import type { Redis } from 'ioredis';
 import {
   RateLimiterMemory,
   RateLimiterPostgres,
@@ -12,12 +10,8 @@ import type { Config } from '../config.js';
 import { TooManyRequests } from '../errors.js';
 import { sha256Hex } from '../lib/hash.js';
 import type { Database } from '../store/database.js';
+import type { RedisConnection } from './redis-connection.js';
 import { createReservedBudget } from './reserved-budget.js';
-
-/** ioredis, loaded only when REDIS_URL is set. */
-function redisClient(): typeof Redis {
-  return (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
-}
 
 /** Longest login lock, whatever the doubling reaches. */
 export const MAX_LOCKOUT_SECONDS = 3600;
@@ -67,24 +61,16 @@ export interface Throttle {
 type Limit = 'login_lock' | 'token_per_ip' | 'client_auth_per_ip';
 
 export function createThrottle(
-  config: Pick<Config, 'lockoutThreshold' | 'lockoutGlobalThreshold' | 'lockoutDuration' | 'rateLimitPerIp' | 'databaseUrl' | 'redisUrl'>,
+  config: Pick<Config, 'lockoutThreshold' | 'lockoutGlobalThreshold' | 'lockoutDuration' | 'rateLimitPerIp' | 'databaseUrl'>,
   db: Database,
   onReject: (limit: Limit) => void = () => undefined,
+  /** REDIS_URL's connection: the per-IP counters go there. The throttle closes it (close()). */
+  redisConnection?: RedisConnection | undefined,
 ): Throttle {
-  // Commands fail at once while Redis is unreachable (no offline queue): the per-IP counters then
-  // count in this instance's memory (insuranceLimiter) rather than fail open or hold requests.
-  const redis =
-    config.redisUrl && config.rateLimitPerIp > 0
-      ? new (redisClient())(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false })
-      : undefined;
-  // ioredis reconnects by itself; an 'error' listener keeps a lost connection from crashing the process.
-  redis?.on('error', () => undefined);
-  const connected = redis
-    ? new Promise<void>((resolve) => {
-        redis.once('ready', resolve);
-        redis.once('error', () => resolve());
-      })
-    : Promise.resolve();
+  // While Redis is unreachable its commands fail at once (no offline queue): the per-IP counters
+  // then count in this instance's memory (insuranceLimiter) rather than fail open or hold requests.
+  const redis = config.rateLimitPerIp > 0 ? redisConnection?.client : undefined;
+  const connected = redisConnection?.ready ?? Promise.resolve();
   /** A per-IP counter: in Redis when there is one, else as the login counters. */
   const perIpLimiter = (options: IRateLimiterOptions & { keyPrefix: string }): RateLimiterAbstract =>
     redis
@@ -234,7 +220,7 @@ export function createThrottle(
       return connected;
     },
     async close() {
-      if (redis) await redis.quit().catch(() => redis.disconnect());
+      await redisConnection?.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { exportJWK, type JWK } from 'jose';
 import type { Response } from 'supertest';
 import { makeProof, proofKey, unsignedProof, type ProofKey } from '../helpers/dpop.js';
+import { describeWithRedis, testRedisUrl } from '../helpers/redis.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { adminToken, expectOAuthError, introspector, tokenRequest, verifyAccessToken, type TestClientAuth } from '../helpers/token.js';
 
@@ -215,5 +216,38 @@ describe('a client registered dpop_bound_access_tokens must send a proof; bound 
     expect(refused.headers['www-authenticate']).toContain('DPoP-bound');
     const plain = await postWithProof({ grant_type: 'client_credentials' }, auth);
     expect((await server.http.get('/admin/clients').set('Authorization', `Bearer ${plain.body.access_token as string}`)).status).toBe(200);
+  });
+});
+
+describeWithRedis('with REDIS_URL the proofs’ jtis are claimed in Redis, shared by every instance', () => {
+  const issuer = 'https://as.redis.example';
+  const servers: TestServer[] = [];
+  const auths: TestClientAuth[] = [];
+  beforeAll(async () => {
+    // Two instances, each on a database of its own: Redis is all they share.
+    for (let instances = 0; instances < 2; instances++) {
+      // The per-IP counters off: they would share Redis with other test files running meanwhile.
+      const instance = await startTestServer({ env: { ISSUER: issuer, REDIS_URL: testRedisUrl!, RATE_LIMIT_PER_IP: '0' } });
+      servers.push(instance);
+      const app = await instance.createClient({ id: 'app', grantTypes: ['client_credentials'], scopes: ['read'] });
+      auths.push({ basic: ['app', app.clientSecret as string] });
+    }
+  });
+  afterAll(async () => {
+    for (const instance of servers) await instance.close();
+  });
+
+  const post = (index: number, dpop: string): Promise<Response> => {
+    const request = tokenRequest({ grant_type: 'client_credentials' }, auths[index]);
+    return servers[index]!.http.post('/token').set(request.headers).set('DPoP', dpop).send(request.body);
+  };
+
+  it('refuses at the second instance a proof the first accepted, and writes nothing to replay_cache', async () => {
+    const used = await makeProof(key, { htu: `${issuer}/token` });
+    expect((await post(0, used)).body.token_type).toBe('DPoP');
+    expect(expectOAuthError(await post(1, used), 400, 'invalid_dpop_proof').error_description).toContain('"jti" has been used before');
+    expect(expectOAuthError(await post(0, used), 400, 'invalid_dpop_proof').error_description).toContain('"jti" has been used before');
+    expect((await post(1, await makeProof(key, { htu: `${issuer}/token` }))).body.token_type).toBe('DPoP');
+    for (const instance of servers) expect(Number((await instance.database.db('replay_cache').count<{ n: string }[]>({ n: '*' }))[0]?.n)).toBe(0);
   });
 });

@@ -1,5 +1,15 @@
 import { TemporarilyUnavailable } from '../../src/errors.js';
-import { createDatabaseReplayCache, createMemoryReplayCache, createReplayCache, type ReplayCache } from '../../src/services/replay-cache.js';
+import {
+  createDatabaseReplayCache,
+  createMemoryReplayCache,
+  createRedisReplayCache,
+  createReplayCache,
+  REDIS_REPLAY_PREFIX,
+  type ReplayCache,
+} from '../../src/services/replay-cache.js';
+import { connectRedis, type RedisConnection } from '../../src/services/redis-connection.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { describeWithRedis, testRedisUrl } from '../helpers/redis.js';
 import { closeDatabase, openDatabase, type Database } from '../../src/store/database.js';
 import { TestClock } from '../helpers/clock.js';
 import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/database.js';
@@ -208,5 +218,67 @@ describe('the embedded database keeps the replay cache in memory, bounded', () =
     clock.advance(5);
     expect(await cache.remember(keys[3] as string, inSeconds(clock, 5))).toBe(true);
     expect(await cache.remember(keys[4] as string, inSeconds(clock, 5))).toBe(true);
+  });
+});
+
+describeWithRedis('a replay cache in Redis (REDIS_URL), shared by every instance that names it', () => {
+  const connections: RedisConnection[] = [];
+  const connect = async (url = testRedisUrl!): Promise<RedisConnection> => {
+    const connection = connectRedis(url);
+    connections.push(connection);
+    await connection.ready;
+    return connection;
+  };
+  afterAll(async () => {
+    for (const connection of connections) await connection.close();
+  });
+  const inMs = (ms: number): Date => new Date(Date.now() + ms);
+
+  it('answers true the first time and false for a replay, also at another instance', async () => {
+    const [one, two] = [createRedisReplayCache((await connect()).client, systemClock), createRedisReplayCache((await connect()).client, systemClock)];
+    const [key, other] = freshKeys(2) as [string, string];
+    expect(await one.remember(key, inMs(60_000))).toBe(true);
+    expect(await one.remember(key, inMs(60_000))).toBe(false);
+    expect(await two.remember(key, inMs(60_000))).toBe(false);
+    expect(await two.remember(other, inMs(60_000))).toBe(true);
+  });
+
+  it('answers true exactly once per key for 200 concurrent calls on 50 keys over two instances', async () => {
+    const instances = [createRedisReplayCache((await connect()).client, systemClock), createRedisReplayCache((await connect()).client, systemClock)];
+    const keys = freshKeys(50);
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (instances[i % 2] as ReplayCache).remember(keys[Math.floor(i / 4)] as string, inMs(60_000))),
+    );
+    expect(answers.filter(Boolean)).toHaveLength(50);
+  });
+
+  it('forgets a key once its expiry has passed, keeps only hashes, and writes nothing to the table', async () => {
+    const connection = await connect();
+    const cache = createRedisReplayCache(connection.client, systemClock);
+    const [key] = freshKeys(1) as [string];
+    const rowsBefore = await countRows();
+    expect(await cache.remember(key, inMs(300))).toBe(true);
+    expect(await cache.remember(key, inMs(300))).toBe(false);
+    const stored = await connection.client.keys(`${REDIS_REPLAY_PREFIX}*`);
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.every((name) => /^gatehouse:replay:[0-9a-f]{64}$/.test(name))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await cache.remember(key, inMs(60_000))).toBe(true);
+    expect(await countRows()).toBe(rowsBefore);
+  });
+
+  it('refuses (503) when Redis cannot answer, never accepting unseen', async () => {
+    // Nothing listens on port 1: every command fails at once.
+    const cache = createRedisReplayCache((await connect('redis://127.0.0.1:1')).client, systemClock);
+    await expect(cache.remember(freshKeys(1)[0] as string, inMs(60_000))).rejects.toBeInstanceOf(TemporarilyUnavailable);
+  });
+
+  it('createReplayCache uses Redis when it is given a connection', async () => {
+    const connection = await connect();
+    const [key] = freshKeys(1) as [string];
+    const rowsBefore = await countRows();
+    expect(await createReplayCache({ databaseUrl: 'postgres://unused' }, database.db, systemClock, connection.client).remember(key, inMs(60_000))).toBe(true);
+    expect(await createRedisReplayCache(connection.client, systemClock).remember(key, inMs(60_000))).toBe(false);
+    expect(await countRows()).toBe(rowsBefore);
   });
 });
