@@ -523,7 +523,13 @@ async function main(): Promise<void> {
       }
     },
   });
-  const benchSettings = { RATE_LIMIT_PER_IP: '0', LOCKOUT_THRESHOLD: '0' };
+  // BENCH_REFERENCE_REDIS_URL: the reference server with REDIS_URL, which (per-IP limit off) puts
+  // only the replay cache of DPoP proofs and client assertions in Redis.
+  const benchSettings = {
+    RATE_LIMIT_PER_IP: '0',
+    LOCKOUT_THRESHOLD: '0',
+    ...(process.env.BENCH_REFERENCE_REDIS_URL ? { REDIS_URL: process.env.BENCH_REFERENCE_REDIS_URL } : {}),
+  };
   const targets: Target[] = [gatehouse('gatehouse', PORTS.server, benchSettings, WORKLOADS, '')];
   if (!growth) {
     // Only one process may hold an embedded database: the variants need PostgreSQL.
