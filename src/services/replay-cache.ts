@@ -36,7 +36,7 @@ const SWEEP_INTERVAL_MS = 10_000;
  * shared by every instance) or, on the embedded database, memory: PGlite lives in one process, so a
  * map in that process is exact.
  */
-export function createReplayCache(config: Pick<Config, 'databaseUrl'>, db: Database, clock: Clock, redis?: Redis  ): ReplayCache {
+export function createReplayCache(config: Pick<Config, 'databaseUrl'>, db: Database, clock: Clock, redis?: Redis): ReplayCache {
   if (redis) return createRedisReplayCache(redis, clock);
   return config.databaseUrl ? createDatabaseReplayCache(db, clock) : createMemoryReplayCache(clock);
 }

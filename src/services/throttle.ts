@@ -65,7 +65,7 @@ export function createThrottle(
   db: Database,
   onReject: (limit: Limit) => void = () => undefined,
   /** REDIS_URL's connection: the per-IP counters go there. The throttle closes it (close()). */
-  redisConnection?: RedisConnection  ,
+  redisConnection?: RedisConnection,
 ): Throttle {
   // While Redis is unreachable its commands fail at once (no offline queue): the per-IP counters
   // then count in this instance's memory (insuranceLimiter) rather than fail open or hold requests.
