@@ -1,5 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { createLocalJWKSet, importPKCS8, type JWK, type JWTVerifyGetKey } from 'jose';
+import { importPKCS8, type JWK } from 'jose';
 import type { Clock } from '../lib/clock.js';
 import { importPublicJwk } from '../lib/jwk.js';
 import type { Database } from '../store/database.js';
@@ -20,13 +20,12 @@ export interface JwksDocument {
 
 /**
  * Holds the keys in memory: the current signing key (decrypted once), the JWKS body and its ETag,
- * and a local key set for verifying our own tokens. Nothing here queries the database per request;
+ * and the public keys our own tokens verify with (keyFor). Nothing here queries the database per request;
  * `refresh()` re-reads the table on a short timer so every instance follows a rotation.
  */
 export class KeyService {
   private signing: ActiveSigningKey | undefined;
   private document: JwksDocument | undefined;
-  private verifier: JWTVerifyGetKey | undefined;
   private publicKeys = new Map<string, KeyObject>();
   private keys: SigningKey[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -57,7 +56,6 @@ export class KeyService {
     const body = JSON.stringify(jwks);
     if (body !== this.document?.body) {
       this.document = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
-      this.verifier = createLocalJWKSet(jwks);
       // A kid names one key for good: keys still published keep their objects (and the tokens remembered as verified with them).
       this.publicKeys = new Map(published.map((k) => [k.kid, this.publicKeys.get(k.kid) ?? importPublicJwk(k.publicJwk as JWK)]));
     }
@@ -119,12 +117,6 @@ export class KeyService {
   jwks(): JwksDocument {
     if (!this.document) throw new Error('KeyService used before initialize()');
     return this.document;
-  }
-
-  /** For verifying our own tokens (introspection, admin API). */
-  verificationKeys(): JWTVerifyGetKey {
-    if (!this.verifier) throw new Error('KeyService used before initialize()');
-    return this.verifier;
   }
 
   /**
