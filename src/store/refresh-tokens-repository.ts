@@ -1,4 +1,4 @@
-import { preparedRaw, type Queryable } from './database.js';
+import { preparedQuery, type Queryable } from './database.js';
 import { statusEntryOf, toGrant, type Grant, type GrantRow } from './grants-repository.js';
 import type { StatusEntry } from './status-lists-repository.js';
 import { toUser, type User, type UserRow } from './users-repository.js';
@@ -113,15 +113,13 @@ function withTimestamps<Row>(json: Record<string, unknown>): Row {
  * The token, its grant and the grant's user (undefined for a grant without one, or a user deleted)
  * in ONE round trip, a prepared statement, without the query builder: the refresh grant's hot path.
  * Whole rows as JSON (`to_jsonb` of each), so that a column added to any of the three reaches its
- * mapper and the statement's result type never changes (see preparedRaw).
+ * mapper and the statement's result type never changes (see preparedQuery).
  */
 export async function findRefreshTokenWithGrantAndUser(
   db: Queryable,
   tokenHash: string,
 ): Promise<{ token: RefreshToken; grant: Grant; user: User | undefined } | undefined> {
-  const result = await preparedRaw<{
-    rows: { grant_row: Record<string, unknown>; token_row: Record<string, unknown>; user_row: Record<string, unknown> | null }[];
-  }>(
+  const result = await preparedQuery<{ grant_row: Record<string, unknown>; token_row: Record<string, unknown>; user_row: Record<string, unknown> | null }>(
     db,
     'find_refresh_token_with_grant_and_user',
     `SELECT to_jsonb(g) AS grant_row, to_jsonb(r) AS token_row, to_jsonb(u) AS user_row
@@ -150,7 +148,7 @@ export async function rotateRefreshToken(
   usedAt: Date,
   successor: Omit<RefreshToken, 'parentHash' | 'usedAt'>,
 ): Promise<boolean> {
-  const result = await preparedRaw<{ rows: unknown[] }>(
+  const result = await preparedQuery<unknown>(
     db,
     'rotate_refresh_token',
     `WITH used AS (

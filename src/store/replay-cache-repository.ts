@@ -1,4 +1,4 @@
-import { preparedRaw, type Queryable } from './database.js';
+import { preparedQuery, type Queryable } from './database.js';
 
 export interface ReplayCacheEntry {
   /** Already hashed by the caller; at most once in one call. */
@@ -17,7 +17,7 @@ export interface ReplayCacheEntry {
 export async function claimReplayKeys(db: Queryable, entries: readonly ReplayCacheEntry[], now: Date): Promise<Set<string>> {
   if (entries.length === 0) return new Set();
   const sorted = [...entries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const result = await preparedRaw<{ rows: { key: string }[] }>(
+  const result = await preparedQuery<{ key: string }>(
     db,
     'claim_replay_keys',
     `INSERT INTO replay_cache (key, expires_at)

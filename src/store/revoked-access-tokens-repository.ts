@@ -1,4 +1,4 @@
-import { preparedRaw, type Queryable } from './database.js';
+import { preparedQuery, type Queryable } from './database.js';
 import { isUuid } from '../lib/uuid.js';
 
 /** Puts a jti on the deny list; false when it was there already. */
@@ -27,7 +27,7 @@ export async function findAccessTokenStandings(db: Queryable, tokens: AccessToke
   const wellFormed = tokens.map((token) => isUuid(token.jti) && (token.grantId === undefined || isUuid(token.grantId)));
   const asked = tokens.filter((_, index) => wellFormed[index]);
   if (asked.length === 0) return tokens.map(() => false);
-  const result = await preparedRaw<{ rows: { i: string | number; live: boolean }[] }>(
+  const result = await preparedQuery<{ i: string | number; live: boolean }>(
     db,
     'find_access_token_standings',
     `SELECT t.i,
@@ -39,8 +39,8 @@ export async function findAccessTokenStandings(db: Queryable, tokens: AccessToke
       asked.map((token) => token.jti),
       asked.map((token) => token.clientId),
       asked.map((token) => token.issuedAt.toISOString()),
-      // null for client_credentials tokens (no grant); knex's types know no nulls inside arrays.
-      asked.map((token) => token.grantId ?? null) as string[],
+      // null for client_credentials tokens (no grant).
+      asked.map((token) => token.grantId ?? null),
       asked.map((token) => token.now.toISOString()),
     ],
   );

@@ -1,9 +1,11 @@
+import { preparedQuery } from '../../src/store/database.js';
+import { testDatabaseUrl } from '../helpers/database.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { introspector, passwordTokens, refresh } from '../helpers/token.js';
 
 /**
  * The hot paths run prepared statements (parsed and planned once per connection, src/store/database.ts
- * preparedRaw). A prepared statement whose result type changes under it fails on PostgreSQL until
+ * preparedQuery). A prepared statement whose result type changes under it fails on PostgreSQL until
  * its connection closes ("cached plan must not change result type"), so none of them may return
  * columns that follow a table's definition. Here a migration of a newer version adds columns to
  * every table they read while this server keeps serving from connections that prepared them.
@@ -42,5 +44,45 @@ describe('hot-path statements while a newer migration adds columns', () => {
       await server.database.db.raw(`ALTER TABLE ${table} ADD COLUMN added_by_a_newer_version text`);
     }
     await refreshAll();
+  });
+});
+
+describe('preparedQuery', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  const countClients = (db: Parameters<typeof preparedQuery>[0]) =>
+    preparedQuery<{ n: number }>(db, 'test_count_clients', 'SELECT count(*)::int AS n FROM clients WHERE id LIKE ?', ['prepared-%']);
+
+  it('runs in a transaction on its connection: it sees the rows the transaction wrote, and nothing after the transaction', async () => {
+    const { db } = server.database;
+    await db
+      .transaction(async (trx) => {
+        await trx.raw(
+          `INSERT INTO clients (id, grant_types, scopes, created_at, updated_at) VALUES ('prepared-1', '{client_credentials}', '{}', now(), now())`,
+        );
+        expect((await countClients(trx)).rows).toEqual([{ n: 1 }]);
+        // Not yet committed: another connection does not see the row (PGlite has only the one).
+        if (testDatabaseUrl) expect((await countClients(db)).rows).toEqual([{ n: 0 }]);
+        await trx.rollback();
+      })
+      .catch(() => undefined);
+    expect((await countClients(db)).rows).toEqual([{ n: 0 }]);
+    const trx = await db.transaction();
+    await trx.commit();
+    await expect(countClients(trx)).rejects.toThrow(/transaction is already over/);
+  });
+
+  it('numbers its bindings in order, arrays and nulls among them', async () => {
+    const { rows } = await preparedQuery<{ a: string; b: number[]; c: null }>(
+      server.database.db,
+      'test_bindings',
+      'SELECT ?::text AS a, ?::int[] AS b, ?::text AS c',
+      ['one', [2, 3], null],
+    );
+    expect(rows).toEqual([{ a: 'one', b: [2, 3], c: null }]);
   });
 });
