@@ -802,7 +802,7 @@ async function main(): Promise<void> {
     const sample = (await pool.query('SELECT token_hash FROM refresh_tokens LIMIT 1')).rows[0];
     // The refresh grant's lookup (findRefreshTokenWithGrantAndUser): it must stay index scans as the tables grow.
     const plan = await pool.query(
-      'EXPLAIN SELECT g.*, to_jsonb(r) AS token_row, to_jsonb(u) AS user_row FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id LEFT JOIN users u ON u.id = g.user_id WHERE r.token_hash = $1',
+      'EXPLAIN SELECT to_jsonb(g) AS grant_row, to_jsonb(r) AS token_row, to_jsonb(u) AS user_row FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id LEFT JOIN users u ON u.id = g.user_id WHERE r.token_hash = $1',
       [sample.token_hash],
     );
     log(`EXPLAIN find token+grant+user:\n    ${plan.rows.map((r: any) => r['QUERY PLAN']).join('\n    ')}`);
