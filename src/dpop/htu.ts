@@ -30,9 +30,17 @@ export function normalizeHttpUri(text: string): string | undefined {
   return new URL(url.href).href;
 }
 
+/** The last expected URL and its normal form: a token endpoint checks every proof against one URL. */
+let lastExpected: { url: string; normal: string } | undefined;
+
 /** Whether the `htu` claim names the URL the request went to (query and fragment ignored on both). */
 export function htuMatches(htu: string, requestUrl: string): boolean {
-  const expected = normalizeHttpUri(requestUrl);
-  if (expected === undefined) throw new Error('the expected DPoP htu is not an absolute http(s) URL');
-  return normalizeHttpUri(htu) === expected;
+  let expected = lastExpected?.url === requestUrl ? lastExpected.normal : undefined;
+  if (expected === undefined) {
+    expected = normalizeHttpUri(requestUrl);
+    if (expected === undefined) throw new Error('the expected DPoP htu is not an absolute http(s) URL');
+    lastExpected = { url: requestUrl, normal: expected };
+  }
+  // The same text has the same normal form: most clients send the URL exactly as configured.
+  return htu === requestUrl || normalizeHttpUri(htu) === expected;
 }

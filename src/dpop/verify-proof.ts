@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
 import { InvalidDpopProof, UseDpopNonce } from '../errors.js';
 import { jwkAlgorithmProblem, publicJwkProblem, publicKeyMembers } from '../lib/jwk.js';
-import { decodeCompactJws, verifyCompactJwsSignature } from '../lib/jws.js';
+import { compactJwsSegments, decodeJsonPart, verifyCompactJwsSignature } from '../lib/jws.js';
 import { htuMatches } from './htu.js';
-import { uncachedDpopKeys, type DpopKey, type DpopKeyCache } from './key-cache.js';
+import { uncachedDpopKeys, type CheckedDpopHeader, type DpopKey, type DpopKeyCache } from './key-cache.js';
 import type { DpopNonces } from './nonce.js';
 
 /** Algorithms a DPoP proof may be signed with (`dpop_signing_alg_values_supported`). */
@@ -100,41 +100,25 @@ export async function verifyDpopProof(
 
   // 2. A single, well-formed compact JWS.
   if (proof.length > DPOP_MAX_PROOF_LENGTH) throw invalid(`the DPoP proof is longer than ${DPOP_MAX_PROOF_LENGTH} characters`);
-  const parts = decodeCompactJws(proof);
-  if (!parts) throw invalid('the DPoP proof is not a compact JWS (three base64url parts separated by dots)');
-  const { header, payload } = parts;
-  if (!header) throw invalid('the DPoP proof header is not a base64url-encoded JSON object');
-  if (!payload) throw invalid('the DPoP proof payload is not a base64url-encoded JSON object');
-
-  // 4. typ, 5. alg.
-  if (header.typ !== 'dpop+jwt') throw invalid('the DPoP proof header "typ" must be "dpop+jwt"');
-  const alg = header.alg;
-  if (typeof alg !== 'string') throw invalid('the DPoP proof header has no "alg"');
-  if (alg === 'none') throw invalid('the DPoP proof must be signed: alg "none" is not allowed');
-  if (/^HS/i.test(alg)) throw invalid('the DPoP proof must use an asymmetric algorithm: HMAC (HS*) is not allowed');
+  const segments = compactJwsSegments(proof);
+  if (!segments) throw invalid('the DPoP proof is not a compact JWS (three base64url parts separated by dots)');
+  const keyCache = options.keyCache ?? uncachedDpopKeys;
   const algorithms = options.algorithms ?? DPOP_SIGNING_ALGORITHMS;
-  if (!algorithms.includes(alg) || !DPOP_SIGNING_ALGORITHMS.includes(alg)) {
-    throw invalid(`the DPoP proof algorithm is not supported (one of ${algorithms.join(', ')})`);
+  let header = keyCache.checkedHeader(segments[0]);
+  const decodedHeader = header ? undefined : decodeJsonPart(segments[0]);
+  if (!header && !decodedHeader) throw invalid('the DPoP proof header is not a base64url-encoded JSON object');
+  const payload = decodeJsonPart(segments[1]);
+  if (!payload) throw invalid('the DPoP proof payload is not a base64url-encoded JSON object');
+  if (!header) {
+    header = await checkHeader(decodedHeader as Record<string, unknown>, algorithms, keyCache);
+    keyCache.rememberHeader(segments[0], header);
+  } else if (!algorithms.includes(header.alg)) {
+    // 5. A header found good for another caller: its alg must still be one this caller accepts.
+    throw unsupportedAlgorithm(algorithms);
   }
+  const { alg, key } = header;
 
-  // 7. A public key in jwk, fit for alg (checked before the key is used at all).
-  if (header.jwk === undefined) throw invalid('the DPoP proof header has no "jwk"');
-  const keyProblem = publicJwkProblem(header.jwk);
-  if (keyProblem !== undefined) throw invalid(`the DPoP proof header "jwk" is not usable: ${keyProblem}`);
-  const jwk = header.jwk as JWK;
-  const algorithmProblem = jwkAlgorithmProblem(jwk, alg);
-  if (algorithmProblem !== undefined) throw invalid(`the DPoP proof header "jwk" does not fit "alg": ${algorithmProblem}`);
-
-  // RFC 7515 §4.1.11: an extension we do not understand, marked critical, must be refused.
-  if (header.crit !== undefined) throw invalid('the DPoP proof header has "crit"; no JWS extensions are supported');
-
-  // 6. The signature verifies with that key.
-  let key: DpopKey;
-  try {
-    key = await (options.keyCache ?? uncachedDpopKeys).resolve(jwk);
-  } catch (error) {
-    throw invalid('the DPoP proof header "jwk" is not a valid public key', error);
-  }
+  // 6. The signature verifies with the header's key.
   if (!(await verifyCompactJwsSignature(proof, key.key, alg))) throw invalid('the DPoP proof signature does not verify with its "jwk"');
 
   // 3. The claims RFC 9449 §4.2 requires.
@@ -175,10 +159,48 @@ export async function verifyDpopProof(
     jkt: key.jkt,
     jti,
     iat,
-    publicJwk: publicKeyMembers(jwk, { keepMetadata: false }),
+    publicJwk: header.publicJwk,
     ...(required !== undefined && nonce !== undefined ? { nonce } : {}),
     acceptedUntil: new Date((iat + maxAge) * 1000),
   };
+}
+
+/**
+ * Steps 4, 5 and 7 of RFC 9449 §4.3 on a decoded header: typ; an asymmetric alg we support; a
+ * public jwk fit for alg (checked before the key is used at all); no `crit`. Then the key itself.
+ */
+async function checkHeader(header: Record<string, unknown>, algorithms: readonly string[], keyCache: DpopKeyCache): Promise<CheckedDpopHeader> {
+  // 4. typ, 5. alg.
+  if (header.typ !== 'dpop+jwt') throw invalid('the DPoP proof header "typ" must be "dpop+jwt"');
+  const alg = header.alg;
+  if (typeof alg !== 'string') throw invalid('the DPoP proof header has no "alg"');
+  if (alg === 'none') throw invalid('the DPoP proof must be signed: alg "none" is not allowed');
+  if (/^HS/i.test(alg)) throw invalid('the DPoP proof must use an asymmetric algorithm: HMAC (HS*) is not allowed');
+  if (!algorithms.includes(alg) || !DPOP_SIGNING_ALGORITHMS.includes(alg)) throw unsupportedAlgorithm(algorithms);
+
+  // 7. A public key in jwk, fit for alg.
+
+  if (header.jwk === undefined) throw invalid('the DPoP proof header has no "jwk"');
+  const keyProblem = publicJwkProblem(header.jwk);
+  if (keyProblem !== undefined) throw invalid(`the DPoP proof header "jwk" is not usable: ${keyProblem}`);
+  const jwk = header.jwk as JWK;
+  const algorithmProblem = jwkAlgorithmProblem(jwk, alg);
+  if (algorithmProblem !== undefined) throw invalid(`the DPoP proof header "jwk" does not fit "alg": ${algorithmProblem}`);
+
+  // RFC 7515 §4.1.11: an extension we do not understand, marked critical, must be refused.
+  if (header.crit !== undefined) throw invalid('the DPoP proof header has "crit"; no JWS extensions are supported');
+
+  let key: DpopKey;
+  try {
+    key = await keyCache.resolve(jwk);
+  } catch (error) {
+    throw invalid('the DPoP proof header "jwk" is not a valid public key', error);
+  }
+  return { alg, key, publicJwk: publicKeyMembers(jwk, { keepMetadata: false }) };
+}
+
+function unsupportedAlgorithm(algorithms: readonly string[]): InvalidDpopProof {
+  return invalid(`the DPoP proof algorithm is not supported (one of ${algorithms.join(', ')})`);
 }
 
 /** The value when it is a string, undefined when absent, false when it is something else. */

@@ -11,14 +11,21 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
  */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-/** The decoded header and payload of a compact JWS, NOT verified; undefined for anything else. */
-export function decodeCompactJws(text: string): { header: Record<string, unknown> | undefined; payload: Record<string, unknown> | undefined } | undefined {
+/** The three base64url parts of a compact JWS, not decoded; undefined for anything else. */
+export function compactJwsSegments(text: string): [header: string, payload: string, signature: string] | undefined {
   if (!COMPACT_JWS.test(text)) return undefined;
-  const [header, payload] = text.split('.') as [string, string, string];
-  return { header: decodeJsonPart(header), payload: decodeJsonPart(payload) };
+  return text.split('.') as [string, string, string];
 }
 
-function decodeJsonPart(part: string): Record<string, unknown> | undefined {
+/** The decoded header and payload of a compact JWS, NOT verified; undefined for anything else. */
+export function decodeCompactJws(text: string): { header: Record<string, unknown> | undefined; payload: Record<string, unknown> | undefined } | undefined {
+  const segments = compactJwsSegments(text);
+  if (!segments) return undefined;
+  return { header: decodeJsonPart(segments[0]), payload: decodeJsonPart(segments[1]) };
+}
+
+/** A base64url segment holding a JSON object, decoded; undefined for anything else. */
+export function decodeJsonPart(part: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
     return isJsonObject(value) ? value : undefined;

@@ -33,6 +33,16 @@ describe('htu is compared after RFC 3986 §6.2.2 and §6.2.3 normalisation, with
     expect(htuMatches('http://as.example/token', 'https://as.example/token')).toBe(false);
   });
 
+  it('answers the same whichever expected URL it compared against last', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(htuMatches('https://as.example/token', 'https://as.example/token')).toBe(true);
+      expect(htuMatches('https://AS.example:443/token', 'https://as.example/token')).toBe(true);
+      expect(htuMatches('https://as.example/token', 'https://rs.example/orders')).toBe(false);
+      expect(htuMatches('https://RS.example/orders?x=1', 'https://rs.example/orders')).toBe(true);
+    }
+    expect(() => htuMatches('/token', '/token')).toThrow(/expected DPoP htu/);
+  });
+
   it('refuses to compare against an expected URL that is not one (a configuration mistake)', () => {
     expect(() => htuMatches('https://as.example/token', '/token')).toThrow(/expected DPoP htu/);
   });

@@ -139,6 +139,41 @@ describe('a well-formed DPoP proof is accepted and yields what a bound token nee
     );
   });
 
+  it("checks every proof in full when its header is cached: claims, signature, and the caller's algorithms", async () => {
+    const keyCache = createDpopKeyCache();
+    const signer = key('ES256');
+    const first = await proof(signer);
+    await verifyDpopProof(first, EXPECT, { now: NOW, keyCache });
+    const header = first.split('.')[0] as string;
+    // The same header text, now with claims or a signature that are wrong: each is still refused.
+    const sameHeader = async (overrides: Record<string, unknown>): Promise<string> => {
+      const made = await proof(signer, overrides);
+      expect(made.split('.')[0]).toBe(header);
+      return made;
+    };
+    await expect(verifyDpopProof(await sameHeader({ htm: 'GET' }), EXPECT, { now: NOW, keyCache })).rejects.toThrow(/"htm" does not match/);
+    await expect(verifyDpopProof(await sameHeader({ iat: NOW_SECONDS - 3600 }), EXPECT, { now: NOW, keyCache })).rejects.toThrow(/too old/);
+    const [, payload] = (await sameHeader({})).split('.');
+    const otherSignature = (await proof(signer)).split('.')[2];
+    await expect(verifyDpopProof(`${header}.${payload}.${otherSignature}`, EXPECT, { now: NOW, keyCache })).rejects.toThrow(/signature does not verify/);
+    await expect(verifyDpopProof(`${header}.!!.${otherSignature}`, EXPECT, { now: NOW, keyCache })).rejects.toThrow(/not a compact JWS/);
+    await expect(verifyDpopProof(`${header}.bm90IGpzb24.${otherSignature}`, EXPECT, { now: NOW, keyCache })).rejects.toThrow(/payload is not/);
+    // A caller that accepts fewer algorithms refuses the cached header's.
+    await expect(verifyDpopProof(await sameHeader({}), EXPECT, { now: NOW, keyCache, algorithms: ['EdDSA'] })).rejects.toThrow(
+      /algorithm is not supported \(one of EdDSA\)/,
+    );
+    expect((await verifyDpopProof(await sameHeader({}), EXPECT, { now: NOW, keyCache })).jkt).toBe(await calculateJwkThumbprint(signer.publicJwk, 'sha256'));
+  });
+
+  it('caches only headers that passed: a bad one is refused every time', async () => {
+    const keyCache = createDpopKeyCache();
+    const badTyp = await proof(key('ES256'), {}, { typ: 'jwt' });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expect(verifyDpopProof(badTyp, EXPECT, { now: NOW, keyCache })).rejects.toThrow(/"typ" must be "dpop\+jwt"/);
+    }
+    expect(keyCache.checkedHeader(badTyp.split('.')[0] as string)).toBeUndefined();
+  });
+
   it('keys the replay cache by key thumbprint and jti', async () => {
     const result = await verify(await proof(key('ES256'), { jti: 'one' }));
     expect(dpopReplayKey(result)).toBe(JSON.stringify(['dpop', result.jkt, 'one']));
