@@ -115,8 +115,14 @@ function workloadOptions(workload: string, data: WorkloadData, seconds: number):
       // `context` every time it loops over its `requests`.
       // refresh_dpop: a public client's families, each bound to its connection's key; a fresh proof
       // by that key on every request.
-      const pool = (data.refreshTokens ?? []).map((token, index) => ({ token, key: data.dpopKeys?.[index] }));
-      const proofsPerFamily = Math.ceil(madeAheadCount(seconds) / Math.max(1, pool.length));
+      // Every family's proofs are made here, before autocannon starts its clock: made in setupClient,
+      // they would be made inside the measured duration (autocannon sets up its connections after
+      // it has started timing), and the run would count the seconds spent signing them.
+      const proofsPerFamily = Math.ceil(madeAheadCount(seconds) / Math.max(1, data.refreshTokens?.length ?? 1));
+      const pool = (data.refreshTokens ?? []).map((token, index) => {
+        const key = data.dpopKeys?.[index];
+        return { token, proof: key ? madeAhead(dpopProofMaker(key, data.htu!), proofsPerFamily) : undefined };
+      });
       const refreshRequest = (state: { token: string; proof?: (() => string) | undefined }) => ({
         method: 'POST',
         path: '/token',
@@ -134,12 +140,7 @@ function workloadOptions(workload: string, data: WorkloadData, seconds: number):
         requests: [refreshRequest({ token: 'unused' })],
         setupClient: (client: any) => {
           const family = pool.shift();
-          client.setRequests([
-            refreshRequest({
-              token: family?.token ?? 'exhausted',
-              proof: family?.key ? madeAhead(dpopProofMaker(family.key, data.htu!), proofsPerFamily) : undefined,
-            }),
-          ]);
+          client.setRequests([refreshRequest({ token: family?.token ?? 'exhausted', proof: family?.proof })]);
         },
       } as WorkloadOptions;
     }
