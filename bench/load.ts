@@ -81,7 +81,18 @@ function workloadOptions(workload: string, data: WorkloadData, seconds: number):
     case 'client_credentials':
       return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'client_credentials', ...data.extraBody }) };
     case 'client_credentials_private_key_jwt': {
-      const makeAssertion = madeAhead(clientAssertionMaker(data.assertion!), madeAheadCount(seconds));
+      // Whole bodies made ahead, as the plain workload's one body is: the load generator then does
+      // the same work per request for both.
+      const makeAssertion = clientAssertionMaker(data.assertion!);
+      const body = madeAhead(
+        () =>
+          form({
+            grant_type: 'client_credentials',
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: makeAssertion(),
+          }),
+        madeAheadCount(seconds),
+      );
       return {
         requests: [
           {
@@ -89,11 +100,7 @@ function workloadOptions(workload: string, data: WorkloadData, seconds: number):
             path: '/token',
             headers: { 'content-type': FORM },
             setupRequest: (request: any) => {
-              request.body = form({
-                grant_type: 'client_credentials',
-                client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-                client_assertion: makeAssertion(),
-              });
+              request.body = body();
               return request;
             },
           },
