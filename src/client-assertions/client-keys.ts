@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import { importPublicJwk } from '../lib/jwk.js';
+import { setBounded } from '../lib/bounded-map.js';
 import type { Clock } from '../lib/clock.js';
 import { checkJwksUri, MAX_JWKS_BYTES, usableRemoteKeys, type ClientJwkSet } from './client-jwks.js';
 
@@ -169,9 +170,8 @@ export function createClientKeysRegistry(options: { clock: Clock; settings?: Par
       if (source.type === 'jwks') return storedClientKeys(source.jwks);
       let keys = remotes.get(source.uri);
       if (!keys) {
-        if (remotes.size >= settings.maxCachedUris) remotes.delete(remotes.keys().next().value as string);
         keys = remoteKeys(source.uri);
-        remotes.set(source.uri, keys);
+        setBounded(remotes, settings.maxCachedUris, source.uri, keys);
       }
       return keys;
     },

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { importPublicJwk, jwkThumbprintInput } from '../lib/jwk.js';
+import { setBounded } from '../lib/bounded-map.js';
 
 /** A proof key, imported, with its RFC 7638 thumbprint. */
 export interface DpopKey {
@@ -42,11 +43,6 @@ export const uncachedDpopKeys: DpopKeyCache = Object.freeze({
   rememberHeader: () => undefined,
 });
 
-function remember<Value>(map: Map<string, Value>, maxEntries: number, key: string, value: Value): void {
-  if (map.size >= maxEntries) map.delete(map.keys().next().value as string);
-  map.set(key, value);
-}
-
 /**
  * A client sends every proof with the same key, and usually the same header, so importing the key
  * (and hashing its thumbprint) once saves about half the cost of checking a proof, and skipping the
@@ -64,10 +60,10 @@ export function createDpopKeyCache(options: { maxEntries?: number | undefined } 
       const cached = keys.get(input);
       if (cached) return cached;
       const imported = await importDpopKey(jwk);
-      remember(keys, maxEntries, input, imported);
+      setBounded(keys, maxEntries, input, imported);
       return imported;
     },
     checkedHeader: (segment) => headers.get(segment),
-    rememberHeader: (segment, checked) => remember(headers, maxEntries, segment, checked),
+    rememberHeader: (segment, checked) => setBounded(headers, maxEntries, segment, checked),
   };
 }

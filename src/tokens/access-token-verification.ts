@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { setBounded } from '../lib/bounded-map.js';
 import { decodeCompactJws, verifyCompactJwsSignature } from '../lib/jws.js';
 import type { AccessTokenClaims } from './access-token.js';
 
@@ -64,9 +65,7 @@ export function createAccessTokenVerifier(options: { issuer: string; keys: Acces
       // Shared by every later call with this token: nobody may change it.
       const claims = Object.freeze(payload) as unknown as AccessTokenClaims;
       if (!timely(claims, now)) return INVALID;
-      verified.delete(token);
-      if (verified.size >= maxRemembered) verified.delete(verified.keys().next().value as string);
-      verified.set(token, { claims, kid: header.kid, key });
+      setBounded(verified, maxRemembered, token, { claims, kid: header.kid, key });
       return { valid: true, claims };
     },
   };
