@@ -31,6 +31,8 @@ export interface ClientAssertionContext {
   clockSkewSeconds?: number | undefined;
   /** Turns a JWK into a key to verify with; default importPublicJwk (a cache may stand in). */
   importKey?: ((jwk: JWK) => KeyObject) | undefined;
+  /** The presented assertion as decodeClientAssertion gave it, when the caller has decoded it already. */
+  decoded?: DecodedClientAssertion | undefined;
 }
 
 /**
@@ -45,13 +47,23 @@ function reject(reason: string): never {
   throw new Rejected(reason);
 }
 
+/** An assertion's header and payload, decoded and NOT verified (each undefined when not a JSON object). */
+export type DecodedClientAssertion = NonNullable<ReturnType<typeof decodeCompactJws>>;
+
+/**
+ * Decodes an assertion once per request, for clientAssertionClientId and then verifyClientAssertion
+ * (context.decoded). Undefined when it is longer than CLIENT_ASSERTION_MAX_LENGTH or not a compact JWS.
+ */
+export function decodeClientAssertion(assertion: string): DecodedClientAssertion | undefined {
+  return assertion.length > CLIENT_ASSERTION_MAX_LENGTH ? undefined : decodeCompactJws(assertion);
+}
+
 /**
  * The client an assertion says it comes from (its `sub`, when `iss` agrees), read WITHOUT checking
  * anything: only to find whose keys to verify it with when the request has no client_id.
  */
-export function clientAssertionClientId(assertion: string): string | undefined {
-  if (assertion.length > CLIENT_ASSERTION_MAX_LENGTH) return undefined;
-  const payload = decodeCompactJws(assertion)?.payload;
+export function clientAssertionClientId(decoded: DecodedClientAssertion | undefined): string | undefined {
+  const payload = decoded?.payload;
   if (!payload || typeof payload.sub !== 'string' || payload.sub === '' || payload.iss !== payload.sub) return undefined;
   return payload.sub;
 }
@@ -86,7 +98,7 @@ async function check(presented: PresentedClientAssertion, context: ClientAsserti
   const assertion = presented.assertion;
   if (assertion === undefined || assertion === '') reject('client_assertion is missing');
   if (assertion.length > CLIENT_ASSERTION_MAX_LENGTH) reject(`the client assertion is longer than ${CLIENT_ASSERTION_MAX_LENGTH} characters`);
-  const parts = decodeCompactJws(assertion) ?? reject('the client assertion is not a compact JWS');
+  const parts = context.decoded ?? decodeCompactJws(assertion) ?? reject('the client assertion is not a compact JWS');
   const header = parts.header ?? reject('the client assertion header is not a JSON object');
   const claims = parts.payload ?? reject('the client assertion payload is not a JSON object');
 

@@ -2,6 +2,7 @@ import type { ClientKeysRegistry } from '../client-assertions/client-keys.js';
 import {
   clientAssertionClientId,
   clientAssertionReplayKey,
+  decodeClientAssertion,
   verifyClientAssertion,
   type PresentedClientAssertion,
 } from '../client-assertions/verify-client-assertion.js';
@@ -37,7 +38,8 @@ export function createClientAssertionAuthentication(deps: {
 }): ClientAssertionAuthentication {
   return {
     async verify(presented) {
-      const clientId = presented.clientId ?? (presented.assertion === undefined ? undefined : clientAssertionClientId(presented.assertion));
+      const decoded = presented.assertion === undefined ? undefined : decodeClientAssertion(presented.assertion);
+      const clientId = presented.clientId ?? clientAssertionClientId(decoded);
       if (clientId === undefined) return { reason: 'the assertion names no client (sub = iss) and the request has no client_id' };
       const found = await deps.clients.findClient(clientId);
       if (!found) return { reason: 'no such client' };
@@ -54,6 +56,7 @@ export function createClientAssertionAuthentication(deps: {
         now: deps.clock.now(),
         maxLifetimeSeconds: deps.maxLifetimeSeconds,
         importKey: (jwk) => deps.clientKeys.importKey(jwk),
+        decoded,
       });
       if (!checked.valid) return { reason: checked.reason };
       // Last, so that only an assertion good in every other way spends its jti.

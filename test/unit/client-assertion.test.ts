@@ -6,6 +6,7 @@ import {
   CLIENT_ASSERTION_TYPE,
   clientAssertionClientId,
   clientAssertionReplayKey,
+  decodeClientAssertion,
   verifyClientAssertion,
   type ClientAssertionContext,
   type PresentedClientAssertion,
@@ -196,11 +197,12 @@ describe('every check refuses with one outcome and a precise reason for the log'
 
 describe('helpers around client assertions', () => {
   it('reads the client id to look the client up from sub, only when iss agrees', async () => {
-    expect(clientAssertionClientId(await assertion())).toBe(CLIENT_ID);
-    expect(clientAssertionClientId(await assertion(key('ES256'), { iss: 'other' }))).toBeUndefined();
-    expect(clientAssertionClientId(await assertion(key('ES256'), { sub: 42, iss: 42 }))).toBeUndefined();
-    expect(clientAssertionClientId('garbage')).toBeUndefined();
-    expect(clientAssertionClientId(`a.${'b'.repeat(9000)}.c`)).toBeUndefined();
+    const clientIdOf = (value: string): string | undefined => clientAssertionClientId(decodeClientAssertion(value));
+    expect(clientIdOf(await assertion())).toBe(CLIENT_ID);
+    expect(clientIdOf(await assertion(key('ES256'), { iss: 'other' }))).toBeUndefined();
+    expect(clientIdOf(await assertion(key('ES256'), { sub: 42, iss: 42 }))).toBeUndefined();
+    expect(clientIdOf('garbage')).toBeUndefined();
+    expect(clientIdOf(`a.${'b'.repeat(9000)}.c`)).toBeUndefined();
   });
 
   it('keeps replay keys of different clients apart, whatever their ids hold', () => {
