@@ -116,6 +116,26 @@ describe('the PostgreSQL replay cache coalesces concurrent calls into few statem
     expect(statements).toBeLessThanOrEqual(2);
   });
 
+  it('sends calls made in separate callbacks of one pass of the event loop as one statement', async () => {
+    const clock = new TestClock();
+    const cache = createDatabaseReplayCache(database.db, clock);
+    const keys = freshKeys(6);
+    const statements = await countStatements(database.db, async () => {
+      // Each call in its own callback, as requests arrive in their own I/O callbacks.
+      const calls = await new Promise<Promise<boolean>[]>((resolve) => {
+        const made: Promise<boolean>[] = [];
+        for (const key of keys) {
+          setImmediate(() => {
+            made.push(cache.remember(key, inSeconds(clock, 60)));
+            if (made.length === keys.length) resolve(made);
+          });
+        }
+      });
+      expect(await Promise.all(calls)).toEqual(keys.map(() => true));
+    });
+    expect(statements).toBe(1);
+  });
+
   it('splits a large burst into batches of maxBatch, still exact', async () => {
     const clock = new TestClock();
     const cache = createDatabaseReplayCache(database.db, clock, { maxBatch: 7 });
