@@ -1,3 +1,4 @@
+import { oncePerPass } from '../lib/once-per-pass.js';
 import type { Queryable } from '../store/database.js';
 import { findAccessTokenStandings, type AccessTokenReference } from '../store/revoked-access-tokens-repository.js';
 
@@ -15,7 +16,11 @@ export interface AccessTokenStanding {
  * Coalesces concurrent standing lookups into one statement (findAccessTokenStandings). Exact: a lookup
  * always starts after the request that asked for it arrived — a request that arrives while statements
  * are under way waits for the next one, never for an answer read before it came — so a revocation
- * committed before the request arrived is always seen. Idle, a lookup starts at once, alone.
+ * committed before the request arrived is always seen. A statement starts once the event loop has run
+ * the callbacks of its current pass, so the lookups of every request in that pass go together: at
+ * 50 clients 15 per statement instead of 8 when each callback started its own, which took about 15 %
+ * off the CPU of an introspection (docs/performance.md, fifth pass). Idle, a lookup starts at the
+ * end of the pass it was asked in, alone.
  */
 export function createAccessTokenStanding(db: Queryable): AccessTokenStanding {
   let waiting: { token: AccessTokenReference; resolve: (live: boolean) => void; reject: (error: unknown) => void }[] = [];
@@ -41,11 +46,13 @@ export function createAccessTokenStanding(db: Queryable): AccessTokenStanding {
     }
   };
 
+  const startAfterThisPass = oncePerPass(startNext);
+
   return {
     isLive(token) {
       return new Promise<boolean>((resolve, reject) => {
         waiting.push({ token, resolve, reject });
-        startNext();
+        startAfterThisPass();
       });
     },
   };

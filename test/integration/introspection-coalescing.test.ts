@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
+import { createAccessTokenStanding } from '../../src/services/access-token-standing.js';
+import { createTestDatabase } from '../helpers/database.js';
 import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
 import { adminToken, clientCredentialsToken, passwordTokens } from '../helpers/token.js';
 
@@ -77,5 +80,40 @@ describe('concurrent introspections are looked up together, each answered exactl
     await Promise.all(streams);
     expect(afterRevocation.length).toBeGreaterThanOrEqual(40);
     expect(afterRevocation.every((active) => !active)).toBe(true);
+  });
+});
+
+describe('the standing lookups of one pass of the event loop share one statement', () => {
+  it('sends lookups made in separate callbacks of one pass as one statement, each answered', async () => {
+    const database = await createTestDatabase();
+    try {
+      const standing = createAccessTokenStanding(database.db);
+      const issuedAt = new Date();
+      // No such client: every token is inactive, whatever else holds.
+      const references = Array.from({ length: 6 }, () => ({ jti: randomUUID(), grantId: undefined, clientId: 'nobody', issuedAt, now: new Date() }));
+      let statements = 0;
+      const listener = (query: { sql: string }): void => {
+        if (/revoked_access_tokens/.test(query.sql)) statements++;
+      };
+      database.db.on('query', listener);
+      try {
+        // Each lookup in its own callback, as introspection requests arrive in their own I/O callbacks.
+        const lookups = await new Promise<Promise<boolean>[]>((resolve) => {
+          const made: Promise<boolean>[] = [];
+          for (const reference of references) {
+            setImmediate(() => {
+              made.push(standing.isLive(reference));
+              if (made.length === references.length) resolve(made);
+            });
+          }
+        });
+        expect(await Promise.all(lookups)).toEqual(references.map(() => false));
+      } finally {
+        database.db.removeListener('query', listener);
+      }
+      expect(statements).toBe(1);
+    } finally {
+      await database.close();
+    }
   });
 });
