@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { TemporarilyUnavailable } from '../errors.js';
+import { batchedCalls } from '../lib/batched-calls.js';
 import type { Clock } from '../lib/clock.js';
 import { sha256Hex } from '../lib/hash.js';
-import { oncePerPass } from '../lib/once-per-pass.js';
 import type { Database } from '../store/database.js';
 import { claimReplayKeys } from '../store/replay-cache-repository.js';
 
@@ -71,19 +71,17 @@ export function createRedisReplayCache(redis: Redis, clock: Clock): ReplayCache 
   };
 }
 
-interface Waiting {
+/** One call's key (hashed) and how long to remember it. */
+interface Claim {
   hash: string;
   expiresAt: Date;
-  resolve(first: boolean): void;
-  reject(error: unknown): void;
 }
 
 /**
- * The replay_cache table. Calls are coalesced: the calls made in one pass of the event loop (every
- * callback it runs in that pass, i.e. many requests under load), or while `maxInFlight` statements
- * are already running, go together into the next statement, so a burst of requests costs one round
- * trip per batch rather than one per request. Within a batch a key
- * is claimed once, and only the first call for it can get true; a key claimed by another statement
+ * The replay_cache table. Calls are coalesced (batchedCalls): the calls made in one pass of the event
+ * loop (many requests under load), or while `maxInFlight` statements are already running, go together
+ * into the next statement, so a burst of requests costs one round trip per batch rather than one per
+ * request. Within a batch a key is claimed once, and only the first call for it can get true; a key claimed by another statement
  * (of this instance or any other, earlier or at the same time) is a conflict on the primary key, and
  * only one of the statements gets it.
  */
@@ -92,51 +90,22 @@ export function createDatabaseReplayCache(
   clock: Clock,
   options: { maxBatch?: number | undefined; maxInFlight?: number | undefined } = {},
 ): ReplayCache {
-  const maxBatch = options.maxBatch ?? REPLAY_BATCH_MAX;
-  const maxInFlight = options.maxInFlight ?? REPLAY_STATEMENTS_IN_FLIGHT;
-  const queue: Waiting[] = [];
-  let inFlight = 0;
-
-  const runBatch = async (batch: Waiting[]): Promise<void> => {
-    const firstFor = new Map<string, Waiting>();
-    for (const waiting of batch) if (!firstFor.has(waiting.hash)) firstFor.set(waiting.hash, waiting);
-    try {
+  const claim = batchedCalls<Claim, boolean>({
+    maxBatch: options.maxBatch ?? REPLAY_BATCH_MAX,
+    maxInFlight: options.maxInFlight ?? REPLAY_STATEMENTS_IN_FLIGHT,
+    async run(batch) {
+      // A key twice in one batch: only its first call may get true (ON CONFLICT cannot touch a row twice).
+      const firstFor = new Map<string, Claim>();
+      for (const call of batch) if (!firstFor.has(call.hash)) firstFor.set(call.hash, call);
       const claimed = await claimReplayKeys(
         db,
-        [...firstFor.values()].map((waiting) => ({ key: waiting.hash, expiresAt: waiting.expiresAt })),
+        [...firstFor.values()].map((call) => ({ key: call.hash, expiresAt: call.expiresAt })),
         clock.now(),
       );
-      for (const waiting of batch) waiting.resolve(firstFor.get(waiting.hash) === waiting && claimed.has(waiting.hash));
-    } catch (error) {
-      for (const waiting of batch) waiting.reject(error);
-    }
-  };
-  /** Starts statements for the waiting calls while fewer than maxInFlight are running. */
-  const pump = (): void => {
-    while (queue.length > 0 && inFlight < maxInFlight) {
-      inFlight++;
-      void runBatch(queue.splice(0, maxBatch)).finally(() => {
-        inFlight--;
-        schedule();
-      });
-    }
-  };
-  // After the callbacks of this pass of the event loop, not after the current one only: at 50
-  // clients that made 13 claims per statement instead of 7, and cut PostgreSQL's CPU per claim by a
-  // fifth to a third (docs/performance.md, fifth pass).
-  const pumpAfterThisPass = oncePerPass(pump);
-  const schedule = (): void => {
-    if (queue.length > 0 && inFlight < maxInFlight) pumpAfterThisPass();
-  };
-
-  return {
-    remember(key, expiresAt) {
-      return new Promise<boolean>((resolve, reject) => {
-        queue.push({ hash: sha256Hex(key), expiresAt, resolve, reject });
-        schedule();
-      });
+      return batch.map((call) => firstFor.get(call.hash) === call && claimed.has(call.hash));
     },
-  };
+  });
+  return { remember: (key, expiresAt) => claim({ hash: sha256Hex(key), expiresAt }) };
 }
 
 /**
