@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
 import { NotFound } from '../errors.js';
 import { pathParameter } from '../http/path-parameters.js';
+import { setPageHeaders } from '../http/security-headers.js';
 
 /*
  * GET /console: the admin console, a page for people. Plain HTML, CSS and JavaScript modules from
@@ -72,7 +73,7 @@ function loadAssets(): Map<string, Asset> {
 /** The page and its files are revalidated on every use (ETag), so an upgrade never mixes versions. */
 function serve(asset: Asset): Middleware {
   return async (ctx) => {
-    ctx.set('Content-Security-Policy', CONSOLE_CSP);
+    setPageHeaders(ctx, CONSOLE_CSP);
     ctx.set('Cache-Control', 'no-cache');
     ctx.set('ETag', asset.etag);
     ctx.type = asset.type;

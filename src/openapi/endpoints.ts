@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Middleware } from 'koa';
 import { NotFound } from '../errors.js';
 import { pathParameter } from '../http/path-parameters.js';
+import { setPageHeaders } from '../http/security-headers.js';
 import type { Route } from '../routes.js';
 import { buildOpenApiDocument } from './document.js';
 
@@ -88,7 +89,7 @@ export const apiReferencePage: Middleware = async (ctx) => {
   // From /docs/ the relative asset paths would miss; send the browser to /docs.
   if (ctx.path.endsWith('/')) return ctx.redirect('../docs');
   ctx.set('Cache-Control', 'public, max-age=300');
-  ctx.set('Content-Security-Policy', PAGE_CSP);
+  setPageHeaders(ctx, PAGE_CSP);
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = PAGE;
 };
@@ -96,6 +97,7 @@ export const apiReferencePage: Middleware = async (ctx) => {
 /** GET /docs/:asset — a fixed list of files; anything else is 404. */
 export const apiReferenceAsset: Middleware = async (ctx) => {
   const name = pathParameter(ctx, 'asset');
+  setPageHeaders(ctx, PAGE_CSP);
   if (name === 'start.js') {
     ctx.set('Cache-Control', 'public, max-age=86400');
     ctx.type = 'text/javascript; charset=utf-8';

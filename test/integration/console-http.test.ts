@@ -27,6 +27,8 @@ describe('GET /console serves the page with a strict Content-Security-Policy', (
     expect(CONSOLE_CSP).toBe(STRICT_CSP);
     expect(page.headers['cache-control']).toBe('no-cache');
     expect(page.headers['x-content-type-options']).toBe('nosniff');
+    // A page gets helmet's headers for pages besides its own policy: isolated from other windows.
+    expect(page.headers).toMatchObject({ 'cross-origin-opener-policy': 'same-origin', 'origin-agent-cluster': '?1', 'x-frame-options': 'SAMEORIGIN' });
     expect(page.headers.etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
     const again = await server.http.get('/console').set('If-None-Match', page.headers.etag as string);
     expect(again.status).toBe(304);

@@ -94,11 +94,13 @@ describe('GET /metrics', () => {
     for (const answer of [get, head]) {
       expect(answer.status).toBe(200);
       expect(answer.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-      expect(answer.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
-      expect(answer.headers['x-content-type-options']).toBe('nosniff');
-      expect(answer.headers['x-frame-options']).toBe('SAMEORIGIN');
-      expect(answer.headers['referrer-policy']).toBe('no-referrer');
-      expect(answer.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(answer.headers).toMatchObject({
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      });
     }
     expect(head.text).toBeFalsy();
     const text = (await server.http.get('/metrics')).text;
@@ -188,11 +190,28 @@ describe('security headers and CORS', () => {
     await withCors.close();
   });
 
-  it('sends helmet headers and no X-Powered-By', async () => {
-    const response = await server.http.get('/healthz');
-    expect(response.headers['x-powered-by']).toBeUndefined();
-    expect(response.headers['x-content-type-options']).toBe('nosniff');
-    expect(response.headers['strict-transport-security']).toBeDefined();
+  it('sends the API security headers on every JSON answer, errors included, and no X-Powered-By', async () => {
+    const answers = [
+      await server.http.get('/healthz'),
+      await server.http.get('/.well-known/jwks.json'),
+      await postToken(server, { grant_type: 'client_credentials' }),
+      await server.http.get('/no-such-path'),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 401, 404]);
+    for (const answer of answers) {
+      expect(answer.headers).toMatchObject({
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+      });
+      expect(answer.headers['x-powered-by']).toBeUndefined();
+      // helmet's headers for pages (window isolation, legacy HTML features) are for the pages only.
+      for (const pageOnly of ['cross-origin-opener-policy', 'origin-agent-cluster', 'x-dns-prefetch-control', 'x-xss-protection']) {
+        expect(answer.headers[pageOnly]).toBeUndefined();
+      }
+    }
   });
 
   it('sends no CORS headers unless CORS_ORIGINS lists the origin', async () => {
