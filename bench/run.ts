@@ -68,6 +68,11 @@ const PLAIN_OF: Partial<Record<string, Workload>> = {
 };
 /** Runs of each, alternating, behind a variant's ratio to its plain workload. */
 const ALTERNATING_ROUNDS = Number(process.env.BENCH_ALTERNATING_ROUNDS ?? 3);
+/**
+ * Rounds of every other workload: each round runs it on every server in turn, and each server's row
+ * is the mean of its rounds, so a drift of the machine's speed weighs on Gatehouse and its peers alike.
+ */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 /** Load for the default configuration comes from this many addresses (X-Forwarded-For, TRUST_PROXY=true). */
 const SOURCE_ADDRESSES = 4096;
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -433,6 +438,30 @@ interface Row {
   versus?: string;
   ratio?: number | undefined;
   profileTop?: string[];
+  /** With BENCH_ROUNDS > 1: the req/s of each round (the row holds their means). */
+  roundsRps?: number[];
+}
+
+/** Runs of one server and workload as one row: the means of their figures, the errors summed, the highest peak RSS. */
+function meanOf(runs: readonly Row[]): Row {
+  const mean = (field: keyof Row): number | undefined => {
+    const values = runs.map((run) => run[field]).filter((value): value is number => typeof value === 'number');
+    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
+  };
+  const first = runs[0]!;
+  return {
+    workload: first.workload,
+    server: first.server,
+    connections: first.connections,
+    rps: mean('rps')!,
+    p50: mean('p50')!,
+    p99: mean('p99')!,
+    errors: runs.reduce((sum, run) => sum + (run.errors ?? 0), 0),
+    cpuMicrosPerRequest: mean('cpuMicrosPerRequest'),
+    dbCpuMicrosPerRequest: mean('dbCpuMicrosPerRequest'),
+    loadCpuMicrosPerRequest: mean('loadCpuMicrosPerRequest'),
+    rssMb: Math.max(...runs.map((run) => run.rssMb ?? 0)),
+  };
 }
 
 async function main(): Promise<void> {
@@ -756,27 +785,27 @@ async function main(): Promise<void> {
       variantRuns.push(await measure(reference, workload, connections));
     }
     rows.splice(before);
-    const mean = (runs: Row[], field: keyof Row): number | undefined => {
-      const values = runs.map((run) => run[field]).filter((value): value is number => typeof value === 'number');
-      return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
-    };
     const row: Row = {
-      workload,
-      server: reference.name,
-      connections,
-      rps: mean(variantRuns, 'rps')!,
-      p50: mean(variantRuns, 'p50')!,
-      p99: mean(variantRuns, 'p99')!,
-      errors: variantRuns.reduce((sum, run) => sum + (run.errors ?? 0), 0),
-      cpuMicrosPerRequest: mean(variantRuns, 'cpuMicrosPerRequest'),
-      dbCpuMicrosPerRequest: mean(variantRuns, 'dbCpuMicrosPerRequest'),
-      loadCpuMicrosPerRequest: mean(variantRuns, 'loadCpuMicrosPerRequest'),
-      rssMb: Math.max(...variantRuns.map((run) => run.rssMb ?? 0)),
-      ratio: mean(variantRuns, 'rps')! / mean(plainRuns, 'rps')!,
+      ...meanOf(variantRuns),
+      ratio: meanOf(variantRuns).rps / meanOf(plainRuns).rps,
       versus: `${workload === 'client_credentials_private_key_jwt' ? 'private_key_jwt ÷ client_secret_basic' : `DPoP ÷ plain ${plain}`}, ${ALTERNATING_ROUNDS} alternating runs each (plain: ${plainRuns.map((run) => run.rps.toFixed(0)).join(', ')} req/s; this: ${variantRuns.map((run) => run.rps.toFixed(0)).join(', ')})`,
     };
     rows.push(row);
     return row;
+  };
+
+  /** Each target's runs of one workload, ROUNDS rounds of every target in turn; one row per target, the mean of its runs. */
+  const inRounds = async (workloadTargets: Target[], workload: Workload, connections: number): Promise<Row[]> => {
+    const before = rows.length;
+    const runs = workloadTargets.map((): Row[] => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [index, target] of workloadTargets.entries()) runs[index]!.push(await measure(target, workload, connections));
+    }
+    if (ROUNDS === 1) return runs.map((own) => own[0]!);
+    rows.splice(before);
+    const means = runs.map((own) => ({ ...meanOf(own), roundsRps: own.map((run) => run.rps) }));
+    rows.push(...means);
+    return means;
   };
 
   if (growth) {
@@ -816,14 +845,18 @@ async function main(): Promise<void> {
     for (const connections of CONNECTIONS) {
       for (const workload of WORKLOADS.filter(wanted)) {
         if (workload === 'refresh') bounds[`refresh SQL c=${connections}`] = await refreshSql(connections);
-        let mine: Row | undefined;
-        for (const target of targets.filter((t) => t.workloads.includes(workload))) {
-          const plain = target === reference ? PLAIN_OF[workload] : undefined;
-          const row = plain ? await alternating(workload, plain, connections) : await measure(target, workload, connections);
-          if (target === reference) {
-            mine = row;
-            continue;
-          }
+        const workloadTargets = targets.filter((t) => t.workloads.includes(workload));
+        const plain = PLAIN_OF[workload];
+        if (plain) {
+          // A variant of a plain workload: its ratio is to that workload, on the reference server only.
+          if (workloadTargets.includes(reference)) await alternating(workload, plain, connections);
+          continue;
+        }
+        const measured = await inRounds(workloadTargets, workload, connections);
+        const mine = workloadTargets[0] === reference ? measured[0] : undefined;
+        for (const [index, target] of workloadTargets.entries()) {
+          const row = measured[index]!;
+          if (target === reference) continue;
           row.versus = target.versus;
           // For Gatehouse variants, variant ÷ reference; for peers and bounds, Gatehouse ÷ them.
           if (mine) row.ratio = target.name.startsWith('gatehouse') ? row.rps / mine.rps : mine.rps / row.rps;
@@ -840,7 +873,7 @@ async function main(): Promise<void> {
     '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.workload} | ${r.connections ?? ''} | ${r.server} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors ?? ''} | ${fmt(r.cpuMicrosPerRequest)} | ${fmt(r.dbCpuMicrosPerRequest)} | ${fmt(r.loadCpuMicrosPerRequest)} | ${r.rssMb ?? ''} | ${fmt(r.ratio, 2)} | ${r.versus ?? ''} |`,
+        `| ${r.workload} | ${r.connections ?? ''} | ${r.server} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors ?? ''} | ${fmt(r.cpuMicrosPerRequest)} | ${fmt(r.dbCpuMicrosPerRequest)} | ${fmt(r.loadCpuMicrosPerRequest)} | ${r.rssMb ?? ''} | ${fmt(r.ratio, 2)} | ${[r.versus, r.roundsRps && `mean of ${r.roundsRps.length} rounds (${r.roundsRps.map((rps) => rps.toFixed(0)).join(', ')} req/s)`].filter(Boolean).join('; ')} |`,
     ),
   ];
   const boundLines = Object.entries(bounds)
