@@ -33,6 +33,20 @@ describe('migrations run down and up again on a fresh database', () => {
     expect(await migrateToLatest(database.db)).toEqual([]);
   });
 
+  it('only reads when nothing is pending: a start on an up-to-date database writes nothing, not even the migration lock', async () => {
+    expect(await migrationsAreCurrent(database.db)).toBe(true);
+    const statements: string[] = [];
+    const record = (query: { sql: string }) => statements.push(query.sql);
+    database.db.on('query', record);
+    try {
+      expect(await migrateToLatest(database.db)).toEqual([]);
+    } finally {
+      database.db.off('query', record);
+    }
+    expect(statements.length).toBeGreaterThan(0);
+    expect(statements.filter((sql) => !/^\s*select\b/i.test(sql))).toEqual([]);
+  });
+
   it('leaves a schema that stores and enforces what the code relies on', async () => {
     const db = database.db;
     const now = new Date();
