@@ -785,9 +785,10 @@ async function main(): Promise<void> {
       variantRuns.push(await measure(reference, workload, connections));
     }
     rows.splice(before);
+    const variant = meanOf(variantRuns);
     const row: Row = {
-      ...meanOf(variantRuns),
-      ratio: meanOf(variantRuns).rps / meanOf(plainRuns).rps,
+      ...variant,
+      ratio: variant.rps / meanOf(plainRuns).rps,
       versus: `${workload === 'client_credentials_private_key_jwt' ? 'private_key_jwt ÷ client_secret_basic' : `DPoP ÷ plain ${plain}`}, ${ALTERNATING_ROUNDS} alternating runs each (plain: ${plainRuns.map((run) => run.rps.toFixed(0)).join(', ')} req/s; this: ${variantRuns.map((run) => run.rps.toFixed(0)).join(', ')})`,
     };
     rows.push(row);
