@@ -1,4 +1,5 @@
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../endpoints/admin/pagination.js';
+import { AUDIT_ACTIONS } from '../services/audit.js';
 
 /**
  * The building blocks of the OpenAPI 3.1 document: components (response bodies) and helpers the
@@ -270,7 +271,7 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
         },
         additionalProperties: false,
       },
-      action: { type: 'string' },
+      action: { enum: [...AUDIT_ACTIONS] },
       details: { type: 'object', description: 'Identifiers only, never secrets or token values.' },
       count: { type: ['integer', 'null'] },
     },

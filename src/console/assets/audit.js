@@ -9,6 +9,9 @@ const ACTIONS = [
   'client.create',
   'client.update',
   'client.delete',
+  'resource.create',
+  'resource.update',
+  'resource.delete',
   'user.create',
   'user.update',
   'user.delete',
@@ -69,7 +72,7 @@ export async function renderAudit(root, context) {
   const target = field(
     'Target',
     { value: query.get('target') ?? '', autocomplete: 'off', spellcheck: 'false' },
-    'A user id or username, client id, session (grant) id, token id (jti) or key id.',
+    'A user id or username, client id, session (grant) id, token id (jti), key id or resource URI.',
   );
   const since = field('From', { type: 'datetime-local', value: query.get('since') ? toLocalInput(query.get('since')) : '' });
   const until = field('To', { type: 'datetime-local', value: query.get('until') ? toLocalInput(query.get('until')) : '' });
