@@ -8,18 +8,18 @@ export const JSON_BODY_LIMIT = '16kb';
 const parse = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_BODY_LIMIT, encoding: 'utf-8' });
 
 /**
- * True when a string anywhere in `value` (keys included) holds NUL, which PostgreSQL cannot store
- * and refuses in a query parameter. Iterative: a deeply nested body must not overflow the stack.
+ * True when a string anywhere in `value` (keys included) holds `character`. Iterative: a deeply
+ * nested body must not overflow the stack.
  */
-export function containsNul(value: unknown): boolean {
+function containsCharacter(value: unknown, character: string): boolean {
   const pending: unknown[] = [value];
   while (pending.length > 0) {
     const item = pending.pop();
     if (typeof item === 'string') {
-      if (item.includes('\u0000')) return true;
+      if (item.includes(character)) return true;
     } else if (item !== null && typeof item === 'object') {
       for (const [key, child] of Object.entries(item)) {
-        if (key.includes('\u0000')) return true;
+        if (key.includes(character)) return true;
         pending.push(child);
       }
     }
@@ -27,13 +27,38 @@ export function containsNul(value: unknown): boolean {
   return false;
 }
 
+/** True when a string anywhere in `value` (keys included) holds NUL, which PostgreSQL cannot store and refuses in a query parameter. */
+export function containsNul(value: unknown): boolean {
+  return containsCharacter(value, '\u0000');
+}
+
+/**
+ * True when a string anywhere in `value` holds U+FFFD, what bytes that are not UTF-8 decode to (in
+ * a body, a query string or a path). Refused like the form endpoints refuse it: such input was
+ * damaged on the way, and stored it would stay damaged.
+ */
+function containsReplacementCharacter(value: unknown): boolean {
+  return containsCharacter(value, '\uFFFD');
+}
+
+/** The charset of a JSON body: absent or UTF-8 (RFC 8259 §8.1: JSON exchanged between systems is UTF-8). */
+function declaresOtherCharset(contentType: string): boolean {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType)?.[1];
+  return charset !== undefined && !/^utf-?8$/i.test(charset);
+}
+
 /**
  * application/json bodies for the admin API; an empty body reads as {}. Result in ctx.request.body.
- * Admin input carrying NUL (body, query string or path) is refused before any query.
+ * Admin input carrying NUL, or bytes that are not UTF-8 (body, query string or path), is refused
+ * before any query; so is a body declared in another charset (415). /token, /introspect and
+ * /revoke refuse both in their forms the same way, so a password that could never be used to sign
+ * in is never stored either.
  */
 export const jsonBody: Middleware = async (ctx, next) => {
-  if (containsNul(ctx.query) || containsNul((ctx as { params?: unknown }).params)) {
-    throw new InvalidRequest('the request URL contains a NUL character');
+  const params = (ctx as { params?: unknown }).params;
+  if (containsNul(ctx.query) || containsNul(params)) throw new InvalidRequest('the request URL contains a NUL character');
+  if (containsReplacementCharacter(ctx.query) || containsReplacementCharacter(params)) {
+    throw new InvalidRequest('the request URL contains bytes that are not UTF-8');
   }
   const hasBody = ctx.request.length !== undefined ? ctx.request.length > 0 : Boolean(ctx.get('Transfer-Encoding'));
   if (!hasBody) {
@@ -42,6 +67,7 @@ export const jsonBody: Middleware = async (ctx, next) => {
     return;
   }
   if (!ctx.is('application/json')) throw new UnsupportedMediaType('application/json');
+  if (declaresOtherCharset(ctx.get('Content-Type'))) throw new UnsupportedMediaType('application/json in UTF-8');
   try {
     await parse(ctx, async () => undefined);
   } catch (error) {
@@ -49,6 +75,7 @@ export const jsonBody: Middleware = async (ctx, next) => {
     throw new InvalidRequest('the request body is not valid JSON');
   }
   if (containsNul(ctx.request.body)) throw new InvalidRequest('the request body contains a NUL character');
+  if (containsReplacementCharacter(ctx.request.body)) throw new InvalidRequest('the request body is not valid UTF-8');
   await next();
 };
 

@@ -84,6 +84,46 @@ describe('admin API', () => {
       const broken = await server.http.post('/admin/revocations').set('Authorization', auth).set('Content-Type', 'application/json').send('{"username":');
       expect(broken.status).toBe(400);
     });
+
+    it('refuses bytes that are not UTF-8 and bodies in another charset, and changes nothing', async () => {
+      const before = (await server.http.get('/admin/users').query({ limit: '200' }).set('Authorization', auth)).body.items.length;
+      // The bytes as they are: supertest would send a Buffer as its JSON form. (superagent writes what
+      // the serializer returns to the socket; its types only know strings.)
+      const asIs = (body: Buffer): string => body as unknown as string;
+      const json = (text: string, bytes: number[]): Buffer => Buffer.concat([Buffer.from(text.replace('%', '')), Buffer.from(bytes), Buffer.from('"}')]);
+      const latin1 = Buffer.from('{"username":"caf\xe9","password":"password of cafe","scopes":["read"]}', 'latin1');
+      const cases: [Buffer, string, number, RegExp][] = [
+        [json('{"username":"bad%', [0xff, 0xfe]), 'application/json', 400, /not valid UTF-8/],
+        [latin1, 'application/json', 400, /not valid UTF-8/],
+        [latin1, 'application/json; charset=iso-8859-1', 415, /UTF-8/],
+      ];
+      for (const [body, type, status, message] of cases) {
+        const response = await server.http.post('/admin/users').set('Authorization', auth).set('Content-Type', type).serialize(asIs).send(body);
+        expect({ status: response.status, error: response.body.error }).toEqual({ status, error: 'invalid_request' });
+        expect(response.body.error_description).toMatch(message);
+      }
+      const revocation = await server.http
+        .post('/admin/revocations')
+        .set('Authorization', auth)
+        .set('Content-Type', 'application/json')
+        .serialize(asIs)
+        .send(json('{"username":"%', [0xff, 0xfe]));
+      expect(revocation.status).toBe(400);
+      const query = await server.http.get('/admin/grants?username=%FF%FE').set('Authorization', auth);
+      expect({ status: query.status, description: query.body.error_description }).toEqual({
+        status: 400,
+        description: 'the request URL contains bytes that are not UTF-8',
+      });
+      expect((await server.http.get('/admin/users').query({ limit: '200' }).set('Authorization', auth)).body.items).toHaveLength(before);
+      // UTF-8, said or not, still goes through.
+      const utf8 = await server.http
+        .post('/admin/users')
+        .set('Authorization', auth)
+        .set('Content-Type', 'application/json; charset=UTF-8')
+        .serialize(asIs)
+        .send(Buffer.from(JSON.stringify({ username: 'café', password: 'password of cafe', scopes: ['read'] })));
+      expect({ status: utf8.status, username: utf8.body.username }).toEqual({ status: 201, username: 'café' });
+    });
   });
 
   describe('GET /admin/grants', () => {
