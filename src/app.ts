@@ -2,7 +2,7 @@ import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Deps } from './deps.js';
-import { allowedMethods } from './http/allowed-methods.js';
+import { allowedMethods, methodsAt } from './http/allowed-methods.js';
 import { bearerAuth } from './http/bearer-auth.js';
 import { clientAuth } from './http/client-auth.js';
 import { errorHandler } from './http/error-handler.js';
@@ -51,8 +51,14 @@ function fixedPathGets(handlers: ReadonlyMap<string, Middleware>): Middleware {
   };
 }
 
+/** The Koa app, and what the route table allows at a path (for requests that never reach Koa). */
+export type GatehouseApp = Koa & {
+  /** The methods some route answers at `path` (HEAD with GET), as a 405's `Allow` lists them; empty for an unknown path. */
+  allowedMethodsAt: (path: string) => string[];
+};
+
 /** The Koa app: the middleware every request passes, then the route table (src/routes.ts). */
-export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Koa {
+export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): GatehouseApp {
   // Behind a proxy, trust only the address the nearest proxy appended (the right-most one):
   // earlier X-Forwarded-For entries are whatever the client chose to send.
   const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: 1 });
@@ -88,5 +94,5 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Koa {
   app.use(fixedPathGets(fixedGets));
   app.use(router.routes());
   app.use(allowedMethods(router));
-  return app;
+  return Object.assign(app, { allowedMethodsAt: (path: string) => methodsAt(router, path) });
 }

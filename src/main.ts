@@ -63,7 +63,7 @@ async function serve(config: Config): Promise<void> {
   cleanup.unref();
   const app = createApp(deps);
   const server: Server = app.listen(config.port, config.host);
-  answerUnparseableRequests(server);
+  answerUnparseableRequests(server, app.allowedMethodsAt);
   await new Promise<void>((resolveListen, reject) => {
     server.once('listening', resolveListen);
     server.once('error', reject);

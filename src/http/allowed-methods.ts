@@ -5,6 +5,11 @@ import { MethodNotAllowed } from '../errors.js';
 /** Methods some route of the table answers. Any other method is refused on every path. */
 const ROUTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
+/** The methods some route of `router` answers at `path`, in the router's order (HEAD with GET). */
+export function methodsAt(router: Router, path: string): string[] {
+  return [...new Set(router.match(path, 'GET').path.flatMap((layer) => layer.methods))];
+}
+
 /**
  * Last, for requests no route took (RFC 9110 §15.5.6): a path that exists under other methods, or
  * a method no route uses (TRACE, PROPFIND, SEARCH, …) on any path, is 405 with `Allow` listing the
@@ -13,7 +18,7 @@ const ROUTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE',
  */
 export function allowedMethods(router: Router): Middleware {
   return async (ctx) => {
-    const allowed = [...new Set(router.match(ctx.path, ctx.method).path.flatMap((layer) => layer.methods))];
+    const allowed = methodsAt(router, ctx.path);
     if (allowed.length === 0 && ROUTED_METHODS.has(ctx.method)) return;
     if (ctx.method === 'OPTIONS') {
       ctx.status = 204;

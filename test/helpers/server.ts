@@ -41,7 +41,6 @@ export async function startTestServer(
   options: { env?: Record<string, string>; clock?: Clock; database?: TestDatabase; logger?: Logger } = {},
 ): Promise<TestServer> {
   const server: Server = createServer();
-  answerUnparseableRequests(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -50,6 +49,7 @@ export async function startTestServer(
   const config = testConfig({ ISSUER: baseUrl, ...options.env });
   const deps = await createDeps(config, database.db, { clock, logger: options.logger ?? pino({ level: 'silent' }) });
   const app = createApp(deps);
+  answerUnparseableRequests(server, app.allowedMethodsAt);
   const handle = app.callback();
   server.on('request', (request, response) => void handle(request, response));
   return {
