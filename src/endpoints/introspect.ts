@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Deps } from '../deps.js';
 import { formParametersValidator, type FormParametersSchema } from '../lib/form-parameters.js';
 import { introspectToken } from '../services/introspection.js';
@@ -16,24 +16,26 @@ export const introspectionRequestSchema = {
 
 const validateIntrospection = formParametersValidator(introspectionRequestSchema);
 
-/** True when the caller asks for the RFC 9701 JWT answer (its media type named in Accept). */
-function wantsJwtAnswer(accept: string): boolean {
-  return accept
-    .split(',')
-    .map((range) => range.split(';')[0]?.trim().toLowerCase())
-    .includes(JWT_INTROSPECTION_MEDIA_TYPE);
+/**
+ * True when the caller prefers the RFC 9701 JWT answer to JSON: its media type is in Accept, and
+ * content negotiation (q-values, then the order of the header) puts it ahead of application/json.
+ * Most callers send no such Accept: they are answered without negotiating.
+ */
+function wantsJwtAnswer(ctx: Context): boolean {
+  if (!ctx.get('Accept').toLowerCase().includes(JWT_INTROSPECTION_MEDIA_TYPE)) return false;
+  return ctx.accepts('application/json', JWT_INTROSPECTION_MEDIA_TYPE) === JWT_INTROSPECTION_MEDIA_TYPE;
 }
 
 /**
- * POST /introspect (RFC 7662): the caller has authenticated as a confidential client. With
- * `Accept: application/token-introspection+jwt`, the answer is a signed JWT (RFC 9701).
+ * POST /introspect (RFC 7662): the caller has authenticated as a confidential client. When it
+ * prefers `application/token-introspection+jwt` (Accept), the answer is a signed JWT (RFC 9701).
  */
 export function introspectEndpoint(deps: Deps): Middleware {
   return async (ctx) => {
     const form = validateIntrospection(ctx.state.form ?? {});
     const introspection = await introspectToken(deps, form.token, form.token_type_hint);
     const client = ctx.state.client;
-    if (!client || !wantsJwtAnswer(ctx.get('Accept'))) {
+    if (!client || !wantsJwtAnswer(ctx)) {
       ctx.body = introspection;
       return;
     }

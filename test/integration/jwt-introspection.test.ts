@@ -58,6 +58,20 @@ describe('RFC 9701: a signed introspection answer on request', () => {
     expect(JSON.parse(plain.body as string)).toMatchObject({ active: true });
   });
 
+  it.each([
+    ['application/token-introspection+jwt;q=0.1, application/json', 'json'],
+    ['application/json, application/token-introspection+jwt;q=0.5', 'json'],
+    ['application/json;q=0.5, application/token-introspection+jwt', 'jwt'],
+    ['application/token-introspection+jwt, application/json', 'jwt'],
+    ['Application/Token-Introspection+JWT', 'jwt'],
+    ['application/token-introspection+jwt;q=0', 'json'],
+    ['*/*', 'json'],
+  ])('negotiates Accept: %s → %s', async (accept, expected) => {
+    const response = await introspect(accessToken, accept);
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(expected === 'jwt' ? /^application\/token-introspection\+jwt/ : /^application\/json/);
+  });
+
   it('oauth4webapi asks for it, processes it and validates its signature', async () => {
     const insecure = { [oauth.allowInsecureRequests]: true };
     const as = await oauth.processDiscoveryResponse(
