@@ -142,11 +142,18 @@ export function buildProgram(context: CliContext): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .description('Gatehouse OAuth 2 authorization server: administration commands. Uses DATABASE_URL, or the embedded database in DATA_DIR.')
     .exitOverride()
-    // One line per failure, also for usage errors that come with a suggestion ("Did you mean …?").
+    // One line per failure, starting with "gatehouse:" like every other failure of the CLI, also for
+    // commander's usage errors ("error: unknown option …", with a suggestion "Did you mean …?").
     .configureOutput({
       writeOut: (text) => context.stdout(text),
       writeErr: (text) => context.stderr(text),
-      outputError: (message, write) => write(`${message.trim().replace(/\s*\n\s*/g, ' ')}\n`),
+      outputError: (message, write) =>
+        write(
+          `gatehouse: ${message
+            .trim()
+            .replace(/^error:\s*/, '')
+            .replace(/\s*\n\s*/g, ' ')}\n`,
+        ),
     });
 
   program

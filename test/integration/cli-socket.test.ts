@@ -85,7 +85,7 @@ describe('the CLI socket of a server', () => {
     expect(reencrypt?.stderr).toMatch(/^gatehouse: this command needs the embedded database to itself/);
     expect(await sendToServer(path, { argv: ['keys', 'list', '--nope'], stdin: null, files: {} })).toEqual({
       stdout: '',
-      stderr: "error: unknown option '--nope'\n",
+      stderr: "gatehouse: unknown option '--nope'\n",
       code: 1,
     });
   });
