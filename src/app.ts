@@ -51,6 +51,24 @@ function fixedPathGets(handlers: ReadonlyMap<string, Middleware>): Middleware {
   };
 }
 
+/**
+ * An ISSUER with a path (https://example.com/auth): every URL Gatehouse hands out is that path plus
+ * the route (…/auth/token), and RFC 8414 §3.1 puts the metadata of such an issuer at
+ * /.well-known/oauth-authorization-server/auth. Both are served by the routes they name, and the
+ * bare routes stay served too, for a proxy that strips the path before passing a request on.
+ */
+function underIssuerPath(issuer: string): Middleware | undefined {
+  const prefix = new URL(issuer).pathname.replace(/\/+$/, '');
+  if (prefix === '') return undefined;
+  const metadata = '/.well-known/oauth-authorization-server';
+  return (ctx, next) => {
+    const path = ctx.path;
+    if (path === `${metadata}${prefix}`) ctx.path = metadata;
+    else if (path.startsWith(`${prefix}/`)) ctx.path = path.slice(prefix.length);
+    return next();
+  };
+}
+
 /** The Koa app, and what the route table allows at a path (for requests that never reach Koa). */
 export type GatehouseApp = Koa & {
   /** The methods some route answers at `path` (HEAD with GET), as a 405's `Allow` lists them; empty for an unknown path. */
@@ -71,6 +89,8 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Gateho
     if (route.method === 'get' && !route.path.includes('{') && chain.length === 1) fixedGets.set(route.path, chain[0]!);
   }
 
+  const issuerPath = underIssuerPath(deps.config.issuer);
+  if (issuerPath) app.use(issuerPath);
   app.use(requestLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));
   app.use(securityHeaders());

@@ -34,11 +34,12 @@ export interface TestServer {
 }
 
 /**
- * A Gatehouse on a fresh database, listening on a random loopback port whose URL is the issuer.
- * `env` overrides configuration variables (as strings, like the environment).
+ * A Gatehouse on a fresh database, listening on a random loopback port whose URL is the issuer
+ * (followed by `issuerPath` when given). `env` overrides configuration variables (as strings, like
+ * the environment).
  */
 export async function startTestServer(
-  options: { env?: Record<string, string>; clock?: Clock; database?: TestDatabase; logger?: Logger } = {},
+  options: { env?: Record<string, string>; clock?: Clock; database?: TestDatabase; logger?: Logger; issuerPath?: string } = {},
 ): Promise<TestServer> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -46,7 +47,7 @@ export async function startTestServer(
   const baseUrl = `http://127.0.0.1:${port}`;
   const database = options.database ?? (await createTestDatabase());
   const clock = options.clock ?? systemClock;
-  const config = testConfig({ ISSUER: baseUrl, ...options.env });
+  const config = testConfig({ ISSUER: `${baseUrl}${options.issuerPath ?? ''}`, ...options.env });
   const deps = await createDeps(config, database.db, { clock, logger: options.logger ?? pino({ level: 'silent' }) });
   const app = createApp(deps);
   answerUnparseableRequests(server, app.allowedMethodsAt);

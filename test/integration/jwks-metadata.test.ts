@@ -1,3 +1,5 @@
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as oauth from 'oauth4webapi';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -104,6 +106,50 @@ describe('the issuer is the configured ISSUER without a trailing slash', () => {
       const metadata = (await other.http.get('/.well-known/oauth-authorization-server')).body;
       expect(metadata.issuer).toBe('https://auth.example.com');
       expect(metadata.token_endpoint).toBe('https://auth.example.com/token');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('an ISSUER with a path (https://example.com/auth)', () => {
+  it('is discovered where RFC 8414 §3.1 puts it, serves the URLs it advertises, and keeps the bare routes for a proxy that strips the path', async () => {
+    const other = await startTestServer({ issuerPath: '/tenant/auth' });
+    try {
+      const { clientSecret } = await other.createClient({ id: 'worker', grantTypes: ['client_credentials'], scopes: ['read'] });
+      const issuer = new URL(`${other.baseUrl}/tenant/auth`);
+      const insecure = { [oauth.allowInsecureRequests]: true };
+      // oauth4webapi asks for /.well-known/oauth-authorization-server/tenant/auth and checks the issuer.
+      const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }));
+      expect(as.token_endpoint).toBe(`${issuer.href}/token`);
+      const response = await oauth.clientCredentialsGrantRequest(
+        as,
+        { client_id: 'worker' },
+        oauth.ClientSecretBasic(clientSecret as string),
+        new URLSearchParams({ scope: 'read' }),
+        insecure,
+      );
+      const tokens = await oauth.processClientCredentialsResponse(as, { client_id: 'worker' }, response);
+      const jwks = createRemoteJWKSet(new URL(as.jwks_uri as string), insecure as object);
+      const { payload } = await jwtVerify(tokens.access_token, jwks, { issuer: issuer.href, audience: issuer.href });
+      expect(payload.client_id).toBe('worker');
+      const status = (payload.status as { status_list: { uri: string } }).status_list.uri;
+      expect(status.startsWith(`${issuer.href}/statuslists/`)).toBe(true);
+      expect((await fetch(status)).status).toBe(200);
+      const introspection = await oauth.introspectionRequest(
+        as,
+        { client_id: 'worker' },
+        oauth.ClientSecretBasic(clientSecret as string),
+        tokens.access_token,
+        insecure,
+      );
+      expect(await oauth.processIntrospectionResponse(as, { client_id: 'worker' }, introspection)).toMatchObject({ active: true, client_id: 'worker' });
+      // The bare routes, as a proxy that strips /tenant/auth passes them on.
+      expect((await other.http.get('/.well-known/oauth-authorization-server')).body.issuer).toBe(issuer.href);
+      expect((await other.http.get('/.well-known/jwks.json')).status).toBe(200);
+      // Neither a path that only starts like it nor another issuer's metadata.
+      expect((await other.http.get('/tenant/authtoken')).status).toBe(404);
+      expect((await other.http.get('/.well-known/oauth-authorization-server/other')).status).toBe(404);
     } finally {
       await other.close();
     }
