@@ -5,6 +5,7 @@ import type { Middleware } from 'koa';
 import { NotFound } from '../errors.js';
 import { pathParameter } from '../http/path-parameters.js';
 import { setPageHeaders } from '../http/security-headers.js';
+import { AUDIT_ACTIONS } from '../services/audit.js';
 
 /*
  * GET /console: the admin console, a page for people. Plain HTML, CSS and JavaScript modules from
@@ -39,6 +40,16 @@ export const CONSOLE_ASSETS: Readonly<Record<string, string>> = Object.freeze({
   'resources.js': 'text/javascript; charset=utf-8',
   'keys.js': 'text/javascript; charset=utf-8',
   'audit.js': 'text/javascript; charset=utf-8',
+  'audit-actions.js': 'text/javascript; charset=utf-8',
+});
+
+/**
+ * Modules the server writes from its own constants rather than reads from a file, so that the
+ * console and the API name things from one list.
+ */
+const GENERATED_ASSETS: Readonly<Record<string, () => string>> = Object.freeze({
+  'audit-actions.js': () =>
+    `// Written by the server from AUDIT_ACTIONS (src/services/audit.ts).\nexport const AUDIT_ACTIONS = ${JSON.stringify(AUDIT_ACTIONS)};\n`,
 });
 
 /**
@@ -59,12 +70,13 @@ interface Asset {
   etag: string;
 }
 
-/** Reads every asset once, when the app is built; answers come from memory. */
+/** Reads (or writes) every asset once, when the app is built; answers come from memory. */
 function loadAssets(): Map<string, Asset> {
   const directory = assetDirectory();
   const assets = new Map<string, Asset>();
   for (const [name, type] of Object.entries(CONSOLE_ASSETS)) {
-    const body = readFileSync(`${directory}${name}`);
+    const generate = GENERATED_ASSETS[name];
+    const body = generate ? Buffer.from(generate()) : readFileSync(`${directory}${name}`);
     assets.set(name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` });
   }
   return assets;

@@ -1,5 +1,6 @@
 import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/console/console-client.js';
 import { CONSOLE_ASSETS, CONSOLE_CSP } from '../../src/console/endpoints.js';
+import { AUDIT_ACTIONS } from '../../src/services/audit.js';
 import { startTestServer, TEST_KEY_ENCRYPTION_SECRET, type TestServer } from '../helpers/server.js';
 import { adminToken, expectOAuthError, postToken } from '../helpers/token.js';
 
@@ -78,6 +79,11 @@ describe('the console files', () => {
       const again = await server.http.get(`/console/${name}`).set('If-None-Match', response.headers.etag as string);
       expect({ name, status: again.status }).toEqual({ name, status: 304 });
     }
+  });
+
+  it("offer the audit log's actions as the server names them", async () => {
+    const module = (await server.http.get('/console/audit-actions.js')).text;
+    expect(JSON.parse(/^export const AUDIT_ACTIONS = (.*);$/m.exec(module)?.[1] ?? 'null')).toEqual([...AUDIT_ACTIONS]);
   });
 
   it('are exactly the modules the page imports, all relative: none missing, none from elsewhere', async () => {

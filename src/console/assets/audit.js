@@ -1,22 +1,9 @@
 // Audit log (admin:tokens): every admin action and revocation, newest first, filtered by actor,
 // action, target and time. The filters live in the address (#/audit?target=…), so links work.
 
+import { AUDIT_ACTIONS } from './audit-actions.js';
 import { busy, field, h, table, tableRow, time } from './dom.js';
 
-const ACTIONS = [
-  'grants.revoke',
-  'access_token.revoke',
-  'client.create',
-  'client.update',
-  'client.delete',
-  'resource.create',
-  'resource.update',
-  'resource.delete',
-  'user.create',
-  'user.update',
-  'user.delete',
-  'keys.rotate',
-];
 const FILTERS = ['actor_id', 'action', 'target', 'since', 'until'];
 
 const pad = (number) => String(number).padStart(2, '0');
@@ -66,7 +53,7 @@ export async function renderAudit(root, context) {
 
   const actor = field('Actor', { value: query.get('actor_id') ?? '', autocomplete: 'off', spellcheck: 'false' }, 'A user id or a client id.');
   const action = field('Action', { tag: 'select' });
-  for (const name of ['', ...ACTIONS, ...(query.get('action') && !ACTIONS.includes(query.get('action')) ? [query.get('action')] : [])]) {
+  for (const name of ['', ...AUDIT_ACTIONS, ...(query.get('action') && !AUDIT_ACTIONS.includes(query.get('action')) ? [query.get('action')] : [])]) {
     action.input.append(h('option', { value: name, selected: name === (query.get('action') ?? '') }, name === '' ? 'Any action' : name));
   }
   const target = field(
