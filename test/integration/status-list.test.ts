@@ -6,7 +6,7 @@ import { cleanUpExpiredRows } from '../../src/services/housekeeping.js';
 import { flipRevokedAccessToken, STATUS_LIST_SIZE } from '../../src/services/status-lists.js';
 import { TestClock } from '../helpers/clock.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { adminToken, clientCredentialsToken, passwordTokens, refresh, type TestClient } from '../helpers/token.js';
+import { adminToken, clientCredentialsToken, introspector, passwordTokens, refresh, type TestClient } from '../helpers/token.js';
 
 const TTL_SECONDS = 2;
 
@@ -183,6 +183,33 @@ describe('every way a token can die sets its status list bit, and nothing else d
     const after = await clientCredentialsToken(server, service);
     expect(await bitOf(after)).toBe(0);
     expect(await bitOf(bystander)).toBe(0);
+  });
+
+  it('a token another instance issues from a block the revocation ended, before it learns of it, is revoked at /introspect too', async () => {
+    const service = await server.createClient({ id: 'service-2' });
+    const atSecond = async (): Promise<string> =>
+      (
+        await second.http
+          .post('/token')
+          .auth(service.clientId, service.clientSecret as string)
+          .type('form')
+          .send({ grant_type: 'client_credentials' })
+      ).body.access_token as string;
+    const ask = await introspector(second, 'introspector-at-second');
+    const before = await atSecond(); // the second instance now holds the client and a block for it
+    await revoke({ client_id: 'service-2' });
+    clock.advance(1); // issued after the revocation, not in the same millisecond
+    // Asked for at once, the second instance still has the client as it was (its cache of client
+    // authentications keeps it up to 2 s) and takes the next index of its block, which the
+    // revocation has just ended. Whatever the timing, the status list and /introspect must agree.
+    const racing = await atSecond();
+    const introspect = async (token: string) => (await ask(token)).body.active as boolean;
+    const sameBlock = statusOf(racing).uri === statusOf(before).uri && statusOf(racing).idx === statusOf(before).idx + 1;
+    const bit = await bitOf(racing);
+    expect({ sameBlock, bit, active: await introspect(racing) }).toEqual(
+      sameBlock ? { sameBlock, bit: 1, active: false } : { sameBlock, bit: 0, active: true },
+    );
+    expect({ bit: await bitOf(before), active: await introspect(before) }).toEqual({ bit: 1, active: false });
   });
 
   it('deleting a client sets the bits of all its tokens', async () => {
