@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { openConfiguredDatabase } from '../src/runtime.js';
-import { createDeps } from '../src/deps.js';
+import { closeDeps, createDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
 import { closeDatabase } from '../src/store/database.js';
 import { CLI_ACTOR } from '../src/services/actor.js';
@@ -308,7 +308,7 @@ async function createBenchDatabase(serverUrl: string): Promise<string> {
 async function seed(env: Record<string, string>): Promise<{ userId: string }> {
   const { config, db } = await openConfiguredDatabase(loadConfig(env), { migrate: true });
   try {
-    await (await createDeps(config, db, { logger: createLogger('silent') })).throttle.close();
+    await closeDeps(await createDeps(config, db, { logger: createLogger('silent') }));
     await createClient(
       createAdminDeps(config, db),
       { id: CLIENT.id, secret: CLIENT.secret, grantTypes: ['password', 'refresh_token', 'client_credentials'], scopes: ['api'] },

@@ -18,7 +18,7 @@ import Koa from 'koa';
 import pg from 'pg';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createDeps } from '../src/deps.js';
+import { closeDeps, createDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
 import { CLI_ACTOR } from '../src/services/actor.js';
 import { createClient } from '../src/services/clients.js';
@@ -159,7 +159,7 @@ try {
 
   await new Promise((resolve) => app.server.close(resolve));
   await new Promise((resolve) => bareServer.server.close(resolve));
-  await deps.keys.stop();
+  await closeDeps(deps);
 } finally {
   await closeDatabase(db);
   await admin.query(`DROP DATABASE IF EXISTS ${name}`);

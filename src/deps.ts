@@ -9,6 +9,8 @@ import { createClientKeysRegistry } from './client-assertions/client-keys.js';
 import { createClientAssertionAuthentication, type ClientAssertionAuthentication } from './services/client-assertion-authentication.js';
 import { createAccessTokenStanding, type AccessTokenStanding } from './services/access-token-standing.js';
 import { createClientAuthentication, type ClientAuthentication } from './services/client-authentication.js';
+import { followClientChanges } from './services/client-changes.js';
+import type { ClientChangeListener } from './store/client-change-notifications.js';
 import { createMetrics, type Metrics } from './services/metrics.js';
 import { connectRedis } from './services/redis-connection.js';
 import { createReplayCache, type ReplayCache } from './services/replay-cache.js';
@@ -29,6 +31,8 @@ export interface Deps {
   throttle: Throttle;
   /** Client credentials checks, with a short cache of successes that client changes empty. */
   clientAuthentication: ClientAuthentication;
+  /** PostgreSQL: follows client changes made elsewhere (another instance, the CLI); close it on shutdown. */
+  clientChanges: ClientChangeListener;
   /** private_key_jwt client authentication (RFC 7523), with the cache of clients' jwks_uri key sets. */
   clientAssertions: ClientAssertionAuthentication;
   /** Access token revocation checks, concurrent ones coalesced into one statement. */
@@ -61,7 +65,11 @@ export function createAdminDeps(config: Config, db: Database, clock: Clock = sys
 }
 
 /** Builds the services and loads (or creates) the signing keys. Migrations must have run. */
-export async function createDeps(config: Config, db: Database, options: { clock?: Clock; logger?: Logger } = {}): Promise<Deps> {
+export async function createDeps(
+  config: Config,
+  db: Database,
+  options: { clock?: Clock; logger?: Logger; /** Tests: how long a client authentication is remembered. */ clientAuthCacheTtlMs?: number } = {},
+): Promise<Deps> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const keys = createKeyService(config, db, clock);
@@ -73,7 +81,9 @@ export async function createDeps(config: Config, db: Database, options: { clock?
   await throttle.ready();
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
   const replayCache = createReplayCache(config, db, clock, redis?.client);
-  const clientAuthentication = createClientAuthentication(db);
+  const clientAuthentication = createClientAuthentication(db, undefined, options.clientAuthCacheTtlMs);
+  // PostgreSQL: changes to clients made elsewhere empty this instance's cache when they commit.
+  const clientChanges = await followClientChanges(config.databaseUrl, clientAuthentication, logger);
   const clientAssertions = createClientAssertionAuthentication({
     clients: clientAuthentication,
     clock,
@@ -100,9 +110,15 @@ export async function createDeps(config: Config, db: Database, options: { clock?
     dpop,
     statusLists,
     clientAuthentication,
+    clientChanges,
     clientAssertions,
     accessTokenStanding: createAccessTokenStanding(db),
     foreignIssuersSeen: new Set(),
     accessTokens: createAccessTokenVerifier({ issuer: config.issuer, keys }),
   };
+}
+
+/** Stops what createDeps started: the key refresh, the throttle (and Redis), the client-change listener. */
+export async function closeDeps(deps: Pick<Deps, 'keys' | 'throttle' | 'clientChanges'>): Promise<void> {
+  await Promise.all([deps.keys.stop(), deps.throttle.close(), deps.clientChanges.close()]);
 }

@@ -8,7 +8,7 @@ import { loadConfig, type Config } from './config.js';
 import { serveCliSocket } from './cli/serve-socket.js';
 import { cliSocketPath } from './cli/socket.js';
 import { ensureConsoleClient } from './console/console-client.js';
-import { createDeps, type Deps } from './deps.js';
+import { closeDeps, createDeps, type Deps } from './deps.js';
 import { keyRefreshIntervalMs } from './keys/policy.js';
 import { answerUnparseableRequests } from './http/unparseable-requests.js';
 import { isLoopbackHost } from './lib/loopback.js';
@@ -75,8 +75,7 @@ async function serve(config: Config): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    void deps.keys.stop();
-    void deps.throttle.close();
+    void closeDeps(deps);
     clearInterval(cleanup);
     const force = setTimeout(() => {
       server.closeAllConnections();
@@ -119,7 +118,7 @@ async function main(): Promise<void> {
     // Migrate and create keys once, in the primary, before the workers race to do it.
     const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true });
     const prepared = await createDeps(complete, db, { logger: createLogger('silent') });
-    await prepared.throttle.close();
+    await closeDeps(prepared);
     await closeConfiguredDatabase(db);
     for (let i = 0; i < workers; i++) cluster.fork();
     cluster.on('exit', (worker, code, signal) => {

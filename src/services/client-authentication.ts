@@ -35,7 +35,11 @@ export interface ClientAuthentication {
 export const CLIENT_AUTH_CACHE_TTL_MS = 2_000;
 const CLIENT_AUTH_CACHE_MAX_ENTRIES = 10_000;
 
-export function createClientAuthentication(db: Queryable, now: () => number = () => performance.now()): ClientAuthentication {
+export function createClientAuthentication(
+  db: Queryable,
+  now: () => number = () => performance.now(),
+  ttlMs: number = CLIENT_AUTH_CACHE_TTL_MS,
+): ClientAuthentication {
   const remembered = new Map<string, { client: Client; until: number }>();
   // Bumped by forget(): a lookup that overlapped a change remembers nothing.
   let generation = 0;
@@ -69,7 +73,7 @@ export function createClientAuthentication(db: Queryable, now: () => number = ()
       if (!verified) return undefined;
       if (lookedUpIn === generation) {
         if (remembered.size >= CLIENT_AUTH_CACHE_MAX_ENTRIES) remembered.clear();
-        remembered.set(cacheKey, { client, until: now() + CLIENT_AUTH_CACHE_TTL_MS });
+        remembered.set(cacheKey, { client, until: now() + ttlMs });
       }
       return client;
     },
@@ -85,7 +89,7 @@ export function createClientAuthentication(db: Queryable, now: () => number = ()
         remember() {
           if (lookedUpIn !== generation) return;
           if (remembered.size >= CLIENT_AUTH_CACHE_MAX_ENTRIES) remembered.clear();
-          remembered.set(cacheKey, { client, until: now() + CLIENT_AUTH_CACHE_TTL_MS });
+          remembered.set(cacheKey, { client, until: now() + ttlMs });
         },
       };
     },

@@ -6,6 +6,7 @@ import { checkClientJwks, checkJwksUri, type ClientJwkSet } from '../client-asse
 import type { Deps } from '../deps.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
 import { isUuid } from '../lib/uuid.js';
+import { announceClientChange } from '../store/client-change-notifications.js';
 import type { Queryable } from '../store/database.js';
 import {
   deleteClient,
@@ -139,11 +140,16 @@ export function isPublicClient(client: Pick<Client, 'authMethod'>): boolean {
 /** What changing clients needs: the database, the time, and the cache of client authentications to empty. */
 export type ClientChangeDeps = Pick<Deps, 'db' | 'clock' | 'clientAuthentication'>;
 
-/** Runs a change to the clients table and empties the authentication cache around it. */
+/** Runs a change to the clients table and empties the authentication cache around it, here and on every other instance. */
 async function changingClients<T>(deps: ClientChangeDeps, change: (tx: Knex.Transaction) => Promise<T>): Promise<T> {
   deps.clientAuthentication.forget();
   try {
-    return await deps.db.transaction(change);
+    return await deps.db.transaction(async (tx) => {
+      const result = await change(tx);
+      // Every other instance empties its cache too when this commits (services/client-changes.ts).
+      await announceClientChange(tx);
+      return result;
+    });
   } finally {
     // Also after the commit: a lookup that read the old row meanwhile must not be remembered.
     deps.clientAuthentication.forget();

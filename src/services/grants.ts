@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { addSeconds } from '../lib/clock.js';
 import type { Queryable } from '../store/database.js';
+import { announceClientChange } from '../store/client-change-notifications.js';
 import { endClientTokensIssuedUpTo } from '../store/clients-repository.js';
 import {
   insertGrant,
@@ -75,7 +76,11 @@ export async function revokeGrantsAndAudit(
     await flipRevokedGrantTokens(tx, selector, audit.now);
     const revoked = await revokeGrants(tx, selector, audit.now, audit.reason);
     // A client's tokens without a grant (client_credentials) end by its watermark.
-    if ('clientId' in selector) await endClientTokensIssuedUpTo(tx, selector.clientId, audit.now);
+    if ('clientId' in selector) {
+      await endClientTokensIssuedUpTo(tx, selector.clientId, audit.now);
+      // Every instance then looks the client up afresh, watermark included (services/client-changes.ts).
+      await announceClientChange(tx);
+    }
     await recordAudit(tx, {
       at: audit.now,
       actor: audit.actor,

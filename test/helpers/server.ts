@@ -6,7 +6,7 @@ import request from 'supertest';
 import { createApp } from '../../src/app.js';
 import { answerUnparseableRequests } from '../../src/http/unparseable-requests.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createDeps, type Deps } from '../../src/deps.js';
+import { closeDeps, createDeps, type Deps } from '../../src/deps.js';
 import { systemClock, type Clock } from '../../src/lib/clock.js';
 import { CLI_ACTOR } from '../../src/services/actor.js';
 import { createClient, type ClientInput } from '../../src/services/clients.js';
@@ -39,7 +39,15 @@ export interface TestServer {
  * the environment).
  */
 export async function startTestServer(
-  options: { env?: Record<string, string>; clock?: Clock; database?: TestDatabase; logger?: Logger; issuerPath?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    database?: TestDatabase;
+    logger?: Logger;
+    issuerPath?: string;
+    /** How long the instance remembers a client authentication (default: CLIENT_AUTH_CACHE_TTL_MS). */
+    clientAuthCacheTtlMs?: number;
+  } = {},
 ): Promise<TestServer> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -48,7 +56,11 @@ export async function startTestServer(
   const database = options.database ?? (await createTestDatabase());
   const clock = options.clock ?? systemClock;
   const config = testConfig({ ISSUER: `${baseUrl}${options.issuerPath ?? ''}`, ...options.env });
-  const deps = await createDeps(config, database.db, { clock, logger: options.logger ?? pino({ level: 'silent' }) });
+  const deps = await createDeps(config, database.db, {
+    clock,
+    logger: options.logger ?? pino({ level: 'silent' }),
+    ...(options.clientAuthCacheTtlMs !== undefined ? { clientAuthCacheTtlMs: options.clientAuthCacheTtlMs } : {}),
+  });
   const app = createApp(deps);
   answerUnparseableRequests(server, app.allowedMethodsAt);
   const handle = app.callback();
@@ -74,8 +86,7 @@ export async function startTestServer(
       return { id: user.id, username: user.username, password };
     },
     async close() {
-      await deps.keys.stop();
-      await deps.throttle.close();
+      await closeDeps(deps);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();
