@@ -171,13 +171,7 @@ describe('every way a token can die sets its status list bit, and nothing else d
     const user = alice;
     const userToken = (await passwordTokens(server, service, user)).access_token;
     const machine = await clientCredentialsToken(server, service);
-    const machineAtSecond = (
-      await second.http
-        .post('/token')
-        .auth(service.clientId, service.clientSecret as string)
-        .type('form')
-        .send({ grant_type: 'client_credentials' })
-    ).body.access_token as string;
+    const machineAtSecond = await clientCredentialsToken(second, service);
     await revoke({ client_id: 'service' }, 1);
     for (const token of [userToken, machine, machineAtSecond]) expect(await bitOf(token)).toBe(1);
     const after = await clientCredentialsToken(server, service);
@@ -187,14 +181,7 @@ describe('every way a token can die sets its status list bit, and nothing else d
 
   it('a token another instance issues from a block the revocation ended, before it learns of it, is revoked at /introspect too', async () => {
     const service = await server.createClient({ id: 'service-2' });
-    const atSecond = async (): Promise<string> =>
-      (
-        await second.http
-          .post('/token')
-          .auth(service.clientId, service.clientSecret as string)
-          .type('form')
-          .send({ grant_type: 'client_credentials' })
-      ).body.access_token as string;
+    const atSecond = (): Promise<string> => clientCredentialsToken(second, service);
     const ask = await introspector(second, 'introspector-at-second');
     const before = await atSecond(); // the second instance now holds the client and a block for it
     await revoke({ client_id: 'service-2' });
