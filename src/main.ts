@@ -4,7 +4,7 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
-import { loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { serveCliSocket } from './cli/serve-socket.js';
 import { cliSocketPath } from './cli/socket.js';
 import { ensureConsoleClient } from './console/console-client.js';
@@ -66,7 +66,7 @@ async function serve(config: Config): Promise<void> {
   answerUnparseableRequests(server, app.allowedMethodsAt);
   await new Promise<void>((resolveListen, reject) => {
     server.once('listening', resolveListen);
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, config)));
   });
   logger.info({ issuer: config.issuer, port: config.port, host: config.host, database: config.databaseUrl ? 'postgresql' : 'embedded' }, 'gatehouse listening');
 
@@ -95,6 +95,24 @@ async function serve(config: Config): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** A failure to listen, as the setting that causes it (HOST or PORT), when it is one. */
+function listenError(error: NodeJS.ErrnoException, config: Pick<Config, 'host' | 'port'>): Error {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new ConfigError('PORT', `port ${config.port} on ${config.host} is in use by another process`);
+    case 'EACCES':
+      return new ConfigError('PORT', `not allowed to listen on port ${config.port} (ports below 1024 need privileges)`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAFNOSUPPORT':
+      return new ConfigError('HOST', `cannot listen on ${config.host}: no such address on this machine (${error.code})`);
+    default:
+      return error;
+  }
 }
 
 function fail(error: unknown): never {

@@ -1,7 +1,9 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config.js';
 import { KeyDecryptionError } from './keys/key-crypto.js';
 import { readOrCreateEmbeddedSecret } from './keys/embedded-secret.js';
+import { makeDirectories } from './lib/directories.js';
 import { closeDatabase, DatabaseInUseError, openDatabase, type Database } from './store/database.js';
 
 export { DatabaseInUseError };
@@ -9,6 +11,7 @@ import { migrateToLatest } from './store/migrate.js';
 
 /** What the server and the CLI both do first: complete the config, open and migrate the database. */
 export async function openConfiguredDatabase(config: Config, options: { migrate: boolean; logger?: Logger }): Promise<{ config: Config; db: Database }> {
+  if (!config.databaseUrl) prepareDataDir(config.dataDir);
   const complete: Config = config.keyEncryptionSecret ? config : Object.freeze({ ...config, keyEncryptionSecret: readOrCreateEmbeddedSecret(config.dataDir) });
   const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: options.logger });
   try {
@@ -18,6 +21,18 @@ export async function openConfiguredDatabase(config: Config, options: { migrate:
     throw error;
   }
   return { config: complete, db };
+}
+
+/** DATA_DIR exists (made, mode 0700, where missing), is a directory and can be written: else a ConfigError naming it. */
+function prepareDataDir(dataDir: string): void {
+  try {
+    makeDirectories(dataDir, 0o700);
+    if (!statSync(dataDir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    accessSync(dataDir, constants.W_OK);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+    throw new ConfigError('DATA_DIR', `cannot keep the embedded database in ${dataDir} (${reason})`);
+  }
 }
 
 /** Closes the pool (or PGlite) and releases DATA_DIR. */

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { makeDirectories } from '../lib/directories.js';
 import { join, resolve } from 'node:path';
 import { randomToken } from '../lib/random.js';
 
@@ -10,7 +11,7 @@ export function readOrCreateEmbeddedSecret(dataDir: string): string {
   const directory = resolve(dataDir);
   const path = join(directory, 'key-encryption-secret');
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  makeDirectories(directory, 0o700);
   const secret = randomToken(32);
   writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   return secret;

@@ -1,8 +1,9 @@
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type ClientPgLite from 'knex-pglite';
+import { makeDirectories } from '../lib/directories.js';
 
 export type Database = Knex;
 /** Anything a repository function can run a query on: the database or an open transaction. */
@@ -138,7 +139,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     return knexFactory({ client: embeddedClient(), dialect: 'postgres', connection: {} });
   }
   const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  makeDirectories(dataDir, 0o700);
   const releaseLock = lockDataDir(dataDir);
   const db = knexFactory({
     client: embeddedClient(),

@@ -1,10 +1,26 @@
+import { rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expectOneLineFailure, PROCESS_TEST_TIMEOUT_MS, runCli, runServerToExit } from '../helpers/process.js';
 
 describe('the server refuses bad configuration at start, in one line naming the variable', () => {
+  // The embedded databases of the cases that get as far as listening.
+  const hostDataDir = join(tmpdir(), `gatehouse-host-${process.pid}`);
+  const portDataDir = join(tmpdir(), `gatehouse-port-${process.pid}`);
+  afterAll(() => {
+    for (const directory of [hostDataDir, portDataDir]) rmSync(directory, { recursive: true, force: true });
+  });
+
   it.each([
     [{ PORT: 'abc' }, 'PORT'],
     [{ ACCESS_TOKEN_TTL: 'forever' }, 'ACCESS_TOKEN_TTL'],
     [{ DATABASE_URL: 'postgres://gatehouse@127.0.0.1:1/gatehouse' }, 'KEY_ENCRYPTION_SECRET'],
+    // Settings that only fail when used: a directory that cannot be made (Node's own recursive
+    // mkdir would loop forever below /proc), an address this machine does not have.
+    [{ DATA_DIR: '/dev/null/gatehouse' }, 'DATA_DIR'],
+    [{ DATA_DIR: '/proc/gatehouse-data' }, 'DATA_DIR'],
+    [{ HOST: '192.0.2.1', DATA_DIR: hostDataDir }, 'HOST'],
   ])(
     'exits non-zero for %j',
     async (env, variable) => {
@@ -21,6 +37,22 @@ describe('the server refuses bad configuration at start, in one line naming the 
     async () => {
       const line = expectOneLineFailure(await runCli(['migrate'], { env: { REFRESH_TOKEN_TTL: '-1d' } }));
       expect(line).toContain('REFRESH_TOKEN_TTL');
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'names PORT when the port is taken',
+    async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      try {
+        const env = { HOST: '127.0.0.1', PORT: String((taken.address() as AddressInfo).port), DATA_DIR: portDataDir };
+        const line = expectOneLineFailure(await runServerToExit(env));
+        expect(line).toMatch(/^gatehouse: PORT: port \d+ on 127\.0\.0\.1 is in use/);
+      } finally {
+        taken.close();
+      }
     },
     PROCESS_TEST_TIMEOUT_MS,
   );
