@@ -71,6 +71,8 @@ function underIssuerPath(issuer: string): Middleware | undefined {
 
 /** The Koa app, and what the route table allows at a path (for requests that never reach Koa). */
 export type GatehouseApp = Koa & {
+  /** Set when the server starts to drain (main.ts): every answer from then on carries `Connection: close`. */
+  draining: boolean;
   /** The methods some route answers at `path` (HEAD with GET), as a 405's `Allow` lists them; empty for an unknown path. */
   allowedMethodsAt: (path: string) => string[];
 };
@@ -89,6 +91,13 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Gateho
     if (route.method === 'get' && !route.path.includes('{') && chain.length === 1) fixedGets.set(route.path, chain[0]!);
   }
 
+  const gatehouse = Object.assign(app, { draining: false, allowedMethodsAt: (path: string) => methodsAt(router, path) });
+  // While the server drains, answers (those already under way included) ask their clients to close
+  // the connection, which the server is about to do (RFC 9112 §9.6).
+  app.use(async (ctx, next) => {
+    await next();
+    if (gatehouse.draining) ctx.set('Connection', 'close');
+  });
   const issuerPath = underIssuerPath(deps.config.issuer);
   if (issuerPath) app.use(issuerPath);
   app.use(requestLog(deps.logger, deps.metrics));
@@ -114,5 +123,5 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Gateho
   app.use(fixedPathGets(fixedGets));
   app.use(router.routes());
   app.use(allowedMethods(router));
-  return Object.assign(app, { allowedMethodsAt: (path: string) => methodsAt(router, path) });
+  return gatehouse;
 }

@@ -82,7 +82,7 @@ async function serve(config: Config): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     // Keep-alive connections go as soon as their request is answered, not after the idle timeout.
-    server.on('request', (_request, response) => response.setHeader('Connection', 'close'));
+    app.draining = true;
     const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
     closeIdle.unref();
     server.close(() => {

@@ -20,7 +20,7 @@ const started: ServerProcess[] = [];
 const agents: Agent[] = [];
 
 /** A password grant (an argon2 verification, about 100 ms of work) over `agent`'s connections. */
-function passwordGrant(port: number, agent: Agent): Promise<{ status: number; body: Record<string, unknown> }> {
+function passwordGrant(port: number, agent: Agent): Promise<{ status: number; body: Record<string, unknown>; connection: string | undefined }> {
   const { headers, body } = tokenRequest({ grant_type: 'password', username: user.username, password: user.password }, client);
   return send(port, agent, 'POST', '/token', body, headers);
 }
@@ -33,12 +33,14 @@ function send(
   path: string,
   body?: string,
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
+): Promise<{ status: number; body: Record<string, unknown>; connection: string | undefined }> {
   return new Promise((resolve, reject) => {
     const request = httpRequest({ host: '127.0.0.1', port, method, path, agent, headers }, (response) => {
       let text = '';
       response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown>, connection: response.headers.connection }),
+      );
     });
     request.on('error', reject);
     request.end(body);
@@ -95,6 +97,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         agents.push(agent);
         await Promise.all(Array.from({ length: IN_FLIGHT }, () => send(port, agent, 'GET', '/healthz')));
         const inFlight = Array.from({ length: IN_FLIGHT }, () => passwordGrant(port, agent));
+        const inOrder: { connection: string | undefined }[] = [];
+        for (const answer of inFlight) void answer.then((done) => inOrder.push(done));
         // argon2 runs four at a time: when the first answer is back, the others are being worked on.
         await Promise.race(inFlight);
         const signalled = Date.now();
@@ -119,6 +123,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
           expect(typeof answer.body.access_token).toBe('string');
         }
         expect(newConnection).toBe('ECONNREFUSED');
+        // The last answer was surely still being worked on at the signal: it asks its client to close
+        // the connection (RFC 9112 §9.6), since the server is about to.
+        expect(inOrder.at(-1)?.connection).toBe('close');
 
         const exit = await Promise.race([server.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), EXIT_BOUND_MS))]);
         expect(exit).toEqual({ code: 0, signal: null });
