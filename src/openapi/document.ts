@@ -3,8 +3,8 @@ import { packageVersion } from '../lib/version.js';
 import type { Route } from '../routes.js';
 import {
   CLIENT_AUTH_TEXT,
+  CLIENT_ENDPOINT_ERRORS,
   CLIENT_SECURITY,
-  INVALID_CLIENT,
   RESPONSE_SCHEMAS,
   adminErrors,
   grantComponentName,
@@ -42,7 +42,8 @@ function describeAccess(route: Route): Operation {
         ...operation,
         description: `${(operation.description as string | undefined) ?? ''} ${CLIENT_AUTH_TEXT}`.trim(),
         security: CLIENT_SECURITY,
-        responses: { ...responses, '401': INVALID_CLIENT },
+        // The endpoint's own answers first: /token describes its 413 and 429 in its own words.
+        responses: { ...CLIENT_ENDPOINT_ERRORS, ...responses },
       };
     case 'admin': {
       const { scope } = route.access;

@@ -353,6 +353,24 @@ export const INVALID_CLIENT = {
 };
 export const NO_STORE = { 'Cache-Control': { description: 'no-store', schema: { type: 'string' } } };
 
+export const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } };
+
+/** A database (or Redis) fault a retry may cure: every endpoint that reads or writes them can give it. */
+export const UNAVAILABLE = {
+  '503': { ...json(errorCodes(['temporarily_unavailable']), 'temporarily_unavailable: the database (or Redis) cannot answer now'), headers: RETRY_AFTER },
+};
+
+/** The answers of the OAuth endpoints' form bodies and client authentication besides their own. */
+export const CLIENT_ENDPOINT_ERRORS: Record<string, Schema> = {
+  '401': INVALID_CLIENT,
+  '413': json(ERROR, 'The body is larger than 16 KiB'),
+  '429': {
+    ...json(ERROR, 'Too many requests from this IP address: failed client authentications (and, at /token, RATE_LIMIT_PER_IP)'),
+    headers: RETRY_AFTER,
+  },
+  ...UNAVAILABLE,
+};
+
 /** The answers every admin operation may give besides its success. */
 export function adminErrors(extra: Record<string, Schema> = {}): Record<string, Schema> {
   return {
@@ -365,6 +383,9 @@ export function adminErrors(extra: Record<string, Schema> = {}): Record<string, 
       ...json(errorCodes(['insufficient_scope']), 'insufficient_scope: the token lacks the scope of this operation, or an admin scope the change needs'),
       headers: BEARER_CHALLENGE,
     },
+    '413': json(ERROR, 'The body is larger than 16 KiB'),
+    '415': json(ERROR, 'The body is not application/json, or declares a charset other than UTF-8'),
+    ...UNAVAILABLE,
     ...extra,
   };
 }

@@ -174,6 +174,24 @@ describe('real answers match the documented responses', () => {
       .send({ token_type_hint: 'id_token' });
     expect(noRevocationToken.body.error).toBe('invalid_request');
     expectDocumented('/revoke', 'post', noRevocationToken);
+
+    // A body over 16 KiB, at both.
+    for (const path of ['/introspect', '/revoke']) {
+      const tooLarge = await server.http
+        .post(path)
+        .set('Authorization', basicAuth('app', appSecret))
+        .type('form')
+        .send({ token: 'x'.repeat(20_000) });
+      expect(tooLarge.status).toBe(413);
+      expectDocumented(path, 'post', tooLarge);
+    }
+  });
+
+  it('the admin API refuses a body that is not JSON with a documented 415', async () => {
+    const admin = await adminToken(server, ['admin:clients'], 'openapi-415-admin');
+    const notJson = await server.http.post('/admin/clients').auth(admin, { type: 'bearer' }).type('form').send({ id: 'x' });
+    expect(notJson.status).toBe(415);
+    expectDocumented('/admin/clients', 'post', notJson);
   });
 
   it('the admin API: lists, creation, changes and its 401/403 answers', async () => {
