@@ -35,7 +35,9 @@ const oauthErrors: ErrorRequestHandler = (error, _request, response, next) => {
   for (const [name, value] of Object.entries(error.headers)) response.set(name, value);
   // A token error carries its RFC 6750 code; a request without any token carries none.
   const code = ('code' in error && typeof error.code === 'string' && error.code) || (error.status === 400 ? 'invalid_request' : 'invalid_token');
-  response.status(error.status).json({ error: code, error_description: error.message || 'an access token is required' });
+  // The library answers a DPoP proof that fails a check with 400; RFC 9449 §7.1 gives it 401.
+  const status = code === 'invalid_dpop_proof' ? 401 : error.status;
+  response.status(status).json({ error: code, error_description: error.message || 'an access token is required' });
 };
 
 /**
