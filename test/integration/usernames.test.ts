@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose';
+import { importUsers } from '../../src/cli/user-import.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { adminToken, introspector, passwordTokens, postToken } from '../helpers/token.js';
 
@@ -99,5 +100,38 @@ describe('names with invisible or display-changing characters are refused', () =
     expect({ status: listed.status, error: listed.body.error }).toEqual({ status: 400, error: 'invalid_request' });
     const revoked = await server.http.post('/admin/revocations').set('Authorization', auth).send({ username: 'admin\u202E' });
     expect({ status: revoked.status, error: revoked.body.error }).toEqual({ status: 400, error: 'invalid_request' });
+  });
+});
+
+describe('user import: each row stands alone, and is named by its line in the file', () => {
+  it('skips empty lines but counts them, keeps a stray quote as a character, fills short rows, refuses long ones', async () => {
+    const csv = [
+      'username,password,email,scopes', // line 1
+      'import-one,short', // 2: too short a password
+      '', // 3
+      'import-two,import-two password,two@example.com,read,surplus', // 4: one field too many
+      '',
+      '',
+      'import-three,abc"def"ghi,,read', // 7: a quote inside a field is a character
+      'import-four,import-four password', // 8: no email nor scopes, the last cells left out
+    ].join('\n');
+    const result = await importUsers(server.deps, csv, undefined);
+    expect(result).toEqual({
+      created: 2,
+      failed: [
+        { line: 2, username: 'import-one', error: expect.stringMatching(/at least 8/) },
+        { line: 4, username: 'import-two', error: 'the row has 5 fields, the header 4 columns' },
+      ],
+    });
+    const tokens = await passwordTokens(server, app, { username: 'import-three', password: 'abc"def"ghi' });
+    expect(decodeJwt(tokens.access_token).username).toBe('import-three');
+  });
+
+  it.each([
+    ['username,username,password\na,b,c', /names username twice/],
+    ['username,email\nalice,alice@example.com', /lacks the required column\(s\): password/],
+    ['username,password,role\nalice,alice password,admin', /unknown CSV column\(s\): role/],
+  ])('refuses a file whose header is wrong before any row: %j', async (csv, message) => {
+    await expect(importUsers(server.deps, csv, undefined)).rejects.toThrow(message);
   });
 });
