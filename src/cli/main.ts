@@ -24,6 +24,18 @@ import { table } from './listing.js';
 import { cliSocketPath, sendToServer } from './socket.js';
 import { importUsers } from './user-import.js';
 
+/**
+ * JSON whose text a terminal shows as it is: the characters JSON.stringify leaves raw that a terminal
+ * would act on or hide (DEL and C1 controls, bidirectional and other format characters, line and
+ * paragraph separators, private-use and unassigned ones, e.g. in a refused username) are written
+ * as \u escapes. The same JSON value either way.
+ */
+function terminalSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/gu, (character) =>
+    [...Array(character.length).keys()].map((index) => `\\u${character.charCodeAt(index).toString(16).padStart(4, '0')}`).join(''),
+  );
+}
+
 /** A failure to show as one line. */
 export class CliError extends Error {}
 
@@ -131,7 +143,7 @@ interface ClientCreateOptions {
 }
 
 export function buildProgram(context: CliContext): Command {
-  const print = (json: boolean | undefined, value: unknown, human: string): void => context.stdout(json ? `${JSON.stringify(value)}\n` : `${human}\n`);
+  const print = (json: boolean | undefined, value: unknown, human: string): void => context.stdout(json ? `${terminalSafeJson(value)}\n` : `${human}\n`);
   const withDatabase = context.withDatabase.bind(context);
   const readStdin = async (flag = '--password-stdin', what = 'the password'): Promise<string> => {
     const text = await context.readStdin();

@@ -66,6 +66,10 @@ describeEachTarget('gatehouse list commands and user import on $name', ({ create
       expect(imported.stdout).toContain('created 1 user(s)');
       expect(imported.stdout).toMatch(/line 3 \(evil<U\+202E>txt\.exe\): .*U\+202E/);
       expect(imported.stdout).not.toContain('\u202E');
+      // --json: the same name, escaped in the text (\u202e), the raw value once parsed.
+      const asJson = await gatehouse(['user', 'import', csv, '--json']);
+      expect(asJson.stdout).not.toContain('\u202E');
+      expect((JSON.parse(asJson.stdout) as { failed: { username: string }[] }).failed.map((f) => f.username)).toContain('evil\u202Etxt.exe');
       const users = JSON.parse((await gatehouse(['user', 'list', '--json'])).stdout) as { username: string }[];
       expect(users.map((u) => u.username)).toContain('Ren\u00e9e');
       const { database } = await target.open();
