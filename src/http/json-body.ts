@@ -8,37 +8,41 @@ export const JSON_BODY_LIMIT = '16kb';
 const parse = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_BODY_LIMIT, encoding: 'utf-8' });
 
 /**
- * True when a string anywhere in `value` (keys included) holds `character`. Iterative: a deeply
- * nested body must not overflow the stack.
+ * Characters admin input may not hold: NUL, which PostgreSQL cannot store and refuses in a query
+ * parameter, and U+FFFD, what bytes that are not UTF-8 decode to (in a body, a query string or a
+ * path). The form endpoints refuse both too: such input was damaged on the way, and stored it
+ * would stay damaged.
  */
-function containsCharacter(value: unknown, character: string): boolean {
+const NUL = '\u0000';
+const REPLACEMENT = '\uFFFD';
+
+const unusableIn = (text: string): string | undefined => (text.includes(NUL) ? NUL : text.includes(REPLACEMENT) ? REPLACEMENT : undefined);
+
+/**
+ * The first unusable character in a string anywhere in `value` (keys included), or undefined.
+ * Iterative: a deeply nested body must not overflow the stack.
+ */
+function unusableCharacterIn(value: unknown): string | undefined {
   const pending: unknown[] = [value];
   while (pending.length > 0) {
     const item = pending.pop();
     if (typeof item === 'string') {
-      if (item.includes(character)) return true;
+      const found = unusableIn(item);
+      if (found !== undefined) return found;
     } else if (item !== null && typeof item === 'object') {
       for (const [key, child] of Object.entries(item)) {
-        if (key.includes(character)) return true;
+        const found = unusableIn(key);
+        if (found !== undefined) return found;
         pending.push(child);
       }
     }
   }
-  return false;
+  return undefined;
 }
 
-/** True when a string anywhere in `value` (keys included) holds NUL, which PostgreSQL cannot store and refuses in a query parameter. */
-export function containsNul(value: unknown): boolean {
-  return containsCharacter(value, '\u0000');
-}
-
-/**
- * True when a string anywhere in `value` holds U+FFFD, what bytes that are not UTF-8 decode to (in
- * a body, a query string or a path). Refused like the form endpoints refuse it: such input was
- * damaged on the way, and stored it would stay damaged.
- */
-function containsReplacementCharacter(value: unknown): boolean {
-  return containsCharacter(value, '\uFFFD');
+/** True when a string anywhere in `value` (keys included) holds NUL or U+FFFD. */
+export function containsUnusableCharacter(value: unknown): boolean {
+  return unusableCharacterIn(value) !== undefined;
 }
 
 /** The charset of a JSON body: absent or UTF-8 (RFC 8259 §8.1: JSON exchanged between systems is UTF-8). */
@@ -49,17 +53,14 @@ function declaresOtherCharset(contentType: string): boolean {
 
 /**
  * application/json bodies for the admin API; an empty body reads as {}. Result in ctx.request.body.
- * Admin input carrying NUL, or bytes that are not UTF-8 (body, query string or path), is refused
- * before any query; so is a body declared in another charset (415). /token, /introspect and
- * /revoke refuse both in their forms the same way, so a password that could never be used to sign
- * in is never stored either.
+ * Admin input carrying NUL or U+FFFD (body, query string or path) is refused
+ * before any query; so is a body declared in another charset (415). A password that could never
+ * be used to sign in at /token is thus never stored either.
  */
 export const jsonBody: Middleware = async (ctx, next) => {
-  const params = (ctx as { params?: unknown }).params;
-  if (containsNul(ctx.query) || containsNul(params)) throw new InvalidRequest('the request URL contains a NUL character');
-  if (containsReplacementCharacter(ctx.query) || containsReplacementCharacter(params)) {
-    throw new InvalidRequest('the request URL contains bytes that are not UTF-8');
-  }
+  const inUrl = unusableCharacterIn([ctx.query, (ctx as { params?: unknown }).params]);
+  if (inUrl !== undefined)
+    throw new InvalidRequest(inUrl === NUL ? 'the request URL contains a NUL character' : 'the request URL contains bytes that are not UTF-8');
   const hasBody = ctx.request.length !== undefined ? ctx.request.length > 0 : Boolean(ctx.get('Transfer-Encoding'));
   if (!hasBody) {
     (ctx.request as unknown as { body: unknown }).body = {};
@@ -74,8 +75,8 @@ export const jsonBody: Middleware = async (ctx, next) => {
     if ((error as { status?: number }).status === 413) throw new PayloadTooLarge();
     throw new InvalidRequest('the request body is not valid JSON');
   }
-  if (containsNul(ctx.request.body)) throw new InvalidRequest('the request body contains a NUL character');
-  if (containsReplacementCharacter(ctx.request.body)) throw new InvalidRequest('the request body is not valid UTF-8');
+  const inBody = unusableCharacterIn(ctx.request.body);
+  if (inBody !== undefined) throw new InvalidRequest(inBody === NUL ? 'the request body contains a NUL character' : 'the request body is not valid UTF-8');
   await next();
 };
 

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { InvalidRequest } from '../../errors.js';
-import { containsNul } from '../../http/json-body.js';
+import { containsUnusableCharacter } from '../../http/json-body.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -31,7 +31,7 @@ export function decodeCursor<T>(cursor: string | undefined, isValid: (value: unk
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidRequest('the cursor is invalid');
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (isValid(value) && !containsNul(value)) return value;
+    if (isValid(value) && !containsUnusableCharacter(value)) return value;
   } catch {
     // fall through to the error below
   }
