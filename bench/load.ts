@@ -35,19 +35,21 @@ export interface WorkloadData {
   clientId?: string;
   /** DPoP workloads: the token endpoint URL, the proofs' htu. */
   htu?: string;
-  /** private_key_jwt: the client, its private ES256 key (JWK) and the issuer (aud of the assertions). */
-  assertion?: { clientId: string; privateJwk: JsonWebKey; kid: string; audience: string };
+  /** private_key_jwt: the client, its private key (JWK) and its algorithm, and the issuer (aud of the assertions). */
+  assertion?: { clientId: string; alg: 'ES256' | 'RS256'; privateJwk: JsonWebKey; kid: string; audience: string };
 }
 
-/** A fresh RFC 7523 client assertion (ES256), made synchronously for each request. */
+/** A fresh RFC 7523 client assertion (ES256 or RS256), made synchronously for each request. */
 function clientAssertionMaker(assertion: NonNullable<WorkloadData['assertion']>): () => string {
   const key = createPrivateKey({ key: assertion.privateJwk, format: 'jwk' });
   const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const header = encode({ alg: 'ES256', kid: assertion.kid, typ: 'JWT' });
+  const header = encode({ alg: assertion.alg, kid: assertion.kid, typ: 'JWT' });
+  // ES256 signatures are r || s (RFC 7518 §3.4), not DER; RS256 is PKCS #1 v1.5, node's default.
+  const options = assertion.alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : { key };
   return () => {
     const now = Math.floor(Date.now() / 1000);
     const input = `${header}.${encode({ iss: assertion.clientId, sub: assertion.clientId, aud: assertion.audience, iat: now, exp: now + 60, jti: randomUUID() })}`;
-    return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+    return `${input}.${sign('sha256', Buffer.from(input), options).toString('base64url')}`;
   };
 }
 
@@ -80,7 +82,8 @@ function workloadOptions(workload: string, data: WorkloadData, seconds: number):
       return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'password', username: data.username!, password: data.password! }) };
     case 'client_credentials':
       return { method: 'POST', path: '/token', headers, body: form({ grant_type: 'client_credentials', ...data.extraBody }) };
-    case 'client_credentials_private_key_jwt': {
+    case 'client_credentials_private_key_jwt':
+    case 'client_credentials_private_key_jwt_rs256': {
       // Whole bodies made ahead, as the plain workload's one body is: the load generator then does
       // the same work per request for both.
       const makeAssertion = clientAssertionMaker(data.assertion!);

@@ -65,6 +65,7 @@ const PLAIN_OF: Partial<Record<string, Workload>> = {
   refresh_dpop: 'refresh',
   client_credentials_dpop: 'client_credentials',
   client_credentials_private_key_jwt: 'client_credentials',
+  client_credentials_private_key_jwt_rs256: 'client_credentials',
 };
 /** Runs of each, alternating, behind a variant's ratio to its plain workload. */
 const ALTERNATING_ROUNDS = Number(process.env.BENCH_ALTERNATING_ROUNDS ?? 3);
@@ -81,11 +82,17 @@ const CLIENT = { id: 'bench-client', secret: randomBytes(32).toString('base64url
 /** A public client (a mobile or browser app) for the DPoP-bound refresh workload. */
 const PUBLIC_CLIENT = { id: 'bench-public' };
 const INTROSPECTOR = { id: 'bench-introspector', secret: randomBytes(32).toString('base64url') };
-/** A private_key_jwt client (RFC 7523): its ES256 key pair, the public half registered with it. */
-const KEY_CLIENT = (() => {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { id: 'bench-key-client', kid: 'bench-1', privateJwk: privateKey.export({ format: 'jwk' }), publicJwk: publicKey.export({ format: 'jwk' }) };
-})();
+/**
+ * private_key_jwt clients (RFC 7523): each with a key pair, the public half registered with it.
+ * ES256 and RS256, since their checks differ fourfold in cost (a P-256 verification against an
+ * RSA-2048 one) and clients use both: RS256 is what Auth0, Okta and Keycloak make by default.
+ */
+const keyClient = (id: string, alg: 'ES256' | 'RS256') => {
+  const { privateKey, publicKey } = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { id, alg, kid: `${id}-1`, privateJwk: privateKey.export({ format: 'jwk' }), publicJwk: publicKey.export({ format: 'jwk' }) };
+};
+const KEY_CLIENT = keyClient('bench-key-client', 'ES256');
+const RSA_KEY_CLIENT = keyClient('bench-key-client-rs256', 'RS256');
 const USER = { username: 'bench-user', password: 'bench-password-1234' };
 const basic = (c: { id: string; secret: string }): string =>
   `Basic ${Buffer.from(`${encodeURIComponent(c.id)}:${encodeURIComponent(c.secret)}`).toString('base64')}`;
@@ -324,17 +331,19 @@ async function seed(env: Record<string, string>): Promise<{ userId: string }> {
       { id: INTROSPECTOR.id, secret: INTROSPECTOR.secret, grantTypes: ['client_credentials'], scopes: ['api'] },
       CLI_ACTOR,
     );
-    await createClient(
-      createAdminDeps(config, db),
-      {
-        id: KEY_CLIENT.id,
-        grantTypes: ['client_credentials'],
-        scopes: ['api'],
-        authMethod: 'private_key_jwt',
-        jwks: { keys: [{ ...KEY_CLIENT.publicJwk, kid: KEY_CLIENT.kid, alg: 'ES256', use: 'sig' }] },
-      },
-      CLI_ACTOR,
-    );
+    for (const keyed of [KEY_CLIENT, RSA_KEY_CLIENT]) {
+      await createClient(
+        createAdminDeps(config, db),
+        {
+          id: keyed.id,
+          grantTypes: ['client_credentials'],
+          scopes: ['api'],
+          authMethod: 'private_key_jwt',
+          jwks: { keys: [{ ...keyed.publicJwk, kid: keyed.kid, alg: keyed.alg, use: 'sig' }] },
+        },
+        CLI_ACTOR,
+      );
+    }
     const user = await createUser(createAdminDeps(config, db), { username: USER.username, password: USER.password, scopes: ['api'] }, CLI_ACTOR);
     return { userId: user.id };
   } finally {
@@ -387,6 +396,7 @@ type Workload =
   | 'client_credentials'
   | 'client_credentials_dpop'
   | 'client_credentials_private_key_jwt'
+  | 'client_credentials_private_key_jwt_rs256'
   | 'introspect_access'
   | 'introspect_refresh'
   | 'revoke'
@@ -399,6 +409,7 @@ const WORKLOADS: Workload[] = [
   'client_credentials',
   'client_credentials_dpop',
   'client_credentials_private_key_jwt',
+  'client_credentials_private_key_jwt_rs256',
   'introspect_access',
   'introspect_refresh',
   'revoke',
@@ -534,7 +545,10 @@ async function main(): Promise<void> {
         case 'client_credentials_dpop':
           return { basic: basic(CLIENT), htu: `${url}/token`, dpopKeys: [newDpopKey()] };
         case 'client_credentials_private_key_jwt':
-          return { assertion: { clientId: KEY_CLIENT.id, privateJwk: KEY_CLIENT.privateJwk, kid: KEY_CLIENT.kid, audience: url } };
+        case 'client_credentials_private_key_jwt_rs256': {
+          const keyed = workload === 'client_credentials_private_key_jwt' ? KEY_CLIENT : RSA_KEY_CLIENT;
+          return { assertion: { clientId: keyed.id, alg: keyed.alg, privateJwk: keyed.privateJwk, kid: keyed.kid, audience: url } };
+        }
         case 'introspect_access':
           return { basic: basic(INTROSPECTOR), tokens: [(await password()).access_token], hint: 'access_token' };
         case 'introspect_refresh':
@@ -789,7 +803,7 @@ async function main(): Promise<void> {
     const row: Row = {
       ...variant,
       ratio: variant.rps / meanOf(plainRuns).rps,
-      versus: `${workload === 'client_credentials_private_key_jwt' ? 'private_key_jwt ÷ client_secret_basic' : `DPoP ÷ plain ${plain}`}, ${ALTERNATING_ROUNDS} alternating runs each (plain: ${plainRuns.map((run) => run.rps.toFixed(0)).join(', ')} req/s; this: ${variantRuns.map((run) => run.rps.toFixed(0)).join(', ')})`,
+      versus: `${workload.includes('private_key_jwt') ? `private_key_jwt (${workload.endsWith('rs256') ? 'RS256' : 'ES256'}) ÷ client_secret_basic` : `DPoP ÷ plain ${plain}`}, ${ALTERNATING_ROUNDS} alternating runs each (plain: ${plainRuns.map((run) => run.rps.toFixed(0)).join(', ')} req/s; this: ${variantRuns.map((run) => run.rps.toFixed(0)).join(', ')})`,
     };
     rows.push(row);
     return row;
