@@ -54,8 +54,17 @@ export function createExpressResourceServer(options: ResourceServerOptions): Exp
   const app = express();
   // dpop.enabled (the default since 1.7, said here because it matters): a DPoP-bound token (cnf.jkt)
   // is accepted only as `Authorization: DPoP` with a proof by its key for this request (RFC 9449 §7),
-  // never as Bearer; tokens without cnf still work as Bearer.
-  app.use(auth({ issuerBaseURL: options.issuer, audience: options.audience, tokenSigningAlg: 'RS256', strict: true, dpop: { enabled: true } }));
+  // never as Bearer; tokens without cnf still work as Bearer. A proof may be a minute old (and 5 s
+  // ahead), as Gatehouse's /token allows: the library's default is five minutes.
+  app.use(
+    auth({
+      issuerBaseURL: options.issuer,
+      audience: options.audience,
+      tokenSigningAlg: 'RS256',
+      strict: true,
+      dpop: { enabled: true, iatOffset: 60, iatLeeway: 5 },
+    }),
+  );
   const statusLists = createStatusListChecker({ issuer: options.issuer });
   const notRevoked: RequestHandler = (request, response, next) => {
     statusLists.check((request.auth?.payload ?? {}) as StatusClaim).then((status) => {

@@ -80,7 +80,7 @@ export async function createDeps(
   const throttle = createThrottle(config, db, (limit) => metrics.rateLimitRejections.inc({ limit }), redis);
   await throttle.ready();
   const refreshTokenSecret = deriveRefreshTokenSecret(config.keyEncryptionSecret as string);
-  const replayCache = createReplayCache(config, db, clock, redis?.client);
+  const replayCache = createReplayCache(db, clock, redis?.client);
   const clientAuthentication = createClientAuthentication(db, undefined, options.clientAuthCacheTtlMs);
   // PostgreSQL: changes to clients made elsewhere empty this instance's cache when they commit.
   const clientChanges = await followClientChanges(config.databaseUrl, clientAuthentication, logger);

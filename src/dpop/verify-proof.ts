@@ -131,7 +131,8 @@ export async function verifyDpopProof(
 
   // 8. htm, 9. htu.
   if (htm !== expectations.method) throw invalid(`the DPoP proof "htm" does not match the request method ${expectations.method}`);
-  if (!htuMatches(htu, expectations.url)) throw invalid(`the DPoP proof "htu" does not match the request URL ${stripQueryAndFragment(expectations.url)}`);
+  if (!htuMatches(htu, expectations.url))
+    throw invalid(`the DPoP proof "htu" does not match ${stripQueryAndFragment(expectations.url)}, the URL this endpoint is served at`);
 
   // 11. Recent enough.
   const maxAge = options.maxAgeSeconds ?? DPOP_MAX_AGE_SECONDS;

@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import type { Config } from '../config.js';
 import { TemporarilyUnavailable } from '../errors.js';
 import { batchedCalls } from '../lib/batched-calls.js';
 import type { Clock } from '../lib/clock.js';
@@ -30,18 +29,15 @@ export const REPLAY_BATCH_MAX = 500;
  * statement before its own; two keep that wait short while taking most of the saving.
  */
 export const REPLAY_STATEMENTS_IN_FLIGHT = 2;
-/** Most entries the in-memory cache holds (a few tens of megabytes). */
-export const REPLAY_MEMORY_MAX_ENTRIES = 100_000;
-const SWEEP_INTERVAL_MS = 10_000;
 
 /**
- * Redis when REDIS_URL is set (shared by every instance that names it), else PostgreSQL (DATABASE_URL,
- * shared by every instance) or, on the embedded database, memory: PGlite lives in one process, so a
- * map in that process is exact.
+ * Redis when REDIS_URL is set (shared by every instance that names it), else the database's
+ * replay_cache table: on PostgreSQL shared by every instance; on the embedded database too, though
+ * it serves one process, so that a restart (an upgrade, a changed setting) does not forget the
+ * proofs and assertions of the minutes before it, which could then be replayed once more.
  */
-export function createReplayCache(config: Pick<Config, 'databaseUrl'>, db: Database, clock: Clock, redis?: Redis): ReplayCache {
-  if (redis) return createRedisReplayCache(redis, clock);
-  return config.databaseUrl ? createDatabaseReplayCache(db, clock) : createMemoryReplayCache(clock);
+export function createReplayCache(db: Database, clock: Clock, redis?: Redis): ReplayCache {
+  return redis ? createRedisReplayCache(redis, clock) : createDatabaseReplayCache(db, clock);
 }
 
 /** Prefix of the replay cache's keys in Redis (the rest is the SHA-256 of the key, in hex). */
@@ -106,42 +102,4 @@ export function createDatabaseReplayCache(
     },
   });
   return { remember: (key, expiresAt) => claim({ hash: sha256Hex(key), expiresAt }) };
-}
-
-/**
- * Memory, for the embedded database (one process). Exact: the check and the insert happen in one
- * synchronous step. Bounded: expired entries are swept at least every SWEEP_INTERVAL_MS and when
- * the cache is full; a cache still full of live entries refuses (503) rather than forget a live
- * one, which would let a replay through.
- */
-export function createMemoryReplayCache(clock: Clock, options: { maxEntries?: number | undefined } = {}): ReplayCache {
-  const maxEntries = options.maxEntries ?? REPLAY_MEMORY_MAX_ENTRIES;
-  const expiries = new Map<string, number>();
-  let nextSweep = 0;
-  let nextSweepWhenFull = 0;
-  const sweep = (now: number): void => {
-    for (const [hash, expiresAt] of expiries) if (expiresAt <= now) expiries.delete(hash);
-  };
-
-  return {
-    async remember(key, expiresAt) {
-      const now = clock.now().getTime();
-      if (now >= nextSweep) {
-        sweep(now);
-        nextSweep = now + SWEEP_INTERVAL_MS;
-      } else if (expiries.size >= maxEntries && now >= nextSweepWhenFull) {
-        // At most once a second however hard a full cache is pressed: a sweep walks every entry.
-        sweep(now);
-        nextSweepWhenFull = now + 1000;
-      }
-      const hash = sha256Hex(key);
-      const held = expiries.get(hash);
-      if (held !== undefined && held > now) return false;
-      if (held === undefined && expiries.size >= maxEntries) {
-        throw new TemporarilyUnavailable(1, { cause: new Error(`the replay cache holds ${maxEntries} live entries`) });
-      }
-      expiries.set(hash, expiresAt.getTime());
-      return true;
-    },
-  };
 }

@@ -120,8 +120,13 @@ export function describeResourceServer(name: string, start: StartResourceServer,
       let thief: ProofKey;
       let boundToken: string;
       const ath = (token: string): string => createHash('sha256').update(token).digest('base64url');
-      const proofFor = (by: ProofKey, token: string, options: { htm?: string; htu?: string } = {}) =>
-        makeProof(by, { htu: options.htu ?? `${resourceServer.url}/documents`, htm: options.htm ?? 'GET', claims: { ath: ath(token) } });
+      const proofFor = (by: ProofKey, token: string, options: { htm?: string; htu?: string; iat?: number } = {}) =>
+        makeProof(by, {
+          htu: options.htu ?? `${resourceServer.url}/documents`,
+          htm: options.htm ?? 'GET',
+          ...(options.iat === undefined ? {} : { iat: options.iat }),
+          claims: { ath: ath(token) },
+        });
       const call = (authorization: string, proof?: string) =>
         fetch(`${resourceServer.url}/documents`, { headers: { Authorization: authorization, ...(proof === undefined ? {} : { DPoP: proof }) } });
 
@@ -147,7 +152,7 @@ export function describeResourceServer(name: string, start: StartResourceServer,
         expect({ status: response.status, body }).toMatchObject({ status: 200, body: { sub: alice.id, scope: 'read' } });
       });
 
-      it('answers 401 to a stolen bound token: as Bearer, without a proof, with a proof by another key, or for another request', async () => {
+      it('answers 401 to a stolen bound token: as Bearer, without a proof, with a proof by another key, for another request, or made two minutes ago', async () => {
         // 400 invalid_request is what RFC 6750 §3.1 gives a DPoP request without its proof; every
         // other refusal is 401 (RFC 9449 §7.1), a proof that fails a check included.
         const attempts: [Promise<Response>, number[]][] = [
@@ -157,6 +162,8 @@ export function describeResourceServer(name: string, start: StartResourceServer,
           [call(`DPoP ${boundToken}`, await proofFor(key, boundToken, { htm: 'POST' })), [401]],
           [call(`DPoP ${boundToken}`, await proofFor(key, boundToken, { htu: `${resourceServer.url}/elsewhere` })), [401]],
           [call(`DPoP ${boundToken}`, await proofFor(key, 'another token')), [401]],
+          // docs/resource-servers.md: a proof is recent, a minute or so (the resource server's own clock).
+          [call(`DPoP ${boundToken}`, await proofFor(key, boundToken, { iat: Math.floor(Date.now() / 1000) - 120 })), [401]],
         ];
         for (const [index, [answer, statuses]] of attempts.entries()) {
           const response = await answer;

@@ -1,7 +1,6 @@
 import { TemporarilyUnavailable } from '../../src/errors.js';
 import {
   createDatabaseReplayCache,
-  createMemoryReplayCache,
   createRedisReplayCache,
   createReplayCache,
   REDIS_REPLAY_PREFIX,
@@ -44,10 +43,7 @@ async function countStatements(db: Database, run: () => Promise<void>): Promise<
   return statements;
 }
 
-const implementations: [string, (clock: TestClock) => ReplayCache][] = [
-  ['the replay_cache table', (clock) => createDatabaseReplayCache(database.db, clock)],
-  ['memory (embedded database)', (clock) => createMemoryReplayCache(clock)],
-];
+const implementations: [string, (clock: TestClock) => ReplayCache][] = [['the replay_cache table', (clock) => createDatabaseReplayCache(database.db, clock)]];
 
 describe.each(implementations)('a replay cache in %s', (_name, create) => {
   it('answers true the first time and false for a replay', async () => {
@@ -217,27 +213,15 @@ describe('instances share one PostgreSQL replay cache', () => {
   });
 });
 
-describe('the embedded database keeps the replay cache in memory, bounded', () => {
-  it('createReplayCache uses the table with DATABASE_URL and memory without', async () => {
+describe('without Redis, the replay cache is the database table, on PostgreSQL and on the embedded database', () => {
+  it('remembers a key across a restart: a new cache on the same database refuses a key claimed before it', async () => {
     const clock = new TestClock();
+    const [key] = freshKeys(1) as [string];
     const before = await countRows();
-    await createReplayCache({ databaseUrl: undefined }, database.db, clock).remember(freshKeys(1)[0] as string, inSeconds(clock, 60));
-    expect(await countRows()).toBe(before);
-    await createReplayCache({ databaseUrl: 'postgres://unused' }, database.db, clock).remember(freshKeys(1)[0] as string, inSeconds(clock, 60));
+    expect(await createReplayCache(database.db, clock).remember(key, inSeconds(clock, 60))).toBe(true);
     expect(await countRows()).toBe(before + 1);
-  });
-
-  it('refuses (503) rather than forget a live entry when full, and takes keys again once entries expire', async () => {
-    const clock = new TestClock();
-    const cache = createMemoryReplayCache(clock, { maxEntries: 3 });
-    const keys = freshKeys(5);
-    for (const key of keys.slice(0, 3)) expect(await cache.remember(key, inSeconds(clock, 5))).toBe(true);
-    await expect(cache.remember(keys[3] as string, inSeconds(clock, 5))).rejects.toBeInstanceOf(TemporarilyUnavailable);
-    // A replay of a live key is still recognised when full.
-    expect(await cache.remember(keys[0] as string, inSeconds(clock, 5))).toBe(false);
-    clock.advance(5);
-    expect(await cache.remember(keys[3] as string, inSeconds(clock, 5))).toBe(true);
-    expect(await cache.remember(keys[4] as string, inSeconds(clock, 5))).toBe(true);
+    // What the server makes when it starts again on the same DATA_DIR or DATABASE_URL.
+    expect(await createReplayCache(database.db, clock).remember(key, inSeconds(clock, 60))).toBe(false);
   });
 });
 
@@ -297,7 +281,7 @@ describeWithRedis('a replay cache in Redis (REDIS_URL), shared by every instance
     const connection = await connect();
     const [key] = freshKeys(1) as [string];
     const rowsBefore = await countRows();
-    expect(await createReplayCache({ databaseUrl: 'postgres://unused' }, database.db, systemClock, connection.client).remember(key, inMs(60_000))).toBe(true);
+    expect(await createReplayCache(database.db, systemClock, connection.client).remember(key, inMs(60_000))).toBe(true);
     expect(await createRedisReplayCache(connection.client, systemClock).remember(key, inMs(60_000))).toBe(false);
     expect(await countRows()).toBe(rowsBefore);
   });

@@ -312,7 +312,7 @@ describe('each RFC 9449 §4.3 check refuses a proof that fails it, naming the ch
     [
       'htu of another host',
       async () => proof(key('ES256'), { htu: 'https://evil.example/token' }),
-      /"htu" does not match the request URL https:\/\/as.example\/token$/,
+      /"htu" does not match https:\/\/as.example\/token, the URL this endpoint is served at$/,
     ],
     ['htu of another path', async () => proof(key('ES256'), { htu: 'https://as.example/introspect' }), /"htu" does not match/],
     ['htu with http for https', async () => proof(key('ES256'), { htu: 'http://as.example/token' }), /"htu" does not match/],
