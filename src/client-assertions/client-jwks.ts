@@ -4,7 +4,8 @@ import { algorithmsForJwk, importPublicJwk, privateJwkMember, publicJwkProblem, 
 import { isLoopbackHost } from '../lib/loopback.js';
 
 /** RFC 7523 client assertions are accepted with these algorithms only (`token_endpoint_auth_signing_alg_values_supported`). */
-export const CLIENT_ASSERTION_ALGORITHMS: readonly string[] = Object.freeze(['RS256', 'PS256', 'ES256', 'EdDSA']);
+// Ed25519 is EdDSA's fully specified name (RFC 9864), which openid-client and oauth4webapi sign with.
+export const CLIENT_ASSERTION_ALGORITHMS: readonly string[] = Object.freeze(['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519']);
 
 /** A client's JWK Set as stored: public signature keys only, each usable with a CLIENT_ASSERTION_ALGORITHMS entry. */
 export interface ClientJwkSet {
@@ -25,8 +26,8 @@ export type JwksUriCheck = { valid: true; uri: string } | { valid: false; proble
 /** Why a public JWK (already checked by publicJwkProblem) cannot be used for client assertions. */
 function clientKeyProblem(jwk: JWK): string | undefined {
   if (algorithmsForJwk(jwk, CLIENT_ASSERTION_ALGORITHMS).length === 0) {
-    const kind = `${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ''}${jwk.alg ? ` ${jwk.alg}` : ''}`;
-    return `a ${kind} key cannot check any of ${CLIENT_ASSERTION_ALGORITHMS.join(', ')}`;
+    const kind = [`kty ${jwk.kty}`, ...(jwk.crv ? [`crv ${jwk.crv}`] : []), ...(jwk.alg ? [`alg ${jwk.alg}`] : [])].join(', ');
+    return `the key (${kind}) cannot check any of ${CLIENT_ASSERTION_ALGORITHMS.join(', ')}`;
   }
   try {
     importPublicJwk(jwk);

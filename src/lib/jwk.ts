@@ -71,8 +71,13 @@ export function jwkAlgorithmProblem(jwk: JWK, alg: string): string | undefined {
   if (jwk.kty !== needs.kty || (needs.crv !== undefined && jwk.crv !== needs.crv)) {
     return `a ${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ''} key cannot check ${alg} signatures`;
   }
-  if (jwk.alg !== undefined && jwk.alg !== alg) return `the key is for ${jwk.alg}, not ${alg}`;
+  if (jwk.alg !== undefined && jwk.alg !== alg && !bothEd25519(jwk.alg, alg)) return `the key is for ${jwk.alg}, not ${alg}`;
   return undefined;
+}
+
+/** EdDSA on an Ed25519 key is Ed25519, its fully specified name (RFC 9864 §2.2): a key for one checks the other. */
+function bothEd25519(keyAlg: string, alg: string): boolean {
+  return (keyAlg === 'EdDSA' || keyAlg === 'Ed25519') && (alg === 'EdDSA' || alg === 'Ed25519');
 }
 
 /** The algorithms of `algorithms` that this public key can check. */

@@ -83,7 +83,7 @@ describe('RFC 8414 metadata describes this server', () => {
     const metadata = (await server.http.get('/.well-known/oauth-authorization-server')).body;
     expect([...metadata.grant_types_supported].sort()).toEqual(['client_credentials', 'password', 'refresh_token']);
     expect([...metadata.token_endpoint_auth_methods_supported].sort()).toEqual(['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']);
-    expect(metadata.token_endpoint_auth_signing_alg_values_supported).toEqual(['RS256', 'PS256', 'ES256', 'EdDSA']);
+    expect(metadata.token_endpoint_auth_signing_alg_values_supported).toEqual(['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519']);
     expect(metadata.introspection_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
     expect(metadata.introspection_endpoint_auth_methods_supported).not.toContain('none');
     expect(metadata.revocation_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));

@@ -114,6 +114,38 @@ describe('private_key_jwt with real clients', () => {
     expect(await client.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
   });
 
+  it('openid-client and oauth4webapi with an Ed25519 key (they sign with alg Ed25519, RFC 9864), registered for EdDSA or Ed25519', async () => {
+    const insecure = { [oauth.allowInsecureRequests]: true };
+    const as = await oauth.processDiscoveryResponse(
+      new URL(server.baseUrl),
+      await oauth.discoveryRequest(new URL(server.baseUrl), { algorithm: 'oauth2', ...insecure }),
+    );
+    for (const registeredAlg of ['EdDSA', 'Ed25519']) {
+      const key = await clientKey(`edwards-${registeredAlg}`, 'Ed25519');
+      const id = `edwards-${registeredAlg.toLowerCase()}`;
+      await server.createClient({
+        id,
+        grantTypes: ['client_credentials'],
+        scopes: ['read'],
+        authMethod: 'private_key_jwt',
+        jwks: { keys: [{ ...key.publicJwk, alg: registeredAlg }] },
+      });
+      const config = await client.discovery(new URL(server.baseUrl), id, undefined, client.PrivateKeyJwt({ key: key.privateKey, kid: key.kid }), {
+        execute: [client.allowInsecureRequests],
+        algorithm: 'oauth2',
+      });
+      expect((await client.clientCredentialsGrant(config, { scope: 'read' })).scope).toBe('read');
+      const response = await oauth.clientCredentialsGrantRequest(
+        as,
+        { client_id: id },
+        oauth.PrivateKeyJwt({ key: key.privateKey, kid: key.kid }),
+        { scope: 'read' },
+        insecure,
+      );
+      expect((await oauth.processClientCredentialsResponse(as, { client_id: id }, response)).scope).toBe('read');
+    }
+  });
+
   it('oauth4webapi PrivateKeyJwt at /token, /introspect and /revoke', async () => {
     const as = await oauth.processDiscoveryResponse(
       new URL(server.baseUrl),
@@ -121,7 +153,7 @@ describe('private_key_jwt with real clients', () => {
     );
     expect(as.token_endpoint_auth_methods_supported).toContain('private_key_jwt');
     expect(as.introspection_endpoint_auth_methods_supported).toContain('private_key_jwt');
-    expect(as.token_endpoint_auth_signing_alg_values_supported).toEqual(['RS256', 'PS256', 'ES256', 'EdDSA']);
+    expect(as.token_endpoint_auth_signing_alg_values_supported).toEqual(['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519']);
     const other = { client_id: 'other' };
     const authentication = oauth.PrivateKeyJwt({ key: otherKey.privateKey, kid: otherKey.kid });
     const insecure = { [oauth.allowInsecureRequests]: true };
