@@ -43,7 +43,11 @@ describe('a JWK Set given at registration (--jwks) holds only public keys usable
     ['a private RSA key', { keys: [RSA.privateJwk] }, /keys\[0\]: the JWK holds private key material \("d"\)/],
     ['a private EC key', { keys: [P256.publicJwk, P256.privateJwk] }, /keys\[1\]: the JWK holds private key material/],
     ['a symmetric key', { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }, /symmetric \(oct\) keys are not allowed/],
-    ['a P-384 key (ES384 is not accepted)', { keys: [P384.publicJwk] }, /the key \(kty EC, crv P-384\) cannot check any of RS256, PS256, ES256, EdDSA, Ed25519/],
+    [
+      'a P-384 key (ES384 is not accepted)',
+      { keys: [P384.publicJwk] },
+      /the key \(kty EC, crv P-384\) cannot check any of RS256, PS256, ES256, EdDSA, Ed25519/,
+    ],
     ['an X25519 key', { keys: [X25519.publicJwk] }, /curve of the OKP key is not supported/],
     ['an RSA key of 1024 bits', { keys: [RSA_1024.publicJwk] }, /at least 2048 bits/],
     ['an RSA key marked RS512', { keys: [{ ...RSA.publicJwk, alg: 'RS512' }] }, /the key \(kty RSA, alg RS512\) cannot check any/],
