@@ -45,6 +45,17 @@ export function containsUnusableCharacter(value: unknown): boolean {
   return unusableCharacterIn(value) !== undefined;
 }
 
+/** True when the (still percent-encoded) path has escapes that do not decode as UTF-8. */
+function pathIsNotUtf8(path: string): boolean {
+  if (!path.includes('%')) return false;
+  try {
+    decodeURIComponent(path);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** The charset of a JSON body: absent or UTF-8 (RFC 8259 §8.1: JSON exchanged between systems is UTF-8). */
 function declaresOtherCharset(contentType: string): boolean {
   const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType)?.[1];
@@ -58,7 +69,8 @@ function declaresOtherCharset(contentType: string): boolean {
  * be used to sign in at /token is thus never stored either.
  */
 export const jsonBody: Middleware = async (ctx, next) => {
-  const inUrl = unusableCharacterIn([ctx.query, (ctx as { params?: unknown }).params]);
+  // The router leaves a path segment whose escapes are not UTF-8 (%FF) undecoded: look at the path itself.
+  const inUrl = pathIsNotUtf8(ctx.path) ? REPLACEMENT : unusableCharacterIn([ctx.query, (ctx as { params?: unknown }).params]);
   if (inUrl !== undefined)
     throw new InvalidRequest(inUrl === NUL ? 'the request URL contains a NUL character' : 'the request URL contains bytes that are not UTF-8');
   const hasBody = ctx.request.length !== undefined ? ctx.request.length > 0 : Boolean(ctx.get('Transfer-Encoding'));

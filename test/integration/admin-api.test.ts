@@ -114,6 +114,15 @@ describe('admin API', () => {
         status: 400,
         description: 'the request URL contains bytes that are not UTF-8',
       });
+      // In the path too, where the router leaves a segment it cannot decode as it came.
+      for (const path of ['/admin/clients/%FF', '/admin/resources/a%C3%28', '/admin/users/%E2%82']) {
+        const answer = await server.http.get(path).set('Authorization', auth);
+        expect({ path, status: answer.status, description: answer.body.error_description }).toEqual({
+          path,
+          status: 400,
+          description: 'the request URL contains bytes that are not UTF-8',
+        });
+      }
       expect((await server.http.get('/admin/users').query({ limit: '200' }).set('Authorization', auth)).body.items).toHaveLength(before);
       // UTF-8, said or not, still goes through.
       const utf8 = await server.http
