@@ -17,12 +17,14 @@ export const introspectionRequestSchema = {
 const validateIntrospection = formParametersValidator(introspectionRequestSchema);
 
 /**
- * True when the caller prefers the RFC 9701 JWT answer to JSON: its media type is in Accept, and
- * content negotiation (q-values, then the order of the header) puts it ahead of application/json.
- * Most callers send no such Accept: they are answered without negotiating.
+ * True when the caller prefers the RFC 9701 JWT answer to JSON: content negotiation (q-values, then
+ * the order of the header) puts it ahead of application/json, which wins ties. Most callers send
+ * neither that media type nor q-values (`application/json`, `*` + `/*`, nothing): they are answered
+ * JSON without negotiating. One that refuses JSON (`application/json;q=0, *` + `/*`) gets the JWT.
  */
 function wantsJwtAnswer(ctx: Context): boolean {
-  if (!ctx.get('Accept').toLowerCase().includes(JWT_INTROSPECTION_MEDIA_TYPE)) return false;
+  const accept = ctx.get('Accept').toLowerCase();
+  if (!accept.includes(JWT_INTROSPECTION_MEDIA_TYPE) && !accept.includes('q=')) return false;
   return ctx.accepts('application/json', JWT_INTROSPECTION_MEDIA_TYPE) === JWT_INTROSPECTION_MEDIA_TYPE;
 }
 
@@ -35,6 +37,7 @@ export function introspectEndpoint(deps: Deps): Middleware {
     const form = validateIntrospection(ctx.state.form ?? {});
     const introspection = await introspectToken(deps, form.token, form.token_type_hint);
     const client = ctx.state.client;
+    ctx.vary('Accept');
     if (!client || !wantsJwtAnswer(ctx)) {
       ctx.body = introspection;
       return;

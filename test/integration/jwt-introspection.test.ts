@@ -66,9 +66,14 @@ describe('RFC 9701: a signed introspection answer on request', () => {
     ['Application/Token-Introspection+JWT', 'jwt'],
     ['application/token-introspection+jwt;q=0', 'json'],
     ['*/*', 'json'],
+    // q=0: "not acceptable" (RFC 9110 §12.4.2), so the other type that */* allows.
+    ['application/json;q=0, */*', 'jwt'],
+    ['application/json;q=0, application/*', 'jwt'],
   ])('negotiates Accept: %s → %s', async (accept, expected) => {
     const response = await introspect(accessToken, accept);
     expect(response.status).toBe(200);
+    // The answer depends on Accept (RFC 9110 §12.5.5).
+    expect(response.headers.vary).toMatch(/\bAccept\b/);
     expect(response.headers['content-type']).toMatch(expected === 'jwt' ? /^application\/token-introspection\+jwt/ : /^application\/json/);
   });
 
