@@ -225,6 +225,32 @@ describe('/token with resource (RFC 8707)', () => {
     expect((await refresh(server, app, first.body.refresh_token as string)).status).toBe(200);
   });
 
+  it('a client that lost some of its grant’s resources refreshes to the rest; with none left, invalid_grant', async () => {
+    const kiosk = await server.createClient({
+      id: 'kiosk',
+      grantTypes: ['password', 'refresh_token'],
+      scopes: ['orders:read', 'billing:read'],
+      resources: [ORDERS, BILLING],
+    });
+    const setResources = async (resources: string[]) => {
+      const changed = await server.http.patch('/admin/clients/kiosk').auth(admin, { type: 'bearer' }).send({ resources });
+      expect(changed.status).toBe(200);
+    };
+    const first = await tokenFor({ grant_type: 'password', username: alice.username, password: alice.password }, [ORDERS, BILLING], kiosk);
+    expect(claimsOf(first.body.access_token as string).aud).toEqual([ORDERS, BILLING]);
+
+    await setResources([ORDERS]);
+    const narrowed = await refresh(server, kiosk, first.body.refresh_token as string);
+    expect({ status: narrowed.status, scope: narrowed.body.scope }).toEqual({ status: 200, scope: 'orders:read' });
+    expect(claimsOf(narrowed.body.access_token as string).aud).toBe(ORDERS);
+
+    // Nothing of the grant left: no token for another audience; the client signs the user in again.
+    await setResources([]);
+    const refused = await refresh(server, kiosk, narrowed.body.refresh_token as string);
+    expectOAuthError(refused, 400, 'invalid_grant');
+    expect(refused.body.error_description).toMatch(/resources/);
+  });
+
   it('a grant without resources keeps the default audience and refuses a resource at refresh', async () => {
     const first = await postToken(
       server,
