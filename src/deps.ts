@@ -89,7 +89,12 @@ export async function createDeps(
     clock,
     issuer: config.issuer,
     maxLifetimeSeconds: config.clientAssertionMaxLifetime,
-    clientKeys: createClientKeysRegistry({ clock }),
+    clientKeys: createClientKeysRegistry({
+      clock,
+      // The URI without its query, which could carry a credential of the client's.
+      onFetchFailure: (uri, problem) =>
+        logger.warn({ jwksUri: uri.replace(/[?#].*$/s, ''), problem }, 'a client jwks_uri could not be fetched: assertions its keys sign fail meanwhile'),
+    }),
     replayCache,
   });
   const dpop = createTokenEndpointDpop(config, clock, replayCache);

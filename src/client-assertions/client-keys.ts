@@ -85,7 +85,12 @@ interface RemoteState {
  * needs of one URI share one fetch; a failing fetch never throws anything but JwksUnavailable, and
  * while it fails a set fetched before keeps serving up to maxStaleSeconds past its freshness.
  */
-export function createClientKeysRegistry(options: { clock: Clock; settings?: Partial<RemoteJwksSettings> | undefined }): ClientKeysRegistry {
+export function createClientKeysRegistry(options: {
+  clock: Clock;
+  settings?: Partial<RemoteJwksSettings> | undefined;
+  /** Told of each failed fetch (at most one per URI per refetch interval), for the log: the client's assertions fail meanwhile. */
+  onFetchFailure?: ((uri: string, problem: string) => void) | undefined;
+}): ClientKeysRegistry {
   const settings: RemoteJwksSettings = { ...REMOTE_JWKS_DEFAULTS, ...options.settings };
   const remotes = new Map<string, ClientKeys>();
   // Keyed by the JWK objects themselves: a key set replaced (refetched, or a client changed) is let go with them.
@@ -117,6 +122,7 @@ export function createClientKeysRegistry(options: { clock: Clock; settings?: Par
         },
         (error: unknown) => {
           state.lastProblem = error instanceof JwksUnavailable ? error.message : 'the jwks_uri could not be fetched';
+          options.onFetchFailure?.(uri, state.lastProblem);
           throw error instanceof JwksUnavailable ? error : new JwksUnavailable(state.lastProblem, { cause: error });
         },
       );

@@ -61,10 +61,11 @@ async function assertion(key: ClientKey, clock: TestClock): Promise<string> {
     .sign(key.privateKey);
 }
 
-function setUp(settings: Record<string, number> = {}): { clock: TestClock; registry: ClientKeysRegistry } {
+function setUp(settings: Record<string, number> = {}): { clock: TestClock; registry: ClientKeysRegistry; failures: string[] } {
   keyServer.requests = 0;
   const clock = new TestClock(new Date('2026-11-29T10:00:00Z'));
-  return { clock, registry: createClientKeysRegistry({ clock, settings }) };
+  const failures: string[] = [];
+  return { clock, registry: createClientKeysRegistry({ clock, settings, onFetchFailure: (_uri, problem) => failures.push(problem) }), failures };
 }
 
 async function verify(registry: ClientKeysRegistry, clock: TestClock, key: ClientKey) {
@@ -220,8 +221,8 @@ describe('a failing jwks_uri neither hangs requests nor takes the server down', 
     expect(keyServer.requests).toBe(2);
   });
 
-  it('refuses error statuses, redirects and answers that are not a JWK Set', async () => {
-    const { clock, registry } = setUp();
+  it('refuses error statuses, redirects and answers that are not a JWK Set, and says so once per fetch (for the log)', async () => {
+    const { clock, registry, failures } = setUp();
     const keys = registry.keysFor({ type: 'jwks_uri', uri: keyServer.uri });
     keyServer.respond = (_request, response) => {
       response.statusCode = 404;
@@ -241,6 +242,14 @@ describe('a failing jwks_uri neither hangs requests nor takes the server down', 
     keyServer.respond = (_request, response) => response.end('{"keys": []}');
     clock.advance(31);
     await expect(keys.current()).rejects.toThrow('the jwks_uri JWK Set holds no key usable for client assertions');
+    // Within the refetch interval nothing is fetched, so nothing more is said.
+    await expect(keys.current()).rejects.toThrow();
+    expect(failures).toEqual([
+      'the jwks_uri answered HTTP 404',
+      'the jwks_uri could not be fetched',
+      'the jwks_uri did not answer JSON',
+      'the jwks_uri JWK Set holds no key usable for client assertions',
+    ]);
   });
 
   it('keeps serving the last good set while the jwks_uri fails, up to maxStaleSeconds past its freshness', async () => {
