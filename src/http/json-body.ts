@@ -85,7 +85,8 @@ export const jsonBody: Middleware = async (ctx, next) => {
     await parse(ctx, async () => undefined);
   } catch (error) {
     if ((error as { status?: number }).status === 413) throw new PayloadTooLarge();
-    throw new InvalidRequest('the request body is not valid JSON');
+    // Strict parsing refuses a bare value (null, a string, a number) as it refuses broken JSON.
+    throw new InvalidRequest('the request body is not a JSON object');
   }
   const inBody = unusableCharacterIn(ctx.request.body);
   if (inBody !== undefined) throw new InvalidRequest(inBody === NUL ? 'the request body contains a NUL character' : 'the request body is not valid UTF-8');
