@@ -46,6 +46,13 @@ describe('a production install in a clean directory (the Dockerfile steps)', () 
       const exited = new Promise((done) => server?.once('exit', done));
       process.kill(-server.pid, 'SIGTERM');
       await exited;
+    } else if (server?.pid) {
+      // npm is gone; a server it left behind is still in its process group.
+      try {
+        process.kill(-server.pid, 'SIGKILL');
+      } catch {
+        // Nothing left.
+      }
     }
     rmSync(root, { recursive: true, force: true });
   });
@@ -103,5 +110,13 @@ describe('a production install in a clean directory (the Dockerfile steps)', () 
     const { client_id: clientId, client_secret: clientSecret } = JSON.parse(created.stdout);
     const token = await postTokenTo(baseUrl, { grant_type: 'client_credentials' }, { basic: [clientId, clientSecret] });
     expect(token).toMatchObject({ status: 200, body: { token_type: 'Bearer', scope: 'reports' } });
+
+    // A supervisor signals npm alone, not its process group: the server itself must stop (npm
+    // passes SIGTERM to its child, which must be the server, not a shell that would die and leave
+    // the server running), and npm exits 0 once the server has shut down cleanly.
+    const exited = new Promise<number | null>((done) => server?.once('exit', (code) => done(code)));
+    process.kill(server.pid as number, 'SIGTERM');
+    expect(await exited).toBe(0);
+    expect(await fetch(`${baseUrl}/healthz`).then((answer) => answer.status, () => 'closed')).toBe('closed');
   });
 });
