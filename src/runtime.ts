@@ -1,16 +1,15 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config.js';
 import { KeyDecryptionError } from './keys/key-crypto.js';
 import { readOrCreateEmbeddedSecret } from './keys/embedded-secret.js';
 import { makeDirectories } from './lib/directories.js';
-import { closeDatabase, DatabaseInUseError, openDatabase, type Database } from './store/database.js';
+import { closeDatabase, DatabaseInUseError, openDatabase, type Database, type DatabaseOptions } from './store/database.js';
 
 export { DatabaseInUseError };
 import { migrateToLatest } from './store/migrate.js';
 
 /** What the server and the CLI both do first: complete the config, open and migrate the database. */
-export async function openConfiguredDatabase(config: Config, options: { migrate: boolean; logger?: Logger }): Promise<{ config: Config; db: Database }> {
+export async function openConfiguredDatabase(config: Config, options: { migrate: boolean; logger?: DatabaseOptions['logger'] }): Promise<{ config: Config; db: Database }> {
   if (!config.databaseUrl) prepareDataDir(config.dataDir);
   const complete: Config = config.keyEncryptionSecret ? config : Object.freeze({ ...config, keyEncryptionSecret: readOrCreateEmbeddedSecret(config.dataDir) });
   const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: options.logger });
@@ -45,11 +44,33 @@ export function applyMigrations(db: Database): Promise<string[]> {
   return migrateToLatest(db);
 }
 
+/** Network errors of a connection attempt (node:net, DNS). */
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** PostgreSQL's answers to a connection it will not take: no such database, authentication failed, not accepting connections. */
+const CONNECTION_REFUSED_SQLSTATES = new Set(['3D000', '28P01', '28000', '57P03']);
+
+/**
+ * Why PostgreSQL could not be reached or would not take the connection, or undefined when `error`
+ * is something else. The reason only: never the URL, which may hold a password.
+ */
+function databaseConnectionProblem(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  const reached =
+    (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || CONNECTION_REFUSED_SQLSTATES.has(code))) ||
+    error.name === 'KnexTimeoutError' ||
+    /^Connection terminated/.test(error.message);
+  return reached ? (error.message.split('\n')[0] ?? error.name) : undefined;
+}
+
 /**
  * The one-line message of a failure the operator can fix (a bad setting, DATA_DIR held by another
- * process, a wrong KEY_ENCRYPTION_SECRET); undefined for anything else.
+ * process, a wrong KEY_ENCRYPTION_SECRET, a DATABASE_URL that leads to no usable database);
+ * undefined for anything else.
  */
 export function operatorErrorMessage(error: unknown): string | undefined {
   if (error instanceof ConfigError || error instanceof DatabaseInUseError || error instanceof KeyDecryptionError) return error.message;
+  const connection = databaseConnectionProblem(error);
+  if (connection !== undefined) return `DATABASE_URL: cannot use the database: ${connection}`;
   return undefined;
 }

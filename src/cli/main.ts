@@ -83,6 +83,8 @@ export class HeldByServer extends Error {
   }
 }
 
+const SILENT_DATABASE_LOG = { warn: () => undefined, error: () => undefined };
+
 /** The CLI as its own process: its streams, and the configured database opened for each command. */
 export function localContext(): CliContext & { stdinRead?: string; filesRead: Record<string, string> } {
   const context: CliContext & { stdinRead?: string; filesRead: Record<string, string> } = {
@@ -108,7 +110,9 @@ export function localContext(): CliContext & { stdinRead?: string; filesRead: Re
       const config = loadConfig();
       let opened: Awaited<ReturnType<typeof openConfiguredDatabase>>;
       try {
-        opened = await openConfiguredDatabase(config, { migrate: options.migrate ?? true });
+        // knex's own warnings (a failed connection attempt, with its stack) would go to stdout,
+        // into --json output: the command's one-line error says what failed.
+        opened = await openConfiguredDatabase(config, { migrate: options.migrate ?? true, logger: SILENT_DATABASE_LOG });
       } catch (error) {
         // A server holds the embedded database: the command runs there (runCli forwards it).
         if (!(error instanceof DatabaseInUseError)) throw error;

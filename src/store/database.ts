@@ -151,7 +151,8 @@ export function openDatabase(options: DatabaseOptions): Database {
 }
 
 function knexLog(logger: NonNullable<DatabaseOptions['logger']>): Knex.Logger {
-  const text = (message: unknown): string => (message instanceof Error ? message.message : String(message));
+  // One line: knex appends the stack of a failed connection attempt to its warning.
+  const text = (message: unknown): string => (message instanceof Error ? message.message : String(message)).split('\n')[0] ?? '';
   return {
     warn: (message: unknown) => logger.warn(`database: ${text(message)}`),
     error: (message: unknown) => logger.error(`database: ${text(message)}`),

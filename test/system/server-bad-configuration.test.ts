@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { itWithPostgres, testDatabaseUrl } from '../helpers/database.js';
 import { expectOneLineFailure, PROCESS_TEST_TIMEOUT_MS, runCli, runServerToExit } from '../helpers/process.js';
 
 describe('the server refuses bad configuration at start, in one line naming the variable', () => {
@@ -37,6 +38,35 @@ describe('the server refuses bad configuration at start, in one line naming the 
     async () => {
       const line = expectOneLineFailure(await runCli(['migrate'], { env: { REFRESH_TOKEN_TTL: '-1d' } }));
       expect(line).toContain('REFRESH_TOKEN_TTL');
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+
+  const secret = { KEY_ENCRYPTION_SECRET: 'a secret of more than thirty-two characters' };
+  /** The server and the CLI both fail in one line naming DATABASE_URL, with no stack anywhere and nothing on the CLI's stdout. */
+  async function expectDatabaseUrlNamed(databaseUrl: string, reason: RegExp): Promise<void> {
+    const server = await runServerToExit({ DATABASE_URL: databaseUrl, ...secret });
+    expect(expectOneLineFailure(server)).toMatch(/^gatehouse: DATABASE_URL: cannot use the database: /);
+    expect(server.stderr).toMatch(reason);
+    expect(server.stdout).not.toMatch(/\n\s+at /);
+    const cli = await runCli(['client', 'list', '--json'], { env: { DATABASE_URL: databaseUrl, ...secret } });
+    expect(expectOneLineFailure(cli)).toMatch(/^gatehouse: DATABASE_URL: cannot use the database: /);
+    expect(cli.stderr).toMatch(reason);
+    expect(cli.stdout).toBe('');
+  }
+
+  it(
+    'names DATABASE_URL when nothing answers there',
+    () => expectDatabaseUrlNamed('postgres://postgres@127.0.0.1:1/gatehouse', /ECONNREFUSED/),
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+
+  itWithPostgres(
+    'names DATABASE_URL when its database does not exist',
+    () => {
+      const url = new URL(testDatabaseUrl as string);
+      url.pathname = `/gatehouse_missing_${process.pid}`;
+      return expectDatabaseUrlNamed(url.toString(), /does not exist/);
     },
     PROCESS_TEST_TIMEOUT_MS,
   );
