@@ -21,7 +21,7 @@ import { revokeTarget, type RevocationTarget } from '../services/revocation.js';
 import { createUser, listEveryUser, normalizeUsername, validateEmail, validatePassword } from '../services/users.js';
 import { presentClient, presentGrant, presentKey, presentResource, presentUser } from '../services/presenters.js';
 import { table } from './listing.js';
-import { cliSocketPath, sendToServer } from './socket.js';
+import { cliSocketPath, keySecretCheck, sendToServer } from './socket.js';
 import { importUsers } from './user-import.js';
 
 /**
@@ -448,7 +448,13 @@ export async function runCli(argv: string[]): Promise<number> {
       if (!(error instanceof HeldByServer)) throw error;
       held = error;
     }
-    const answer = await sendToServer(cliSocketPath(held.held.dataDir), { argv: args, stdin: context.stdinRead ?? null, files: context.filesRead });
+    const ownSecret = loadConfig().keyEncryptionSecret;
+    const answer = await sendToServer(cliSocketPath(held.held.dataDir), {
+      argv: args,
+      stdin: context.stdinRead ?? null,
+      files: context.filesRead,
+      ...(ownSecret === undefined ? {} : { keySecretCheck: keySecretCheck(ownSecret) }),
+    });
     if (answer !== undefined) {
       process.stdout.write(answer.stdout);
       process.stderr.write(answer.stderr);

@@ -4,7 +4,8 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Deps } from '../deps.js';
 import { CliError, runCommand, type CliContext } from './main.js';
-import { MAX_REQUEST_BYTES, readLine, type CliAnswer, type CliRequest } from './socket.js';
+import { KeyDecryptionError } from '../keys/key-crypto.js';
+import { keySecretCheck, MAX_REQUEST_BYTES, readLine, type CliAnswer, type CliRequest } from './socket.js';
 
 /** A client that connects and sends nothing is dropped after this long. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -13,11 +14,12 @@ const MAX_ARGS = 200;
 /** The request, if `value` has its shape. */
 function parseRequest(value: unknown): CliRequest | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { argv, stdin, files } = value as Record<string, unknown>;
+  const { argv, stdin, files, keySecretCheck: check } = value as Record<string, unknown>;
   if (!Array.isArray(argv) || argv.length > MAX_ARGS || !argv.every((arg) => typeof arg === 'string')) return undefined;
   if (stdin !== null && typeof stdin !== 'string') return undefined;
   if (typeof files !== 'object' || files === null || Array.isArray(files) || !Object.values(files).every((f) => typeof f === 'string')) return undefined;
-  return { argv: argv, stdin, files: files as Record<string, string> };
+  if (check !== undefined && typeof check !== 'string') return undefined;
+  return { argv: argv, stdin, files: files as Record<string, string>, ...(check === undefined ? {} : { keySecretCheck: check }) };
 }
 
 /** The command's name for the log: its leading words (`client create`), never its options or values. */
@@ -47,7 +49,11 @@ function serverContext(deps: Deps, request: CliRequest): CliContext & { out: str
         return Promise.reject(new CliError(`this command needs the embedded database to itself: stop the server (pid ${process.pid}) first`));
       }
       const { config, db, clock, clientAuthentication, keys } = deps;
-      return action({ config, db, clock, clientAuthentication, keys });
+      // The CLI names a KEY_ENCRYPTION_SECRET that does not open the keys: run alone, `keys rotate`
+      // would be refused (new keys under it would be of no use to the server); so it is here.
+      const sameSecret = request.keySecretCheck === undefined || request.keySecretCheck === keySecretCheck(config.keyEncryptionSecret as string);
+      const usableKeys = sameSecret ? keys : { listStored: keys.listStored.bind(keys), rotateNow: () => Promise.reject(new KeyDecryptionError()) };
+      return action({ config, db, clock, clientAuthentication, keys: usableKeys });
     },
   };
   return context;

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -6,7 +7,8 @@ import { join, resolve } from 'node:path';
  * command there and the server runs it on its own database (src/cli/serve-socket.ts).
  *
  * Protocol: one request and one answer per connection, each one line of JSON ended by "\n".
- *   request  {"argv": ["user", "list", "--json"], "stdin": string | null, "files": {"path": "contents"}}
+ *   request  {"argv": ["user", "list", "--json"], "stdin": string | null, "files": {"path": "contents"},
+ *             "keySecretCheck"?: string}
  *   answer   {"stdout": string, "stderr": string, "code": number}
  * The socket is a file of mode 0600 in DATA_DIR (itself 0700): only the OS user that runs the
  * server can connect, the same one that could open the database files.
@@ -22,6 +24,17 @@ export interface CliRequest {
   argv: string[];
   stdin: string | null;
   files: Record<string, string>;
+  /**
+   * keySecretCheck(KEY_ENCRYPTION_SECRET) of the CLI's environment, when it sets one: the server
+   * compares it with its own, so that a command run there fails where it would fail run alone (a
+   * `keys rotate` under a secret that does not open the keys). Never the secret itself.
+   */
+  keySecretCheck?: string;
+}
+
+/** A value that tells whether two processes hold the same KEY_ENCRYPTION_SECRET without revealing it. */
+export function keySecretCheck(secret: string): string {
+  return createHmac('sha256', secret).update('gatehouse CLI socket: same KEY_ENCRYPTION_SECRET').digest('base64url');
 }
 
 export interface CliAnswer {

@@ -110,6 +110,19 @@ describe('the CLI while a server holds the embedded DATA_DIR', () => {
   );
 
   it(
+    'refuses keys rotate under a KEY_ENCRYPTION_SECRET that does not open the keys, as without a server; the keys stay',
+    async () => {
+      const before = await gatehouse(['keys', 'list', '--json']);
+      const refused = await runCli(['keys', 'rotate', '--json'], {
+        env: { ...target.env, KEY_ENCRYPTION_SECRET: 'a-secret-that-opens-none-of-the-keys-0123456789' },
+      });
+      expect(expectOneLineFailure(refused)).toMatch(/^gatehouse: KEY_ENCRYPTION_SECRET does not decrypt the stored signing keys/);
+      expect((await gatehouse(['keys', 'list', '--json'])).stdout).toBe(before.stdout);
+    },
+    SLOW,
+  );
+
+  it(
     'refuses keys reencrypt, which needs the database to itself, in one line',
     async () => {
       const line = expectOneLineFailure(await gatehouse(['keys', 'reencrypt', '--old-secret-stdin'], 'an-old-secret-of-at-least-32-characters'));
