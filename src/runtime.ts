@@ -9,7 +9,10 @@ export { DatabaseInUseError };
 import { migrateToLatest } from './store/migrate.js';
 
 /** What the server and the CLI both do first: complete the config, open and migrate the database. */
-export async function openConfiguredDatabase(config: Config, options: { migrate: boolean; logger?: DatabaseOptions['logger'] }): Promise<{ config: Config; db: Database }> {
+export async function openConfiguredDatabase(
+  config: Config,
+  options: { migrate: boolean; logger?: DatabaseOptions['logger'] },
+): Promise<{ config: Config; db: Database }> {
   if (!config.databaseUrl) prepareDataDir(config.dataDir);
   const complete: Config = config.keyEncryptionSecret ? config : Object.freeze({ ...config, keyEncryptionSecret: readOrCreateEmbeddedSecret(config.dataDir) });
   const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: options.logger });

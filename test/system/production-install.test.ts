@@ -117,6 +117,11 @@ describe('a production install in a clean directory (the Dockerfile steps)', () 
     const exited = new Promise<number | null>((done) => server?.once('exit', (code) => done(code)));
     process.kill(server.pid as number, 'SIGTERM');
     expect(await exited).toBe(0);
-    expect(await fetch(`${baseUrl}/healthz`).then((answer) => answer.status, () => 'closed')).toBe('closed');
+    expect(
+      await fetch(`${baseUrl}/healthz`).then(
+        (answer) => answer.status,
+        () => 'closed',
+      ),
+    ).toBe('closed');
   });
 });
