@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, statSync } from 'node:fs';
 import { ConfigError, type Config } from './config.js';
 import { KeyDecryptionError } from './keys/key-crypto.js';
 import { readOrCreateEmbeddedSecret } from './keys/embedded-secret.js';
@@ -25,7 +25,11 @@ export async function openConfiguredDatabase(
   return { config: complete, db };
 }
 
-/** DATA_DIR exists (made, mode 0700, where missing), is a directory and can be written: else a ConfigError naming it. */
+/**
+ * DATA_DIR exists (made where missing), is a directory and can be written: else a ConfigError naming
+ * it. It is made private (mode 0700) whoever opens it first, server or CLI: PGlite writes its files
+ * readable and writable by everyone (0666), so the directory is what keeps other users out.
+ */
 function prepareDataDir(dataDir: string): void {
   try {
     makeDirectories(dataDir, 0o700);
@@ -34,6 +38,11 @@ function prepareDataDir(dataDir: string): void {
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
     throw new ConfigError('DATA_DIR', `cannot keep the embedded database in ${dataDir} (${reason})`);
+  }
+  try {
+    chmodSync(dataDir, 0o700);
+  } catch {
+    // Another user's directory (a shared mount): the server warns about it when it starts.
   }
 }
 
