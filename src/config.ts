@@ -249,6 +249,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `expected ${CONFIG_VARIABLES.CLIENT_ASSERTION_MAX_LIFETIME.expects}, got "${get('CLIENT_ASSERTION_MAX_LIFETIME')}"`,
     );
   }
+  if (port === 0 && values.ISSUER === undefined) {
+    throw new ConfigError('ISSUER', 'required with PORT=0 (any free port): the default http://localhost:$PORT cannot name a port not chosen yet');
+  }
   const issuer = (values.ISSUER ?? `http://localhost:${port}`).replace(/\/+$/, '');
   return Object.freeze({
     port,

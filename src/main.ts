@@ -2,6 +2,7 @@
 import './v8-settings.js';
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -68,7 +69,9 @@ async function serve(config: Config): Promise<void> {
     server.once('listening', resolveListen);
     server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, config)));
   });
-  logger.info({ issuer: config.issuer, port: config.port, host: config.host, database: config.databaseUrl ? 'postgresql' : 'embedded' }, 'gatehouse listening');
+  // The port bound, which PORT=0 leaves to the system.
+  const port = (server.address() as AddressInfo | null)?.port ?? config.port;
+  logger.info({ issuer: config.issuer, port, host: config.host, database: config.databaseUrl ? 'postgresql' : 'embedded' }, 'gatehouse listening');
 
   let stopping = false;
   const shutdown = (signal: string): void => {

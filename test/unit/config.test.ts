@@ -46,6 +46,9 @@ describe('configuration defaults follow the contract', () => {
 
   it('derives the default issuer from PORT, and takes ISSUER as given without a trailing slash', () => {
     expect(loadConfig({ PORT: '8080' }).issuer).toBe('http://localhost:8080');
+    // PORT=0 (any free port): no default issuer can name a port not chosen yet.
+    expect(() => loadConfig({ PORT: '0' })).toThrow(/^ISSUER: required with PORT=0/);
+    expect(loadConfig({ PORT: '0', ISSUER: 'https://auth.example.com' })).toMatchObject({ port: 0, issuer: 'https://auth.example.com' });
     expect(loadConfig({ ISSUER: 'https://auth.example.com/' }).issuer).toBe('https://auth.example.com');
     expect(loadConfig({ ISSUER: 'https://example.com/auth' }).issuer).toBe('https://example.com/auth');
   });
