@@ -138,7 +138,7 @@ export const CONFIG_VARIABLES = {
   WEB_CONCURRENCY: {
     schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' },
     default: '1',
-    expects: 'a whole number from 1',
+    expects: 'a whole number from 1 to 999',
     meaning: 'worker processes (node:cluster)',
   },
   CORS_ORIGINS: {
@@ -156,7 +156,7 @@ export const CONFIG_VARIABLES = {
   PASSWORD_MIN_LENGTH: {
     schema: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' },
     default: '8',
-    expects: 'a whole number from 1',
+    expects: 'a whole number from 1 to 999',
     meaning: 'shortest password accepted when a user is created or changes password',
   },
   AUDIT_RETENTION: { schema: DURATION, default: '90d', expects: 'a duration such as 90d', meaning: 'audit log entries older than this are deleted' },
