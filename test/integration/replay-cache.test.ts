@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { TemporarilyUnavailable } from '../../src/errors.js';
 import {
   createDatabaseReplayCache,
@@ -21,8 +22,12 @@ afterAll(() => database.close());
 
 const inSeconds = (clock: TestClock, seconds: number): Date => new Date(clock.now().getTime() + seconds * 1000);
 let keyNumber = 0;
-/** Keys no other test uses (the table is shared by the tests of this file). */
-const freshKeys = (count: number): string[] => Array.from({ length: count }, () => `dpop:${process.pid}:${++keyNumber}`);
+/**
+ * Keys no other test uses: the table is shared by the tests of this file, and Redis by every run of
+ * it (one jest worker may run it for each project within the keys' minute), hence the random run id.
+ */
+const RUN = randomUUID();
+const freshKeys = (count: number): string[] => Array.from({ length: count }, () => `dpop:${RUN}:${++keyNumber}`);
 
 async function countRows(): Promise<number> {
   return Number((await database.db('replay_cache').count('* as n').first())?.n);
