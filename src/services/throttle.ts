@@ -123,16 +123,23 @@ export function createThrottle(
   // The login lock. The order below is what bounds the guesses, however they are timed:
   // 1. Reads only: a locked (or full) username is refused without writing anything.
   // 2. Reserve the attempt with consume(), an atomic increment on both stores, first on the
-  //    username's counter, then on the (username, IP) one; past its threshold, a reservation is
-  //    refused. A refused attempt gives its username point back, so refused guesses (say, from an
-  //    IP already locked) never count towards the lock for every source. A full (username, IP)
-  //    counter is settled by the attempt that filled it (lock or reset).
+  //    (username, IP) counter, then on the username's; past its threshold, a reservation is
+  //    refused. Only an attempt its IP may still make takes a username point, so a burst from one
+  //    IP (or guesses from an IP already locked) never counts towards the lock for every source
+  //    beyond that IP's own threshold, however the store orders concurrent increments. An attempt
+  //    the username's counter refuses gives its IP point back. A full counter is settled by the
+  //    attempt that filled it (lock or reset).
   // 3. Verify the password. A failure keeps its points; the failure whose reservation reached a
   //    threshold locks that counter (doubling per lock, up to MAX_LOCKOUT_SECONDS). A success resets
   //    the (username, IP) counter and its locks, and gives back its username point.
   type Level = ReturnType<typeof loginLevel>;
-  const loginRefused = (state: RateLimiterRes): never =>
-    reject('login_lock', isLock(state) ? state.msBeforeNext : 1000, 'too many failed logins for this username; try again later');
+  /** Refused for these counters (one or both): Retry-After is the longest wait among them, the rest of a lock or a second. */
+  const loginRefused = (...states: RateLimiterRes[]): never =>
+    reject(
+      'login_lock',
+      Math.max(...states.map((state) => (isLock(state) ? state.msBeforeNext : 1000))),
+      'too many failed logins for this username; try again later',
+    );
   /** The counter's state, if it counts: an expired in-memory record does not. */
   const currentState = async (level: Level, key: string): Promise<RateLimiterRes | null> => {
     if (level.threshold === 0) return null;
@@ -157,18 +164,18 @@ export function createThrottle(
       const sourceKey = `${usernameKey}:${sha256Hex(attempt.ip)}`;
 
       const [sourceState, everywhereState] = await Promise.all([currentState(source, sourceKey), currentState(everywhere, usernameKey)]);
-      if (everywhereState && (isLock(everywhereState) || everywhereState.consumedPoints >= everywhere.threshold)) loginRefused(everywhereState);
-      if (sourceState && (isLock(sourceState) || sourceState.consumedPoints >= source.threshold)) loginRefused(sourceState);
+      const blocking = [
+        ...(everywhereState && (isLock(everywhereState) || everywhereState.consumedPoints >= everywhere.threshold) ? [everywhereState] : []),
+        ...(sourceState && (isLock(sourceState) || sourceState.consumedPoints >= source.threshold) ? [sourceState] : []),
+      ];
+      if (blocking.length > 0) loginRefused(...blocking);
 
+      const sourceReservation = await reserve(source, sourceKey);
+      if (sourceReservation && sourceReservation.consumedPoints > source.threshold) loginRefused(sourceReservation);
       const everywhereReservation = await reserve(everywhere, usernameKey);
       if (everywhereReservation && everywhereReservation.consumedPoints > everywhere.threshold) {
-        await everywhere.failures.reward(usernameKey);
+        await Promise.all([everywhere.failures.reward(usernameKey), sourceReservation ? source.failures.reward(sourceKey) : undefined]);
         loginRefused(everywhereReservation);
-      }
-      const sourceReservation = await reserve(source, sourceKey);
-      if (sourceReservation && sourceReservation.consumedPoints > source.threshold) {
-        if (everywhereReservation) await everywhere.failures.reward(usernameKey);
-        loginRefused(sourceReservation);
       }
 
       const failed = async (): Promise<void> => {

@@ -1,5 +1,6 @@
 import { startTestServer, basicAuth, type TestServer } from '../helpers/server.js';
 import { TestClock } from '../helpers/clock.js';
+import { createTestDatabase, itWithPostgres } from '../helpers/database.js';
 import { postToken, postTokenTo } from '../helpers/token.js';
 
 interface LoginAnswer {
@@ -260,6 +261,72 @@ describe('the lock is per username and client IP; all IPs together meet LOCKOUT_
       expect((await login(username, 'wrong', address())).error).toBe('invalid_grant');
       expect((await login(username, 'wrong', address())).status).toBe(429);
     }
+  });
+});
+
+describe('on PostgreSQL, two instances: a burst from one IP never locks the username for other sources', () => {
+  const servers: TestServer[] = [];
+  let secret: string;
+  afterAll(() => Promise.all(servers.map((server) => server.close())));
+
+  itWithPostgres('20 wrong passwords at once from one IP, over both instances, thirty times: the owner logs in from elsewhere every time', async () => {
+    const database = await createTestDatabase();
+    const env = { TRUST_PROXY: 'true', LOCKOUT_THRESHOLD: '3', LOCKOUT_GLOBAL_THRESHOLD: '6', LOCKOUT_DURATION: '1h', DATABASE_URL: database.url as string };
+    for (let i = 0; i < 2; i++) servers.push(await startTestServer({ database, env }));
+    secret = (await servers[0]!.createClient({ id: 'app', grantTypes: ['password'] })).clientSecret as string;
+    const loginAt = (index: number) =>
+      loginAs(
+        () => servers[index % 2]!,
+        () => secret,
+      );
+    // The counters are rows, and the two instances' connections race: the increments of a burst
+    // reach the username's counter and the IP's in different orders. Only the attempts the IP may
+    // still make may count towards the lock for every source: 3 of 6 here.
+    for (let round = 0; round < 30; round++) {
+      const username = `burst-${round}`;
+      await servers[0]!.createUser({ username, password: `${username} password` });
+      const attacker = `192.0.2.${round + 1}`;
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => loginAt(i)(username, `wrong ${i}`, attacker)));
+      expect(count(answers, (a) => a.error === 'invalid_grant')).toBeLessThanOrEqual(3);
+      expect({ round, status: (await loginAt(round)(username, `${username} password`, `192.0.2.${100 + round}`)).status }).toEqual({ round, status: 200 });
+    }
+  });
+});
+
+describe('Retry-After of a login lock is the longest lock that refuses the caller', () => {
+  let server: TestServer;
+  let secret: string;
+  const login = loginAs(
+    () => server,
+    () => secret,
+  );
+
+  beforeAll(async () => {
+    server = await startTestServer({ env: { TRUST_PROXY: 'true', LOCKOUT_THRESHOLD: '3', LOCKOUT_GLOBAL_THRESHOLD: '6', LOCKOUT_DURATION: '2s' } });
+    secret = (await server.createClient({ id: 'app', grantTypes: ['password'] })).clientSecret as string;
+    await server.createUser({ username: 'olivia', password: 'olivia password' });
+  });
+  afterAll(() => server.close());
+
+  it('an IP in its second lock (4 s) while the username is in its first (2 s) is told the longer wait', async () => {
+    const [attacker, other] = ['198.51.100.1', '198.51.100.2'];
+    for (let i = 0; i < 3; i++) expect((await login('olivia', 'wrong', attacker)).error).toBe('invalid_grant');
+    // The first answer after the IP's first lock is already the next round's first failure.
+    expect(
+      (
+        await pollUntil(
+          () => login('olivia', 'wrong', attacker),
+          (answer) => answer.status !== 429,
+        )
+      ).error,
+    ).toBe('invalid_grant');
+    // Failures 5 and 6: the IP's second lock (4 s) and, with 6 in all, the username's first (2 s).
+    for (let i = 0; i < 2; i++) expect((await login('olivia', 'wrong', attacker)).error).toBe('invalid_grant');
+    const fromAttacker = await login('olivia', 'olivia password', attacker);
+    const fromOther = await login('olivia', 'olivia password', other);
+    expect([fromAttacker.status, fromOther.status]).toEqual([429, 429]);
+    // Both locks began at the same failure: the IP's outlasts the username's by about 2 s.
+    expect(fromAttacker.retryAfter).toBeGreaterThan(fromOther.retryAfter);
   });
 });
 
