@@ -10,6 +10,12 @@ export interface KeyTimings {
   rotationInterval: number;
   /** Seconds a new key is published before it may sign. */
   publishAhead: number;
+  /**
+   * Seconds an instance may take to learn of a new key and publish it in its JWKS (its key refresh
+   * interval): the publish-ahead time counts from when every instance publishes the key, so that a
+   * resource server caching any instance's JWKS for KEY_PUBLISH_AHEAD never meets an unknown kid.
+   */
+  publicationLag: number;
   /** Seconds a retired key stays published: the access-token lifetime plus leeway. */
   retention: number;
 }
@@ -34,7 +40,7 @@ export function planKeyChanges(keys: readonly SigningKey[], now: Date, timings: 
     return { createCurrent: !next, rotate: Boolean(next), createNext: true, remove };
   }
   const signedLongEnough = secondsSince(current.activatedAt ?? current.createdAt, now) >= timings.rotationInterval;
-  const nextPublishedLongEnough = next !== undefined && secondsSince(next.createdAt, now) >= timings.publishAhead;
+  const nextPublishedLongEnough = next !== undefined && secondsSince(next.createdAt, now) >= timings.publishAhead + timings.publicationLag;
   const rotate = signedLongEnough && nextPublishedLongEnough;
   return { createCurrent: false, rotate, createNext: rotate || !next, remove };
 }
@@ -42,15 +48,19 @@ export function planKeyChanges(keys: readonly SigningKey[], now: Date, timings: 
 /**
  * When the scheduled rotation is due, by the rule planKeyChanges applies: the current key has
  * signed for the rotation interval and the next key has been published for the publish-ahead
- * time. A next key not yet created is published at `now`. Null while no key signs. A time in the
+ * time at every instance. A next key not yet created is published at `now`. Null while no key signs. A time in the
  * past means the rotation is overdue: an instance makes it at its next tick.
  */
-export function nextRotationAt(keys: readonly SigningKey[], now: Date, timings: Pick<KeyTimings, 'rotationInterval' | 'publishAhead'>): Date | null {
+export function nextRotationAt(
+  keys: readonly SigningKey[],
+  now: Date,
+  timings: Pick<KeyTimings, 'rotationInterval' | 'publishAhead' | 'publicationLag'>,
+): Date | null {
   const current = keys.find((k) => k.state === 'current');
   if (!current) return null;
   const next = keys.find((k) => k.state === 'next');
   const signedLongEnough = (current.activatedAt ?? current.createdAt).getTime() + timings.rotationInterval * 1000;
-  const publishedLongEnough = (next?.createdAt ?? now).getTime() + timings.publishAhead * 1000;
+  const publishedLongEnough = (next?.createdAt ?? now).getTime() + (timings.publishAhead + timings.publicationLag) * 1000;
   return new Date(Math.max(signedLongEnough, publishedLongEnough));
 }
 

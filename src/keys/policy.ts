@@ -29,6 +29,7 @@ export function createKeyService(
       encryptionSecret: config.keyEncryptionSecret,
       rotationInterval: config.keyRotationInterval,
       publishAhead: config.keyPublishAhead,
+      publicationLag: keyRefreshIntervalMs(config) / 1000,
       retention: config.accessTokenTtl + KEY_RETENTION_LEEWAY,
     },
     clock,

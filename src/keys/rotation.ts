@@ -17,9 +17,15 @@ export interface RotationResult {
   rotated: boolean;
 }
 
-/** A fresh RSA 2048 key pair, kid = RFC 7638 thumbprint, private half encrypted. */
+/**
+ * A fresh RSA 2048 key pair, kid = RFC 7638 thumbprint, private half encrypted. Created at `now`
+ * plus the time the generation took (up to a second on a slow machine): a next key's publish-ahead
+ * time counts from then, when it can be committed and seen.
+ */
 export async function createSigningKey(encryptionSecret: string, state: SigningKey['state'], now: Date): Promise<SigningKey> {
+  const started = performance.now();
   const { publicKey, privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+  const createdAt = state === 'next' ? new Date(now.getTime() + Math.ceil(performance.now() - started)) : now;
   const jwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(jwk);
   const publicJwk = { kty: jwk.kty, n: jwk.n, e: jwk.e, kid, alg: 'RS256', use: 'sig' };
@@ -28,7 +34,7 @@ export async function createSigningKey(encryptionSecret: string, state: SigningK
     state,
     publicJwk,
     privateKeyEncrypted: encryptPrivateKey(encryptionSecret, await exportPKCS8(privateKey)),
-    createdAt: now,
+    createdAt,
     activatedAt: state === 'current' ? now : null,
     retiredAt: null,
     removeAfter: null,

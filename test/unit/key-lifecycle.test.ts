@@ -1,7 +1,8 @@
 import { nextRotationAt, planKeyChanges, type KeyTimings } from '../../src/keys/lifecycle.js';
 import type { KeyState, SigningKey } from '../../src/store/signing-keys-repository.js';
 
-const timings: KeyTimings = { rotationInterval: 3600, publishAhead: 600, retention: 1200 };
+// publishAhead + publicationLag: a next key may sign 605 s after it was created.
+const timings: KeyTimings = { rotationInterval: 3600, publishAhead: 600, publicationLag: 5, retention: 1200 };
 const start = new Date('2026-01-01T00:00:00Z');
 
 function at(seconds: number): Date {
@@ -53,10 +54,12 @@ describe('planKeyChanges: scheduled rotation', () => {
     expect(planKeyChanges(promoted, at(3600 + 3600), timings).rotate).toBe(true);
   });
 
-  it('waits until the next key has been published for KEY_PUBLISH_AHEAD, however overdue the rotation', () => {
+  it('waits until the next key has been published for KEY_PUBLISH_AHEAD at every instance, however overdue the rotation', () => {
     const young = [key('c', 'current'), key('n', 'next', { createdAt: at(10_000) })];
     expect(planKeyChanges(young, at(10_000 + 599), timings)).toEqual({ createCurrent: false, rotate: false, createNext: false, remove: [] });
-    expect(planKeyChanges(young, at(10_000 + 600), timings).rotate).toBe(true);
+    // An instance that re-reads the keys every 5 s may have published it only 5 s after its creation.
+    expect(planKeyChanges(young, at(10_000 + 604), timings).rotate).toBe(false);
+    expect(planKeyChanges(young, at(10_000 + 605), timings).rotate).toBe(true);
   });
 
   it('never rotates without a published next key; it publishes one first', () => {
@@ -96,13 +99,13 @@ describe('nextRotationAt: when planKeyChanges will rotate', () => {
 
   it('waits for the next key to have been published for the publish-ahead time', () => {
     const keys = [key('c', 'current'), key('n', 'next', { createdAt: at(3500) })];
-    expect(nextRotationAt(keys, at(3500), timings)).toEqual(at(4100));
-    expect(planKeyChanges(keys, at(4099), timings).rotate).toBe(false);
-    expect(planKeyChanges(keys, at(4100), timings).rotate).toBe(true);
+    expect(nextRotationAt(keys, at(3500), timings)).toEqual(at(4105));
+    expect(planKeyChanges(keys, at(4104), timings).rotate).toBe(false);
+    expect(planKeyChanges(keys, at(4105), timings).rotate).toBe(true);
   });
 
   it('counts from a key activated by an on-demand rotation, and from now for a next key still to come', () => {
-    expect(nextRotationAt([key('c', 'current', { createdAt: at(0), activatedAt: at(1000) })], at(4500), timings)).toEqual(at(5100));
+    expect(nextRotationAt([key('c', 'current', { createdAt: at(0), activatedAt: at(1000) })], at(4500), timings)).toEqual(at(5105));
     expect(nextRotationAt([key('c', 'current', { activatedAt: at(1000) }), key('n', 'next', { createdAt: at(1000) })], at(1000), timings)).toEqual(at(4600));
   });
 

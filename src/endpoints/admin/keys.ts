@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
 import { schemaValidator } from '../../http/json-body.js';
 import { nextRotationAt } from '../../keys/lifecycle.js';
+import { keyRefreshIntervalMs } from '../../keys/policy.js';
 import { presentKey } from '../../services/presenters.js';
 import { adminActor } from '../../http/bearer-auth.js';
 
@@ -9,7 +10,11 @@ import { adminActor } from '../../http/bearer-auth.js';
 export function listKeys(deps: Deps): Middleware {
   return async (ctx) => {
     const keys = await deps.keys.listStored();
-    const timings = { rotationInterval: deps.config.keyRotationInterval, publishAhead: deps.config.keyPublishAhead };
+    const timings = {
+      rotationInterval: deps.config.keyRotationInterval,
+      publishAhead: deps.config.keyPublishAhead,
+      publicationLag: keyRefreshIntervalMs(deps.config) / 1000,
+    };
     const rotation = nextRotationAt(keys, deps.clock.now(), timings);
     ctx.body = { items: keys.map(presentKey), next_cursor: null, next_rotation_at: rotation?.toISOString() ?? null };
   };
