@@ -34,11 +34,22 @@ export function metadataEndpoint(deps: Deps): Middleware {
     service_documentation: `${issuer}/docs`,
     status_list_aggregation_endpoint: `${issuer}/statuslists`,
   });
-  return async (ctx) => {
-    if (!served || Date.now() - served.at > SCOPES_CACHE_MS) {
+  /**
+   * The document with the scopes as they are now. While the database cannot answer, the last one
+   * (read again SCOPES_CACHE_MS later): discovery goes on through an outage, as the JWKS does, and
+   * the token request a client makes next gets its own 503.
+   */
+  const fresh = async (last: typeof served): Promise<NonNullable<typeof served>> => {
+    try {
       const body = JSON.stringify(document(await allClientScopes(deps.db)));
-      served = { body, etag: etagOf(body), at: Date.now() };
+      return { body, etag: etagOf(body), at: deps.clock.now().getTime() };
+    } catch (error) {
+      if (!last) throw error;
+      return { ...last, at: deps.clock.now().getTime() };
     }
+  };
+  return async (ctx) => {
+    if (!served || deps.clock.now().getTime() - served.at > SCOPES_CACHE_MS) served = await fresh(served);
     answerWithEtag(ctx, { body: served.body, etag: served.etag, type: 'application/json', cacheControl: 'public, max-age=60' });
   };
 }

@@ -5,6 +5,7 @@ import { migrateToLatest } from '../../src/store/migrate.js';
 import { createPostgresDatabase, describeWithPostgres, type PostgresDatabase, type TestDatabase } from '../helpers/database.js';
 import { basicAuth, startTestServer, type TestServer } from '../helpers/server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { TestClock } from '../helpers/clock.js';
 import { adminToken, introspector, passwordTokens, postToken, refresh } from '../helpers/token.js';
 
 /**
@@ -22,6 +23,8 @@ let postgres: PostgresDatabase;
 let direct: Knex;
 let proxy: TcpProxy;
 let server: TestServer;
+/** Real time, moved ahead by hand where a cache must run out during a fault. */
+const clock = new TestClock(new Date());
 let client: { clientId: string; clientSecret: string | null };
 let user: { username: string; password: string };
 let introspect: (token: string) => Promise<Response>;
@@ -96,7 +99,7 @@ describeWithPostgres('database faults', () => {
     });
     await migrateToLatest(db);
     const database: TestDatabase = { db, url, close: () => closeDatabase(db) };
-    server = await startTestServer({ database, env: { RATE_LIMIT_PER_IP: '0', LOCKOUT_THRESHOLD: '0' } });
+    server = await startTestServer({ database, clock, env: { RATE_LIMIT_PER_IP: '0', LOCKOUT_THRESHOLD: '0' } });
     client = await server.createClient({ id: 'app' });
     user = await server.createUser({ username: 'alice' });
     introspect = await introspector(server);
@@ -129,6 +132,20 @@ describeWithPostgres('database faults', () => {
 
       await proxy.restore();
       await expectRecovered(before);
+    }, 30_000);
+  });
+
+  describe('discovery during an outage', () => {
+    test('the metadata and the JWKS still answer (the metadata with the scopes last read), while token requests get 503', async () => {
+      const before = await server.http.get('/.well-known/oauth-authorization-server');
+      expect(before.status).toBe(200);
+      await proxy.cut();
+      // Past the metadata's 10 s cache of the scopes: it tries the database, and keeps the last document.
+      clock.advance(11);
+      const during = await server.http.get('/.well-known/oauth-authorization-server');
+      expect({ status: during.status, body: during.body }).toEqual({ status: 200, body: before.body });
+      expect((await server.http.get('/.well-known/jwks.json')).status).toBe(200);
+      expectUnavailable(await passwordGrant());
     }, 30_000);
   });
 
