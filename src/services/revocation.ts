@@ -4,7 +4,7 @@ import type { Database } from '../store/database.js';
 import type { ClientAuthentication } from './client-authentication.js';
 import { findUserByUsername } from '../store/users-repository.js';
 import { revokeAccessTokenAndAudit, revokeGrantsAndAudit, type RevocationReason } from './grants.js';
-import { isUuid } from '../lib/uuid.js';
+import { canonicalUuid, isUuid } from '../lib/uuid.js';
 import { addSeconds } from '../lib/clock.js';
 import type { Actor } from './actor.js';
 import { normalizeUsername } from './users.js';
@@ -26,7 +26,7 @@ export async function revokeTarget(
     if (!isUuid(target.jti)) return 0;
     // Access tokens are not stored; the deny-list entry lives as long as any token could.
     const expiresAt = addSeconds(now, deps.config.accessTokenTtl);
-    return (await revokeAccessTokenAndAudit(deps.db, { jti: target.jti, expiresAt }, { ...audit, now })) ? 1 : 0;
+    return (await revokeAccessTokenAndAudit(deps.db, { jti: canonicalUuid(target.jti), expiresAt }, { ...audit, now })) ? 1 : 0;
   }
   if ('username' in target) {
     const user = await findUserByUsername(deps.db, normalizeUsername(target.username));
@@ -42,5 +42,7 @@ export async function revokeTarget(
       deps.clientAuthentication.forget();
     }
   }
-  return revokeGrantsAndAudit(deps.db, target, { ...audit, now });
+  // Ids in lower case, as tokens and lists carry them: the audit log is searched by them.
+  const selector = 'userId' in target ? { userId: canonicalUuid(target.userId) } : { grantId: canonicalUuid(target.grantId) };
+  return revokeGrantsAndAudit(deps.db, selector, { ...audit, now });
 }

@@ -126,7 +126,9 @@ export async function changeUser(deps: UserChangeDeps, id: string, changes: User
     const existing = await findUserById(tx, id, { forUpdate: true });
     if (!existing) throw new NotFound(`no user with id "${id}"`);
     assertMayManage(actor, `the user "${existing.username}"`, existing.scopes);
-    const user = await updateUser(tx, id, {
+    // The id as stored (a UUID in lower case, however the caller wrote it): the audit log names it so.
+    const userId = existing.id;
+    const user = await updateUser(tx, userId, {
       passwordHash,
       disabled: changes.disabled,
       email: changes.email === undefined ? undefined : changes.email || null,
@@ -138,10 +140,10 @@ export async function changeUser(deps: UserChangeDeps, id: string, changes: User
     let revoked = 0;
     if (changes.disabled === true || passwordHash !== undefined) {
       const reason = changes.disabled === true ? 'user_disabled' : 'password_changed';
-      revoked = await revokeGrantsAndAudit(tx, { userId: id }, { actor, reason, now });
+      revoked = await revokeGrantsAndAudit(tx, { userId }, { actor, reason, now });
     }
     const fields = (Object.keys(changes) as (keyof UserChanges)[]).filter((name) => changes[name] !== undefined);
-    await recordAudit(tx, { actor, at: now, action: 'user.update', details: { user_id: id, fields }, count: revoked });
+    await recordAudit(tx, { actor, at: now, action: 'user.update', details: { user_id: userId, fields }, count: revoked });
     return { user, revoked };
   });
 }
@@ -154,9 +156,9 @@ export async function removeUser(deps: Pick<Deps, 'db' | 'clock'>, id: string, a
     if (!existing) throw new NotFound(`no user with id "${id}"`);
     assertMayManage(actor, `the user "${existing.username}"`, existing.scopes);
     // Before the cascade removes the grants that say which status bits are the user's.
-    await flipRevokedGrantTokens(tx, { userId: id }, now);
-    await deleteUser(tx, id);
-    await recordAudit(tx, { actor, at: now, action: 'user.delete', details: { user_id: id, username: existing.username } });
+    await flipRevokedGrantTokens(tx, { userId: existing.id }, now);
+    await deleteUser(tx, existing.id);
+    await recordAudit(tx, { actor, at: now, action: 'user.delete', details: { user_id: existing.id, username: existing.username } });
   });
 }
 

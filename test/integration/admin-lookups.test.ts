@@ -143,6 +143,23 @@ describe('GET /admin/audit filters by target and by time', () => {
     expect((await get('/admin/audit', { target: 'nobody' })).body.items).toEqual([]);
   });
 
+  it('names a user, a grant and a token by the id in lower case, however the caller wrote it', async () => {
+    const harry = await server.createUser({ username: 'harry', scopes: ['read'] });
+    const first = decodeJwt((await passwordTokens(server, web, harry)).access_token);
+    const second = decodeJwt((await passwordTokens(server, web, harry)).access_token);
+    const upper = (id: unknown) => String(id).toUpperCase();
+    const send = (body: object) => server.http.post('/admin/revocations').set('Authorization', auth).send(body);
+    expect((await send({ jti: upper(first.jti) })).body).toEqual({ revoked: 1 });
+    expect((await send({ grant_id: upper(first.sid) })).body).toEqual({ revoked: 1 });
+    expect((await send({ user_id: upper(harry.id) })).body).toEqual({ revoked: 1 });
+    expect((await server.http.patch(`/admin/users/${upper(harry.id)}`).set('Authorization', auth).send({ name: 'Harry' })).status).toBe(200);
+    expect((await server.http.delete(`/admin/users/${upper(harry.id)}`).set('Authorization', auth)).status).toBe(204);
+    expect(actions((await get('/admin/audit', { target: harry.id })).body)).toEqual(['user.delete', 'user.update', 'grants.revoke', 'user.create']);
+    expect((await get('/admin/audit', { target: String(first.jti) })).body.items).toHaveLength(1);
+    expect(actions((await get('/admin/audit', { target: String(first.sid) })).body)).toEqual(['grants.revoke']);
+    expect(second.sid).not.toBe(first.sid);
+  });
+
   it('keeps the entries from since to until, both included, combined with the other filters', async () => {
     expect(actions((await get('/admin/audit', { since: start, until: start })).body)).toEqual(['user.create']);
     expect(actions((await get('/admin/audit', { since: start, until: middle })).body)).toEqual(['client.create', 'grants.revoke', 'user.create']);
