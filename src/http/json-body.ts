@@ -16,7 +16,11 @@ const parse = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_BODY_LIMIT, en
 const NUL = '\u0000';
 const REPLACEMENT = '\uFFFD';
 
-const unusableIn = (text: string): string | undefined => (text.includes(NUL) ? NUL : text.includes(REPLACEMENT) ? REPLACEMENT : undefined);
+/** Half of a UTF-16 surrogate pair (JSON's `\ud800`): no character, and stored it turns into U+FFFD. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+const unusableIn = (text: string): string | undefined =>
+  text.includes(NUL) ? NUL : text.includes(REPLACEMENT) || LONE_SURROGATE.test(text) ? REPLACEMENT : undefined;
 
 /**
  * The first unusable character in a string anywhere in `value` (keys included), or undefined.

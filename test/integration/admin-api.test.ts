@@ -96,6 +96,9 @@ describe('admin API', () => {
         [json('{"username":"bad%', [0xff, 0xfe]), 'application/json', 400, /not valid UTF-8/],
         [latin1, 'application/json', 400, /not valid UTF-8/],
         [latin1, 'application/json; charset=iso-8859-1', 415, /UTF-8/],
+        // Half a surrogate pair, escaped: valid JSON text, but no character (it would be stored as U+FFFD).
+        [Buffer.from('{"username":"lone","password":"password of lone","name":"n\\ud800","scopes":["read"]}'), 'application/json', 400, /not valid UTF-8/],
+        [Buffer.from('{"username":"lone","password":"pass\\udc00word of lone","scopes":["read"]}'), 'application/json', 400, /not valid UTF-8/],
       ];
       for (const [body, type, status, message] of cases) {
         const response = await server.http.post('/admin/users').set('Authorization', auth).set('Content-Type', type).serialize(asIs).send(body);
