@@ -152,7 +152,14 @@ describe('GET /admin/audit filters by target and by time', () => {
     expect((await send({ jti: upper(first.jti) })).body).toEqual({ revoked: 1 });
     expect((await send({ grant_id: upper(first.sid) })).body).toEqual({ revoked: 1 });
     expect((await send({ user_id: upper(harry.id) })).body).toEqual({ revoked: 1 });
-    expect((await server.http.patch(`/admin/users/${upper(harry.id)}`).set('Authorization', auth).send({ name: 'Harry' })).status).toBe(200);
+    expect(
+      (
+        await server.http
+          .patch(`/admin/users/${upper(harry.id)}`)
+          .set('Authorization', auth)
+          .send({ name: 'Harry' })
+      ).status,
+    ).toBe(200);
     expect((await server.http.delete(`/admin/users/${upper(harry.id)}`).set('Authorization', auth)).status).toBe(204);
     expect(actions((await get('/admin/audit', { target: harry.id })).body)).toEqual(['user.delete', 'user.update', 'grants.revoke', 'user.create']);
     expect((await get('/admin/audit', { target: String(first.jti) })).body.items).toHaveLength(1);
