@@ -89,6 +89,19 @@ describe("GET /admin/grants?user_id= lists one user's sessions, each with when i
   });
 });
 
+describe('/admin/keys takes no query parameters', () => {
+  it('refuses any, as the other lists refuse unknown ones, and rotates nothing', async () => {
+    const before = (await get('/admin/keys')).body.items;
+    for (const query of ['limit=abc', 'cursor=x', 'foo=1']) {
+      const listed = await server.http.get(`/admin/keys?${query}`).set('Authorization', auth);
+      expect({ query, status: listed.status, error: listed.body.error }).toEqual({ query, status: 400, error: 'invalid_request' });
+    }
+    const rotated = await server.http.post('/admin/keys/rotate?foo=1').set('Authorization', auth).send({});
+    expect({ status: rotated.status, error: rotated.body.error }).toEqual({ status: 400, error: 'invalid_request' });
+    expect((await get('/admin/keys')).body.items).toEqual(before);
+  });
+});
+
 describe('GET /admin/keys says when the scheduled rotation is due', () => {
   it('is when the current key has signed KEY_ROTATION_INTERVAL and the next has been published KEY_PUBLISH_AHEAD', async () => {
     const listed = await get('/admin/keys');
