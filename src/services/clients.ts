@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { checkClientJwks, checkJwksUri, type ClientJwkSet } from '../client-assertions/client-jwks.js';
 import type { Deps } from '../deps.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
-import { isUuid } from '../lib/uuid.js';
+import { readsAsUuid } from '../lib/uuid.js';
 import { announceClientChange } from '../store/client-change-notifications.js';
 import type { Queryable } from '../store/database.js';
 import {
@@ -103,7 +103,7 @@ export function validateClientInput(input: ClientInput): {
   if (!CLIENT_ID.test(input.id)) throw new ValidationError('a client id is 1 to 255 printable characters without spaces');
   // client_credentials tokens carry the client id as `sub`; one shaped like a user id could pass for
   // that user's (RFC 9068 §5).
-  if (isUuid(input.id)) throw new ValidationError('a client id must not have the form of a user id (a UUID)');
+  if (readsAsUuid(input.id)) throw new ValidationError('a client id must not have the form of a user id (a UUID, however written)');
   const authMethod = input.authMethod ?? (input.public === true ? 'none' : 'client_secret_basic');
   if (!CLIENT_AUTHENTICATION_METHODS.includes(authMethod)) {
     throw new ValidationError(`unknown authentication method "${String(authMethod)}" (expected ${CLIENT_AUTHENTICATION_METHODS.join(', ')})`);

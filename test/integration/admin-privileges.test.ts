@@ -193,6 +193,21 @@ describe('admin scopes separate privileges', () => {
     expectOAuthError(response, 400, 'invalid_request');
     expect(response.body.error_description).toMatch(/UUID/);
     expect((await server.http.get(`/admin/clients/${user.id}`).set('Authorization', rootAuth)).status).toBe(404);
+    // Written any other way a UUID parser (PostgreSQL's, Python's) reads as the same id.
+    const hex = user.id.replace(/-/g, '');
+    for (const spelling of [user.id.toUpperCase(), hex, `{${user.id}}`, `urn:uuid:${user.id}`, hex.replace(/(.{4})(?!$)/g, '$1-')]) {
+      const refused = await server.http
+        .post('/admin/clients')
+        .set('Authorization', rootAuth)
+        .send({ client_id: spelling, grant_types: ['client_credentials'], scopes: ['read'] });
+      expect({ spelling, status: refused.status }).toEqual({ spelling, status: 400 });
+    }
+    // Hex that is no UUID is a fine client id.
+    const fine = await server.http
+      .post('/admin/clients')
+      .set('Authorization', rootAuth)
+      .send({ client_id: hex.slice(0, 30), grant_types: ['client_credentials'], scopes: ['read'] });
+    expect(fine.status).toBe(201);
   });
 
   it('refuses a token minted for another API (aud), even with the right scope', async () => {
