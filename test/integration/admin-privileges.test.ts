@@ -224,4 +224,29 @@ describe('admin scopes separate privileges', () => {
     expect(response.body.error).toBe('invalid_token');
     expect(response.headers['www-authenticate']).toMatch(/^Bearer .*error="invalid_token"/);
   });
+
+  it('an admin scope taken away counts at once, for the tokens issued before too', async () => {
+    // A client's own token.
+    const keysAdmin = `Bearer ${await adminToken(server, ['admin:keys', 'admin:clients'], 'demoted-client')}`;
+    expect((await server.http.get('/admin/keys').set('Authorization', keysAdmin)).status).toBe(200);
+    const demoted = await server.http
+      .patch('/admin/clients/demoted-client')
+      .set('Authorization', rootAuth)
+      .send({ scopes: ['admin:clients'] });
+    expect(demoted.status).toBe(200);
+    expectOAuthError(await server.http.get('/admin/keys').set('Authorization', keysAdmin), 403, 'insufficient_scope');
+    expect((await server.http.get('/admin/clients').set('Authorization', keysAdmin)).status).toBe(200);
+
+    // A user's token, through a client that may ask for admin:users.
+    const consoleClient = await server.createClient({ id: 'demotion-console', grantTypes: ['password'], scopes: ['admin:users', 'read'] });
+    const helpdesk = await server.createUser({ username: 'helpdesk-demoted', scopes: ['admin:users', 'read'] });
+    const userAuth = `Bearer ${(await passwordTokens(server, consoleClient, helpdesk)).access_token}`;
+    expect((await server.http.get('/admin/users').set('Authorization', userAuth)).status).toBe(200);
+    const taken = await server.http
+      .patch(`/admin/users/${helpdesk.id}`)
+      .set('Authorization', rootAuth)
+      .send({ scopes: ['read'] });
+    expect(taken.status).toBe(200);
+    expectOAuthError(await server.http.get('/admin/users').set('Authorization', userAuth), 403, 'insufficient_scope');
+  });
 });
