@@ -3,6 +3,7 @@ import type { Deps } from '../deps.js';
 import { InsufficientScope, InvalidToken, MissingToken } from '../errors.js';
 import type { Actor } from '../services/actor.js';
 import { verifyAccessToken } from '../services/introspection.js';
+import { authorizationHeader } from './authorization-header.js';
 import { findUser } from '../services/users.js';
 import type { AccessTokenClaims } from '../tokens/access-token.js';
 
@@ -46,7 +47,7 @@ async function scopesHeldNow(deps: Pick<Deps, 'db' | 'clientAuthentication'>, cl
  */
 export function bearerAuth(deps: Deps, scope: string): Middleware {
   return async (ctx, next) => {
-    const header = ctx.get('Authorization');
+    const header = authorizationHeader(ctx);
     if (!header) throw new MissingToken();
     const match = /^Bearer +([\x21-\x7E]+) *$/i.exec(header);
     if (!match?.[1]) throw new InvalidToken('the Authorization header is not a Bearer token');

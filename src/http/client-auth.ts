@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { authorizationHeader } from './authorization-header.js';
 import type { Logger } from 'pino';
 import { InvalidClient, InvalidRequest } from '../errors.js';
 import type { Client } from '../store/clients-repository.js';
@@ -90,7 +91,8 @@ export function clientAuth(
   options: { allowPublic: boolean },
 ): Middleware {
   return async (ctx, next) => {
-    const assertion = presentedClientAssertion(ctx.get('Authorization') || undefined, ctx.state.form ?? {});
+    const authorization = authorizationHeader(ctx);
+    const assertion = presentedClientAssertion(authorization, ctx.state.form ?? {});
     if (assertion) {
       // Failures count against the address as wrong secrets do, and answer exactly as an unknown client.
       await deps.throttle.assertClientAuthenticationAllowed(ctx.ip);
@@ -105,7 +107,7 @@ export function clientAuth(
       await next();
       return;
     }
-    const presented = presentedClientCredentials(ctx.get('Authorization') || undefined, ctx.state.form ?? {});
+    const presented = presentedClientCredentials(authorization, ctx.state.form ?? {});
     if (!presented) throw new InvalidClient('client authentication is required');
     const basicTried = presented.method === 'client_secret_basic';
     // Guessing secrets from one address is capped (RATE_LIMIT_PER_IP / 5 failures a minute). Credentials
