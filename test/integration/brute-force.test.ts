@@ -50,24 +50,33 @@ function shuffle<T>(items: T[]): T[] {
   return result;
 }
 
-describe('consecutive failed passwords lock the username (LOCKOUT_THRESHOLD, LOCKOUT_DURATION)', () => {
+/**
+ * For the describe block it is called in: a server with these settings, a password client `app`,
+ * and users named `usernames` whose password is "<username> password". `login` signs in there.
+ */
+function loginServer(options: { env: Record<string, string>; clock?: TestClock; usernames: string[] }) {
   let server: TestServer;
   let secret: string;
-  const clock = new TestClock();
-  const login = loginAs(
-    () => server,
-    () => secret,
-  );
-  const unlocked = (answer: LoginAnswer) => answer.status !== 429;
-
   beforeAll(async () => {
-    // RateLimiterMemory / RateLimiterPostgres keep real time; the clock only moves token logic.
-    server = await startTestServer({ clock, env: { LOCKOUT_THRESHOLD: '3', LOCKOUT_DURATION: '2s' } });
+    server = await startTestServer({ env: options.env, ...(options.clock ? { clock: options.clock } : {}) });
     secret = (await server.createClient({ id: 'app', grantTypes: ['password'] })).clientSecret as string;
-    await server.createUser({ username: 'alice', password: 'alice password' });
-    await server.createUser({ username: 'bob', password: 'bob password' });
+    for (const username of options.usernames) await server.createUser({ username, password: `${username} password` });
   });
   afterAll(() => server.close());
+  return {
+    server: () => server,
+    login: loginAs(
+      () => server,
+      () => secret,
+    ),
+  };
+}
+
+describe('consecutive failed passwords lock the username (LOCKOUT_THRESHOLD, LOCKOUT_DURATION)', () => {
+  const clock = new TestClock();
+  // RateLimiterMemory / RateLimiterPostgres keep real time; the clock only moves token logic.
+  const { server, login } = loginServer({ clock, env: { LOCKOUT_THRESHOLD: '3', LOCKOUT_DURATION: '2s' }, usernames: ['alice', 'bob'] });
+  const unlocked = (answer: LoginAnswer) => answer.status !== 429;
 
   it('locks after the threshold, refuses even the right password with 429 + Retry-After, and unlocks after the lock', async () => {
     for (let i = 0; i < 3; i++) expect((await login('alice', 'wrong')).error).toBe('invalid_grant');
@@ -97,7 +106,7 @@ describe('consecutive failed passwords lock the username (LOCKOUT_THRESHOLD, LOC
   });
 
   it('a success resets the count of failures', async () => {
-    await server.createUser({ username: 'carol', password: 'carol password' });
+    await server().createUser({ username: 'carol', password: 'carol password' });
     for (let round = 0; round < 3; round++) {
       expect((await login('carol', 'wrong')).status).toBe(400);
       expect((await login('carol', 'wrong')).status).toBe(400);
@@ -121,24 +130,11 @@ describe('consecutive failed passwords lock the username (LOCKOUT_THRESHOLD, LOC
 });
 
 describe('parallel guesses are checked at most LOCKOUT_THRESHOLD times, however they are timed', () => {
-  let server: TestServer;
-  let secret: string;
-  const login = loginAs(
-    () => server,
-    () => secret,
-  );
-
-  beforeAll(async () => {
-    // Default LOCKOUT_THRESHOLD (5); a long lock, so that nothing expires during a burst.
-    server = await startTestServer({ env: { LOCKOUT_DURATION: '1h' } });
-    secret = (await server.createClient({ id: 'app', grantTypes: ['password'] })).clientSecret as string;
-    await server.createUser({ username: 'dave', password: 'dave password' });
-    await server.createUser({ username: 'erin', password: 'erin password' });
-  });
-  afterAll(() => server.close());
+  // Default LOCKOUT_THRESHOLD (5); a long lock, so that nothing expires during a burst.
+  const { server, login } = loginServer({ env: { LOCKOUT_DURATION: '1h' }, usernames: ['dave', 'erin'] });
 
   it('40 grants at once, 39 wrong and the right one: no token, at most 5 verified, the rest 429', async () => {
-    const before = await failedVerifications(server);
+    const before = await failedVerifications(server());
     const guesses = shuffle(Array.from({ length: 39 }, (_, i) => `wrong guess ${i}`));
     // The right password goes somewhere in the second half. Were it among the first few attempts to
     // arrive, its 200 would be right: the lock bounds how many guesses are checked, and a lucky
@@ -152,43 +148,32 @@ describe('parallel guesses are checked at most LOCKOUT_THRESHOLD times, however 
     expect(refusedAsWrong).toBeLessThanOrEqual(5);
     expect(count(answers, (a) => a.status === 429 && a.error === 'too_many_requests' && a.retryAfter >= 1)).toBe(40 - refusedAsWrong);
     // The server checked exactly the passwords it answered invalid_grant for.
-    expect((await failedVerifications(server)) - before).toBe(refusedAsWrong);
+    expect((await failedVerifications(server())) - before).toBe(refusedAsWrong);
     // And the lock holds afterwards, for the right password too.
     expect((await login('dave', 'dave password')).status).toBe(429);
   });
 
   it('100 wrong passwords at once: at most 5 are checked', async () => {
-    const before = await failedVerifications(server);
+    const before = await failedVerifications(server());
     const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => login('erin', `wrong guess ${i}`)));
     const refusedAsWrong = count(answers, (a) => a.error === 'invalid_grant');
     expect(refusedAsWrong).toBeLessThanOrEqual(5);
     expect(count(answers, (a) => a.status === 429)).toBe(100 - refusedAsWrong);
-    expect((await failedVerifications(server)) - before).toBe(refusedAsWrong);
+    expect((await failedVerifications(server())) - before).toBe(refusedAsWrong);
     expect(answers.every((a) => a.status < 500)).toBe(true);
   });
 });
 
 describe('the lock is per username and client IP; all IPs together meet LOCKOUT_GLOBAL_THRESHOLD', () => {
-  let server: TestServer;
-  let secret: string;
-  const login = loginAs(
-    () => server,
-    () => secret,
-  );
+  // X-Forwarded-For gives each request its client IP: the right-most entry counts.
+  const { server, login } = loginServer({
+    env: { TRUST_PROXY: 'true', LOCKOUT_THRESHOLD: '3', LOCKOUT_GLOBAL_THRESHOLD: '6', LOCKOUT_DURATION: '1h' },
+    usernames: ['frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory'],
+  });
   let nextAddress = 1;
   /** A fresh client IP (TEST-NET-3), each test its own. */
   const address = (): string => `203.0.113.${nextAddress++}`;
   const addresses = (n: number): string[] => Array.from({ length: n }, address);
-
-  beforeAll(async () => {
-    // X-Forwarded-For gives each request its client IP: the right-most entry counts.
-    server = await startTestServer({ env: { TRUST_PROXY: 'true', LOCKOUT_THRESHOLD: '3', LOCKOUT_GLOBAL_THRESHOLD: '6', LOCKOUT_DURATION: '1h' } });
-    secret = (await server.createClient({ id: 'app', grantTypes: ['password'] })).clientSecret as string;
-    for (const username of ['frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory']) {
-      await server.createUser({ username, password: `${username} password` });
-    }
-  });
-  afterAll(() => server.close());
 
   it('wrong passwords from one IP lock that IP only: the user still logs in from another', async () => {
     const [attacker, owner] = addresses(2) as [string, string];
@@ -233,12 +218,12 @@ describe('the lock is per username and client IP; all IPs together meet LOCKOUT_
   });
 
   it('100 wrong passwords at once from 100 IPs: at most LOCKOUT_GLOBAL_THRESHOLD are checked', async () => {
-    const before = await failedVerifications(server);
+    const before = await failedVerifications(server());
     const answers = await Promise.all(addresses(100).map((ip, i) => login('judy', `wrong guess ${i}`, ip)));
     const refusedAsWrong = count(answers, (a) => a.error === 'invalid_grant');
     expect(refusedAsWrong).toBeLessThanOrEqual(6);
     expect(count(answers, (a) => a.status === 429)).toBe(100 - refusedAsWrong);
-    expect((await failedVerifications(server)) - before).toBe(refusedAsWrong);
+    expect((await failedVerifications(server())) - before).toBe(refusedAsWrong);
     expect((await login('judy', 'judy password', address())).status).toBe(429);
   });
 
@@ -294,19 +279,10 @@ describe('on PostgreSQL, two instances: a burst from one IP never locks the user
 });
 
 describe('Retry-After of a login lock is the longest lock that refuses the caller', () => {
-  let server: TestServer;
-  let secret: string;
-  const login = loginAs(
-    () => server,
-    () => secret,
-  );
-
-  beforeAll(async () => {
-    server = await startTestServer({ env: { TRUST_PROXY: 'true', LOCKOUT_THRESHOLD: '3', LOCKOUT_GLOBAL_THRESHOLD: '6', LOCKOUT_DURATION: '2s' } });
-    secret = (await server.createClient({ id: 'app', grantTypes: ['password'] })).clientSecret as string;
-    await server.createUser({ username: 'olivia', password: 'olivia password' });
+  const { login } = loginServer({
+    env: { TRUST_PROXY: 'true', LOCKOUT_THRESHOLD: '3', LOCKOUT_GLOBAL_THRESHOLD: '6', LOCKOUT_DURATION: '2s' },
+    usernames: ['olivia'],
   });
-  afterAll(() => server.close());
 
   it('an IP in its second lock (4 s) while the username is in its first (2 s) is told the longer wait', async () => {
     const [attacker, other] = ['198.51.100.1', '198.51.100.2'];
