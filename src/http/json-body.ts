@@ -19,8 +19,16 @@ const REPLACEMENT = '\uFFFD';
 /** Half of a UTF-16 surrogate pair (JSON's `\ud800`): no character, and stored it turns into U+FFFD. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
-const unusableIn = (text: string): string | undefined =>
-  text.includes(NUL) ? NUL : text.includes(REPLACEMENT) || LONE_SURROGATE.test(text) ? REPLACEMENT : undefined;
+/** The first unusable character of `text` (NUL, U+FFFD or a lone surrogate), or undefined. */
+const unusableIn = (text: string): string | undefined => (text.includes(NUL) ? NUL : text.includes(REPLACEMENT) ? REPLACEMENT : LONE_SURROGATE.exec(text)?.[0]);
+
+/** What an unusable character found in the body says. */
+function unusableInBody(character: string): string {
+  if (character === NUL) return 'the request body contains a NUL character';
+  if (character === REPLACEMENT) return 'the request body is not valid UTF-8';
+  const codePoint = `U+${(character.codePointAt(0) as number).toString(16).toUpperCase()}`;
+  return `the request body contains ${codePoint}, half of a surrogate pair and no character: it is not valid UTF-8`;
+}
 
 /**
  * The first unusable character in a string anywhere in `value` (keys included), or undefined.
@@ -93,7 +101,7 @@ export const jsonBody: Middleware = async (ctx, next) => {
     throw new InvalidRequest('the request body is not a JSON object');
   }
   const inBody = unusableCharacterIn(ctx.request.body);
-  if (inBody !== undefined) throw new InvalidRequest(inBody === NUL ? 'the request body contains a NUL character' : 'the request body is not valid UTF-8');
+  if (inBody !== undefined) throw new InvalidRequest(unusableInBody(inBody));
   await next();
 };
 

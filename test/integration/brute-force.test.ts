@@ -1,6 +1,6 @@
 import { startTestServer, basicAuth, type TestServer } from '../helpers/server.js';
 import { TestClock } from '../helpers/clock.js';
-import { createTestDatabase, itWithPostgres } from '../helpers/database.js';
+import { createTestDatabase, describeWithPostgres } from '../helpers/database.js';
 import { postToken, postTokenTo } from '../helpers/token.js';
 
 interface LoginAnswer {
@@ -249,12 +249,12 @@ describe('the lock is per username and client IP; all IPs together meet LOCKOUT_
   });
 });
 
-describe('on PostgreSQL, two instances: a burst from one IP never locks the username for other sources', () => {
+describeWithPostgres('on PostgreSQL, two instances: a burst from one IP never locks the username for other sources', () => {
   const servers: TestServer[] = [];
   let secret: string;
   afterAll(() => Promise.all(servers.map((server) => server.close())));
 
-  itWithPostgres('20 wrong passwords at once from one IP, over both instances, thirty times: the owner logs in from elsewhere every time', async () => {
+  it('20 wrong passwords at once from one IP, over both instances, thirty times: the owner logs in from elsewhere every time', async () => {
     const database = await createTestDatabase();
     const env = { TRUST_PROXY: 'true', LOCKOUT_THRESHOLD: '3', LOCKOUT_GLOBAL_THRESHOLD: '6', LOCKOUT_DURATION: '1h', DATABASE_URL: database.url as string };
     for (let i = 0; i < 2; i++) servers.push(await startTestServer({ database, env }));
