@@ -114,7 +114,8 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Gateho
       // must be able to read the server nonce of RFC 9449 §8.
       exposeHeaders: ['DPoP-Nonce'],
     });
-    const browserFacing = /^\/(token|introspect|revoke|\.well-known\/[a-z-]+(\.json)?)$/;
+    // The status lists too: a resource server in a browser (a wallet, a page) reads them.
+    const browserFacing = /^\/(token|introspect|revoke|statuslists(\/[^/]+)?|\.well-known\/[a-z-]+(\.json)?)$/;
     app.use(async (ctx, next) => {
       if (browserFacing.test(ctx.path)) await allowCors(ctx, next);
       else await next();

@@ -223,6 +223,11 @@ describe('security headers and CORS', () => {
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
     const jwks = await withCors.http.get('/.well-known/jwks.json').set('Origin', 'https://app.example');
     expect(jwks.headers['access-control-allow-origin']).toBe('https://app.example');
+    // The status lists and their aggregation: read by resource servers, some of them in browsers.
+    for (const path of ['/statuslists', '/statuslists/1']) {
+      const list = await withCors.http.get(path).set('Origin', 'https://app.example');
+      expect({ path, origin: list.headers['access-control-allow-origin'] }).toEqual({ path, origin: 'https://app.example' });
+    }
     const admin = await withCors.http.options('/admin/users').set('Origin', 'https://app.example').set('Access-Control-Request-Method', 'GET');
     expect(admin.headers['access-control-allow-origin']).toBeUndefined();
   });
