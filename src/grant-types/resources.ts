@@ -21,11 +21,16 @@ export const RESOURCE_PARAMETER = {
  * token would otherwise be for another audience than the user signed in for. Undefined: the token
  * is for no resource.
  */
-export function requestedResources(deps: Pick<Deps, 'db'>, client: Client, requested: readonly string[], grant?: Grant): Promise<TokenResources | undefined> {
+export async function requestedResources(
+  deps: Pick<Deps, 'db'>,
+  client: Client,
+  requested: readonly string[],
+  grant?: Grant,
+): Promise<TokenResources | undefined> {
   if (!grant) return tokenResources(deps.db, { requested, allowed: client.resources });
   const allowed = grant.resources.filter((uri) => client.resources.includes(uri));
   if (requested.length === 0 && grant.resources.length > 0 && allowed.length === 0) {
-    return Promise.reject(new InvalidGrant('the resources of this grant are no longer available to this client: sign in again'));
+    throw new InvalidGrant('the resources of this grant are no longer available to this client: sign in again');
   }
   return tokenResources(deps.db, { requested, allowed, fallback: allowed });
 }

@@ -9,9 +9,9 @@ const parse = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_BODY_LIMIT, en
 
 /**
  * Characters admin input may not hold: NUL, which PostgreSQL cannot store and refuses in a query
- * parameter, and U+FFFD, what bytes that are not UTF-8 decode to (in a body, a query string or a
- * path). The form endpoints refuse both too: such input was damaged on the way, and stored it
- * would stay damaged.
+ * parameter; U+FFFD, what bytes that are not UTF-8 decode to (in a body, a query string or a
+ * path); and half a surrogate pair, which JSON can escape but which is no character. The form
+ * endpoints refuse these too: such input was damaged on the way, and stored it would stay damaged.
  */
 const NUL = '\u0000';
 const REPLACEMENT = '\uFFFD';
@@ -52,7 +52,7 @@ function unusableCharacterIn(value: unknown): string | undefined {
   return undefined;
 }
 
-/** True when a string anywhere in `value` (keys included) holds NUL or U+FFFD. */
+/** True when a string anywhere in `value` (keys included) holds NUL, U+FFFD or half a surrogate pair. */
 export function containsUnusableCharacter(value: unknown): boolean {
   return unusableCharacterIn(value) !== undefined;
 }
@@ -76,7 +76,7 @@ function declaresOtherCharset(contentType: string): boolean {
 
 /**
  * application/json bodies for the admin API; an empty body reads as {}. Result in ctx.request.body.
- * Admin input carrying NUL or U+FFFD (body, query string or path) is refused
+ * Admin input carrying any of those characters (body, query string or path) is refused
  * before any query; so is a body declared in another charset (415). A password that could never
  * be used to sign in at /token is thus never stored either.
  */

@@ -6,6 +6,7 @@ import type { Database } from '../store/database.js';
 import { listSigningKeys, type SigningKey } from '../store/signing-keys-repository.js';
 import type { Actor } from '../services/actor.js';
 import { decryptPrivateKey } from './key-crypto.js';
+import { nextRotationAt } from './lifecycle.js';
 import { rotateKeys, type RotationResult, type RotationSettings } from './rotation.js';
 
 export interface ActiveSigningKey {
@@ -135,5 +136,10 @@ export class KeyService {
   /** The keys as stored right now (what an admin asking for them expects to see). */
   listStored(): Promise<SigningKey[]> {
     return listSigningKeys(this.db);
+  }
+
+  /** When the scheduled rotation of these stored keys is due, under this service's timings (lifecycle.ts). */
+  nextRotationAt(keys: readonly SigningKey[]): Date | null {
+    return nextRotationAt(keys, this.clock.now(), this.settings);
   }
 }

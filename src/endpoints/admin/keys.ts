@@ -1,8 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
 import { schemaValidator } from '../../http/json-body.js';
-import { nextRotationAt } from '../../keys/lifecycle.js';
-import { keyRefreshIntervalMs } from '../../keys/policy.js';
 import { presentKey } from '../../services/presenters.js';
 import { adminActor } from '../../http/bearer-auth.js';
 import { queryParameters } from './pagination.js';
@@ -13,12 +11,7 @@ export function listKeys(deps: Deps): Middleware {
     // Every key fits one page: no parameter to take, and any is refused as at the other lists.
     queryParameters(ctx, []);
     const keys = await deps.keys.listStored();
-    const timings = {
-      rotationInterval: deps.config.keyRotationInterval,
-      publishAhead: deps.config.keyPublishAhead,
-      publicationLag: keyRefreshIntervalMs(deps.config) / 1000,
-    };
-    const rotation = nextRotationAt(keys, deps.clock.now(), timings);
+    const rotation = deps.keys.nextRotationAt(keys);
     ctx.body = { items: keys.map(presentKey), next_cursor: null, next_rotation_at: rotation?.toISOString() ?? null };
   };
 }
