@@ -1,7 +1,8 @@
-import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import type * as PGliteModule from '@electric-sql/pglite';
 import type ClientPgLite from 'knex-pglite';
 import { makeDirectories } from '../lib/directories.js';
 
@@ -99,18 +100,43 @@ export function connectionPoolUsage(db: Database): { inUse: number; waiting: num
 
 /**
  * knex-pglite, and PGlite with it, loaded only when the embedded database is opened: a server on
- * PostgreSQL never holds them in memory.
+ * PostgreSQL never holds them in memory. Both from their CommonJS builds, PGlite's being the one
+ * knex-pglite loads.
  */
-function embeddedClient(): typeof ClientPgLite {
-  return createRequire(import.meta.url)('knex-pglite') as typeof ClientPgLite;
+export function embeddedDriver(): { ClientPgLite: typeof ClientPgLite; PGlite: typeof PGliteModule.PGlite } {
+  const require = createRequire(import.meta.url);
+  return {
+    ClientPgLite: require('knex-pglite') as typeof ClientPgLite,
+    PGlite: (require('@electric-sql/pglite') as typeof PGliteModule).PGlite,
+  };
+}
+
+/**
+ * The data directory a new DATA_DIR starts from, made by `npm run build` (embedded-template.ts)
+ * beside the compiled code: dist/embedded-template.tar.gz. PGlite's initdb, which a new DATA_DIR
+ * otherwise runs, costs about three seconds and the migrations more; unpacking the template about
+ * one (docs/performance.md). Absent (running from src/), PGlite runs initdb as before.
+ */
+export const EMBEDDED_TEMPLATE_PATH = resolve(import.meta.dirname, '..', '..', 'embedded-template.tar.gz');
+
+function embeddedTemplate(): Blob | undefined {
+  try {
+    return new Blob([readFileSync(EMBEDDED_TEMPLATE_PATH)]);
+  } catch {
+    return undefined;
+  }
 }
 
 const locks = new WeakMap<Database, () => void>();
+/** PGlite instances made here rather than by knex-pglite, which closes one only if a query reached it. */
+const ownInstances = new WeakMap<Database, PGliteModule.PGlite>();
 
 /** Closes the pool (or PGlite) and releases DATA_DIR. */
 export async function closeDatabase(db: Database): Promise<void> {
   try {
     await db.destroy();
+    const pglite = ownInstances.get(db);
+    if (pglite && !pglite.closed) await pglite.close();
   } finally {
     locks.get(db)?.();
     locks.delete(db);
@@ -135,19 +161,26 @@ export function openDatabase(options: DatabaseOptions): Database {
       ...(options.logger ? { log: knexLog(options.logger) } : {}),
     });
   }
-  if (!options.dataDir) {
-    return knexFactory({ client: embeddedClient(), dialect: 'postgres', connection: {} });
-  }
+  if (!options.dataDir) return embeddedKnex({});
   const dataDir = resolve(options.dataDir);
   makeDirectories(dataDir, 0o700);
   const releaseLock = lockDataDir(dataDir);
-  const db = knexFactory({
-    client: embeddedClient(),
-    dialect: 'postgres',
-    connection: { filename: join(dataDir, 'pgdata') },
-  });
+  const pgdata = join(dataDir, 'pgdata');
+  // Only under the lock: a directory without PG_VERSION is one no database was made in yet.
+  const template = existsSync(join(pgdata, 'PG_VERSION')) ? undefined : embeddedTemplate();
+  const pglite = template ? new (embeddedDriver().PGlite)({ dataDir: pgdata, loadDataDir: template }) : undefined;
+  const db = embeddedKnex(pglite ? { pglite } : { filename: pgdata });
   locks.set(db, releaseLock);
+  if (pglite) ownInstances.set(db, pglite);
   return db;
+}
+
+/**
+ * knex on the embedded database: a PGlite instance given, one in a directory (`filename`), or one in
+ * memory (neither).
+ */
+export function embeddedKnex(connection: { pglite?: PGliteModule.PGlite; filename?: string }): Database {
+  return knexFactory({ client: embeddedDriver().ClientPgLite, dialect: 'postgres', connection: connection as Knex.StaticConnectionConfig });
 }
 
 function knexLog(logger: NonNullable<DatabaseOptions['logger']>): Knex.Logger {

@@ -1,13 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type * as PGliteModule from '@electric-sql/pglite';
-import type { PGlite as PGliteType } from '@electric-sql/pglite';
-import knexFactory, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
-import { closeDatabase, openDatabase, type Database } from '../../src/store/database.js';
+import knexFactory from 'knex';
+import { closeDatabase, embeddedDriver, embeddedKnex, openDatabase, type Database } from '../../src/store/database.js';
+import { writeEmbeddedTemplate } from '../../src/store/embedded-template.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { describeIf, itIf } from './prerequisites.js';
 
@@ -106,18 +103,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
-// PGlite's CommonJS build, the one knex-pglite loads: its ES module build imports node:module
-// dynamically as each instance starts, which jest's ES module support does not take well.
-const { PGlite } = createRequire(import.meta.url)('@electric-sql/pglite') as typeof PGliteModule;
-type PGlite = PGliteType;
-
 /**
  * A new in-memory PGlite runs initdb and then the migrations: seconds of CPU, paid by every test
- * file (most start several servers). Instead the first one to need it migrates a PGlite once and
- * saves its data directory; every test database then starts from a copy of that directory, which
- * is what PGlite does when it opens a DATA_DIR. The snapshot is named after the migrations and the
- * PGlite version, so a change to either makes a new one. (Migrations themselves are still run from
- * empty by test/integration/migrations.test.ts and by every embedded CLI test.)
+ * file (most start several servers). Instead the first one to need it writes the template a new
+ * DATA_DIR starts from (uncompressed: faster to load) and every test database starts from it, as
+ * a new DATA_DIR does. The file is named after the migrations and the PGlite version, so a change
+ * to either makes a new one. (Migrations themselves are still run from empty by
+ * test/integration/migrations.test.ts.)
  */
 function snapshotPath(): string {
   const hash = createHash('sha256');
@@ -132,36 +124,18 @@ let snapshot: Promise<Blob> | undefined;
 function migratedSnapshot(): Promise<Blob> {
   snapshot ??= (async () => {
     const path = snapshotPath();
-    if (!existsSync(path)) {
-      const pglite = new PGlite();
-      const db = pgliteKnex(pglite);
-      try {
-        await migrateToLatest(db);
-        const dump = await pglite.dumpDataDir('none');
-        // Written aside and renamed, so a parallel worker never reads half a file.
-        const partial = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-        writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
-        renameSync(partial, path);
-      } finally {
-        await db.destroy();
-      }
-    }
+    if (!existsSync(path)) await writeEmbeddedTemplate(path, 'none');
     return new Blob([readFileSync(path)]);
   })();
   return snapshot;
 }
 
-/** knex on a given PGlite, configured as src/store/database.ts configures the in-memory one. */
-function pgliteKnex(pglite: PGlite): Knex {
-  return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { pglite } as Knex.StaticConnectionConfig });
-}
-
 async function openMigratedPglite(): Promise<TestDatabase> {
-  const pglite = new PGlite({ loadDataDir: await migratedSnapshot() });
+  const pglite = new (embeddedDriver().PGlite)({ loadDataDir: await migratedSnapshot() });
   // Ready before the test gets it: a test that never queries would otherwise close it mid-start,
   // and PGlite finishing its start after jest tore the environment down breaks the worker.
   await pglite.waitReady;
-  const db = pgliteKnex(pglite);
+  const db = embeddedKnex({ pglite });
   // knex closes PGlite only if a query ever reached it: one that none reached is closed here.
   return { db, url: undefined, close: () => closeDatabase(db).then(() => (pglite.closed ? undefined : pglite.close())) };
 }

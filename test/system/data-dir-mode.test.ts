@@ -1,7 +1,15 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROCESS_TEST_TIMEOUT_MS, runCli } from '../helpers/process.js';
+import { closeDatabase, embeddedDriver, embeddedKnex, openDatabase, type Database } from '../../src/store/database.js';
+import { PROCESS_TEST_TIMEOUT_MS, REPO_ROOT, runCli } from '../helpers/process.js';
+
+/** The cluster's identity (initdb draws a new one) and the migrations applied. */
+async function identity(db: Database): Promise<{ systemIdentifier: string; migrations: string[] }> {
+  const system = await db.raw<{ rows: { system_identifier: string }[] }>('SELECT system_identifier::text FROM pg_control_system()');
+  const migrations = await db('knex_migrations').orderBy('name').pluck<string[]>('name');
+  return { systemIdentifier: system.rows[0]?.system_identifier ?? '', migrations };
+}
 
 /**
  * PGlite writes the files of the embedded database readable and writable by everyone: the mode of
@@ -20,6 +28,34 @@ describe('DATA_DIR is made private by whoever opens it first', () => {
       const listed = await runCli(['keys', 'list', '--json'], { env: { DATA_DIR: dataDir } });
       expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
       expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+});
+
+describe('a new DATA_DIR starts from the template the build made', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'gatehouse-template-'));
+  afterAll(() => rmSync(parent, { recursive: true, force: true }));
+
+  it(
+    'is a copy of dist/embedded-template.tar.gz (no initdb of its own), with every migration applied',
+    async () => {
+      const dataDir = join(parent, 'data');
+      const listed = await runCli(['client', 'list', '--json'], { env: { DATA_DIR: dataDir } });
+      expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+
+      const template = embeddedKnex({
+        pglite: new (embeddedDriver().PGlite)({ loadDataDir: new Blob([readFileSync(join(REPO_ROOT, 'dist', 'embedded-template.tar.gz'))]) }),
+      });
+      const made = openDatabase({ dataDir });
+      try {
+        const expected = await identity(template);
+        expect(expected.migrations.length).toBeGreaterThan(0);
+        expect(await identity(made)).toEqual(expected);
+      } finally {
+        await closeDatabase(template);
+        await closeDatabase(made);
+      }
     },
     PROCESS_TEST_TIMEOUT_MS,
   );
