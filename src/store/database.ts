@@ -113,9 +113,9 @@ export function embeddedDriver(): { ClientPgLite: typeof ClientPgLite; PGlite: t
 
 /**
  * The data directory a new DATA_DIR starts from, made by `npm run build` (embedded-template.ts)
- * beside the compiled code: dist/embedded-template.tar.gz. PGlite's initdb, which a new DATA_DIR
- * otherwise runs, costs about three seconds and the migrations more; unpacking the template about
- * one (docs/performance.md). Absent (running from src/), PGlite runs initdb as before.
+ * beside the compiled code: dist/embedded-template.tar.gz, the cluster initdb leaves. PGlite's
+ * initdb, which a new DATA_DIR otherwise runs, took about three seconds; unpacking the template
+ * about one (docs/performance.md). Absent (running from src/), PGlite runs initdb as before.
  */
 export const EMBEDDED_TEMPLATE_PATH = resolve(import.meta.dirname, '..', '..', 'embedded-template.tar.gz');
 

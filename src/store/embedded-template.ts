@@ -4,18 +4,24 @@ import { EMBEDDED_TEMPLATE_PATH, embeddedDriver, embeddedKnex } from './database
 import { migrateToLatest } from './migrate.js';
 
 /**
- * Writes the template a new DATA_DIR starts from (database.ts): an embedded database as initdb and
- * every migration leave it, as PGlite's tarball of its data directory (gzipped: 4.7 MB rather than 41). `npm run build` (and
- * so `npm ci`) makes it once, with the migrations it compiles; nothing in it is secret (the signing
- * keys are made at the first start, in the DATA_DIR itself).
+ * Writes a tarball of an embedded database's data directory, as PGlite makes and loads them.
+ * The default is the template a new DATA_DIR starts from (database.ts): the cluster initdb leaves,
+ * gzipped (4.7 MB rather than 41), without the migrations, which the first start or CLI command
+ * applies and reports as it always did. `npm run build` (and so `npm ci`) writes it. Nothing in it
+ * is secret (the signing keys are made at the first start, in the DATA_DIR itself). `migrated`
+ * applies every migration first (the tests' snapshot).
  */
-export async function writeEmbeddedTemplate(path: string = EMBEDDED_TEMPLATE_PATH, compression: 'gzip' | 'none' = 'gzip'): Promise<void> {
+export async function writeEmbeddedTemplate(
+  path: string = EMBEDDED_TEMPLATE_PATH,
+  options: { migrated?: boolean; compression?: 'gzip' | 'none' } = {},
+): Promise<void> {
   const pglite = new (embeddedDriver().PGlite)();
   const db = embeddedKnex({ pglite });
   try {
-    await migrateToLatest(db);
-    const tarball = Buffer.from(await (await pglite.dumpDataDir(compression)).arrayBuffer());
-    // Written aside and renamed: a server starting meanwhile never reads half a file.
+    if (options.migrated) await migrateToLatest(db);
+    else await pglite.waitReady;
+    const tarball = Buffer.from(await (await pglite.dumpDataDir(options.compression ?? 'gzip')).arrayBuffer());
+    // Written aside and renamed: a process starting meanwhile never reads half a file.
     const partial = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
     writeFileSync(partial, tarball);
     renameSync(partial, path);

@@ -105,9 +105,9 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 
 /**
  * A new in-memory PGlite runs initdb and then the migrations: seconds of CPU, paid by every test
- * file (most start several servers). Instead the first one to need it writes the template a new
- * DATA_DIR starts from (uncompressed: faster to load) and every test database starts from it, as
- * a new DATA_DIR does. The file is named after the migrations and the PGlite version, so a change
+ * file (most start several servers). Instead the first one to need it writes a snapshot of a
+ * migrated database (as the template a new DATA_DIR starts from is written, but migrated and
+ * uncompressed) and every test database starts from it. The file is named after the migrations and the PGlite version, so a change
  * to either makes a new one. (Migrations themselves are still run from empty by
  * test/integration/migrations.test.ts.)
  */
@@ -124,7 +124,7 @@ let snapshot: Promise<Blob> | undefined;
 function migratedSnapshot(): Promise<Blob> {
   snapshot ??= (async () => {
     const path = snapshotPath();
-    if (!existsSync(path)) await writeEmbeddedTemplate(path, 'none');
+    if (!existsSync(path)) await writeEmbeddedTemplate(path, { migrated: true, compression: 'none' });
     return new Blob([readFileSync(path)]);
   })();
   return snapshot;
