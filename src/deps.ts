@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { createTokenEndpointDpop, type TokenEndpointDpop } from './dpop/token-endpoint-proofs.js';
 import type { KeyService } from './keys/key-service.js';
 import { createKeyService } from './keys/policy.js';
+import type { NewKeyPair } from './keys/rotation.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger } from './logger.js';
 import { createClientKeysRegistry } from './client-assertions/client-keys.js';
@@ -68,11 +69,18 @@ export function createAdminDeps(config: Config, db: Database, clock: Clock = sys
 export async function createDeps(
   config: Config,
   db: Database,
-  options: { clock?: Clock; logger?: Logger; /** Tests: how long a client authentication is remembered. */ clientAuthCacheTtlMs?: number } = {},
+  options: {
+    clock?: Clock;
+    logger?: Logger;
+    /** Tests: how long a client authentication is remembered. */
+    clientAuthCacheTtlMs?: number;
+    /** Tests: key pairs made beforehand for new signing keys (an RSA key takes a quarter of a second or more). */
+    newKeyPair?: NewKeyPair;
+  } = {},
 ): Promise<Deps> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const keys = createKeyService(config, db, clock);
+  const keys = createKeyService(config, db, clock, options.newKeyPair);
   await keys.initialize();
   const metrics = createMetrics(db, keys, clock);
   // REDIS_URL: one connection for the per-IP counters and the replay cache (the throttle closes it).

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Clock } from '../lib/clock.js';
 import type { Database } from '../store/database.js';
 import { KeyService } from './key-service.js';
+import type { NewKeyPair } from './rotation.js';
 
 /** Seconds a retired key stays published beyond the access-token lifetime (clock skew, caches). */
 export const KEY_RETENTION_LEEWAY = 300;
@@ -21,6 +22,7 @@ export function createKeyService(
   config: Pick<Config, 'keyEncryptionSecret' | 'keyRotationInterval' | 'keyPublishAhead' | 'accessTokenTtl'>,
   db: Database,
   clock: Clock,
+  newKeyPair?: NewKeyPair,
 ): KeyService {
   if (!config.keyEncryptionSecret) throw new Error('KEY_ENCRYPTION_SECRET is not set');
   return new KeyService(
@@ -31,6 +33,7 @@ export function createKeyService(
       publishAhead: config.keyPublishAhead,
       publicationLag: keyRefreshIntervalMs(config) / 1000,
       retention: config.accessTokenTtl + KEY_RETENTION_LEEWAY,
+      newKeyPair,
     },
     clock,
   );

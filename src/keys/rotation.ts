@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair } from 'jose';
 import { addSeconds } from '../lib/clock.js';
 import type { Database } from '../store/database.js';
@@ -7,8 +8,15 @@ import { recordAudit } from '../services/audit.js';
 import { canDecryptPrivateKey, encryptPrivateKey, KeyDecryptionError } from './key-crypto.js';
 import { planKeyChanges, type KeyTimings } from './lifecycle.js';
 
+/** Makes the RSA 2048 key pair of a new signing key. */
+export type NewKeyPair = () => Promise<{ publicKey: CryptoKey | KeyObject; privateKey: CryptoKey | KeyObject }>;
+
+export const newRsaKeyPair: NewKeyPair = () => generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+
 export interface RotationSettings extends KeyTimings {
   encryptionSecret: string;
+  /** Where new key pairs come from: newRsaKeyPair, unless a test hands out pairs made beforehand. */
+  newKeyPair?: NewKeyPair | undefined;
 }
 
 export interface RotationResult {
@@ -22,9 +30,14 @@ export interface RotationResult {
  * plus the time the generation took (up to a second on a slow machine): a next key's publish-ahead
  * time counts from then, when it can be committed and seen.
  */
-export async function createSigningKey(encryptionSecret: string, state: SigningKey['state'], now: Date): Promise<SigningKey> {
+export async function createSigningKey(
+  encryptionSecret: string,
+  state: SigningKey['state'],
+  now: Date,
+  newKeyPair: NewKeyPair = newRsaKeyPair,
+): Promise<SigningKey> {
   const started = performance.now();
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+  const { publicKey, privateKey } = await newKeyPair();
   const createdAt = state === 'next' ? new Date(now.getTime() + Math.ceil(performance.now() - started)) : now;
   const jwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(jwk);
@@ -66,14 +79,14 @@ export async function rotateKeys(
     for (const kid of plan.remove) await deleteSigningKey(tx, kid);
     let currentKid = current?.kid;
     if (plan.createCurrent) {
-      const created = await createSigningKey(settings.encryptionSecret, 'current', now);
+      const created = await createSigningKey(settings.encryptionSecret, 'current', now, settings.newKeyPair);
       await insertSigningKey(tx, created);
       currentKid = created.kid;
     }
     if (rotate) {
       if (!next) {
         // On-demand rotation before any next key exists: make one and promote it.
-        next = await createSigningKey(settings.encryptionSecret, 'next', now);
+        next = await createSigningKey(settings.encryptionSecret, 'next', now, settings.newKeyPair);
         await insertSigningKey(tx, next);
       }
       if (current) {
@@ -90,7 +103,7 @@ export async function rotateKeys(
       next = undefined;
     }
     if (!next) {
-      next = await createSigningKey(settings.encryptionSecret, 'next', now);
+      next = await createSigningKey(settings.encryptionSecret, 'next', now, settings.newKeyPair);
       await insertSigningKey(tx, next);
     }
     if (rotate) {

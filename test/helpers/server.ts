@@ -12,6 +12,7 @@ import { CLI_ACTOR } from '../../src/services/actor.js';
 import { createClient, type ClientInput } from '../../src/services/clients.js';
 import { createUser, type UserInput } from '../../src/services/users.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { preMadeKeyPair } from './key-pairs.js';
 
 export const TEST_KEY_ENCRYPTION_SECRET = 'test-key-encryption-secret-0123456789abcdef';
 
@@ -60,6 +61,7 @@ export async function startTestServer(
     clock,
     logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.clientAuthCacheTtlMs !== undefined ? { clientAuthCacheTtlMs: options.clientAuthCacheTtlMs } : {}),
+    newKeyPair: preMadeKeyPair,
   });
   const app = createApp(deps);
   answerUnparseableRequests(server, app.allowedMethodsAt);
