@@ -15,8 +15,4 @@
 const { availableParallelism } = require('node:os');
 
 if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(Math.max(2, availableParallelism()));
-// The embedded database (PGlite, PostgreSQL compiled to WebAssembly) with V8's baseline compiler
-// only: its optimizing compiler held about 90 MB more per process and a quarter more start-up time,
-// for requests within a few per cent (docs/performance.md). Nothing else runs WebAssembly.
-require('node:v8').setFlagsFromString('--liftoff-only');
 import('../dist/src/main.js');
