@@ -21,7 +21,7 @@ const assets = join(root, 'dist', 'src', 'console', 'assets');
 rmSync(assets, { recursive: true, force: true });
 cpSync(join(root, 'src', 'console', 'assets'), assets, { recursive: true });
 
-// The embedded database as initdb and the migrations just compiled leave it (src/store/embedded-template.ts).
+// The embedded database cluster as initdb leaves it (src/store/embedded-template.ts); the migrations run at the first start.
 // --liftoff-only: PGlite runs once here, too briefly for V8's optimizing WebAssembly compiler to pay.
 const template = spawnSync(
   process.execPath,

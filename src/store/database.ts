@@ -128,14 +128,14 @@ function embeddedTemplate(): Blob | undefined {
 }
 
 const locks = new WeakMap<Database, () => void>();
-/** PGlite instances made here rather than by knex-pglite, which closes one only if a query reached it. */
-const ownInstances = new WeakMap<Database, PGliteModule.PGlite>();
+/** PGlite instances handed to knex-pglite, which closes one only if a query ever reached it. */
+const givenInstances = new WeakMap<Database, PGliteModule.PGlite>();
 
 /** Closes the pool (or PGlite) and releases DATA_DIR. */
 export async function closeDatabase(db: Database): Promise<void> {
   try {
     await db.destroy();
-    const pglite = ownInstances.get(db);
+    const pglite = givenInstances.get(db);
     if (pglite && !pglite.closed) await pglite.close();
   } finally {
     locks.get(db)?.();
@@ -171,16 +171,17 @@ export function openDatabase(options: DatabaseOptions): Database {
   const pglite = template ? new (embeddedDriver().PGlite)({ dataDir: pgdata, loadDataDir: template }) : undefined;
   const db = embeddedKnex(pglite ? { pglite } : { filename: pgdata });
   locks.set(db, releaseLock);
-  if (pglite) ownInstances.set(db, pglite);
   return db;
 }
 
 /**
  * knex on the embedded database: a PGlite instance given, one in a directory (`filename`), or one in
- * memory (neither).
+ * memory (neither). closeDatabase closes a given instance too.
  */
 export function embeddedKnex(connection: { pglite?: PGliteModule.PGlite; filename?: string }): Database {
-  return knexFactory({ client: embeddedDriver().ClientPgLite, dialect: 'postgres', connection: connection as Knex.StaticConnectionConfig });
+  const db = knexFactory({ client: embeddedDriver().ClientPgLite, dialect: 'postgres', connection: connection as Knex.StaticConnectionConfig });
+  if (connection.pglite) givenInstances.set(db, connection.pglite);
+  return db;
 }
 
 function knexLog(logger: NonNullable<DatabaseOptions['logger']>): Knex.Logger {

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
-import { EMBEDDED_TEMPLATE_PATH, embeddedDriver, embeddedKnex } from './database.js';
+import { closeDatabase, EMBEDDED_TEMPLATE_PATH, embeddedDriver, embeddedKnex } from './database.js';
 import { migrateToLatest } from './migrate.js';
 
 /**
  * Writes a tarball of an embedded database's data directory, as PGlite makes and loads them.
  * The default is the template a new DATA_DIR starts from (database.ts): the cluster initdb leaves,
- * gzipped (4.7 MB rather than 41), without the migrations, which the first start or CLI command
+ * gzipped (4.5 MB rather than 41), without the migrations, which the first start or CLI command
  * applies and reports as it always did. `npm run build` (and so `npm ci`) writes it. Nothing in it
  * is secret (the signing keys are made at the first start, in the DATA_DIR itself). `migrated`
  * applies every migration first (the tests' snapshot).
@@ -26,7 +26,6 @@ export async function writeEmbeddedTemplate(
     writeFileSync(partial, tarball);
     renameSync(partial, path);
   } finally {
-    await db.destroy();
-    if (!pglite.closed) await pglite.close();
+    await closeDatabase(db);
   }
 }

@@ -136,6 +136,5 @@ async function openMigratedPglite(): Promise<TestDatabase> {
   // and PGlite finishing its start after jest tore the environment down breaks the worker.
   await pglite.waitReady;
   const db = embeddedKnex({ pglite });
-  // knex closes PGlite only if a query ever reached it: one that none reached is closed here.
-  return { db, url: undefined, close: () => closeDatabase(db).then(() => (pglite.closed ? undefined : pglite.close())) };
+  return { db, url: undefined, close: () => closeDatabase(db) };
 }

@@ -27,9 +27,9 @@ async function loadPool(): Promise<KeyObject[]> {
         return privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
       }),
     );
-    // Written aside and renamed: a parallel worker never reads half a file.
+    // Written aside and renamed: a parallel worker never reads half a file. Private keys: the owner's only.
     const partial = `${POOL_PATH}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(partial, JSON.stringify(pems));
+    writeFileSync(partial, JSON.stringify(pems), { mode: 0o600 });
     renameSync(partial, POOL_PATH);
   }
   return (JSON.parse(readFileSync(POOL_PATH, 'utf8')) as string[]).map((pem) => createPrivateKey(pem));

@@ -10,14 +10,15 @@ async function systemIdentifier(db: Database): Promise<string> {
   return system.rows[0]?.system_identifier ?? '';
 }
 
+/** Every test's DATA_DIRs, under one directory removed at the end. */
+const parent = mkdtempSync(join(tmpdir(), 'gatehouse-data-dir-'));
+afterAll(() => rmSync(parent, { recursive: true, force: true }));
+
 /**
  * PGlite writes the files of the embedded database readable and writable by everyone: the mode of
  * DATA_DIR (0700) is what keeps other local users out, whether a CLI command or the server opens it first.
  */
 describe('DATA_DIR is made private by whoever opens it first', () => {
-  const parent = mkdtempSync(join(tmpdir(), 'gatehouse-mode-'));
-  afterAll(() => rmSync(parent, { recursive: true, force: true }));
-
   it(
     'a CLI command on an existing DATA_DIR of mode 0755 leaves it 0700',
     async () => {
@@ -33,13 +34,10 @@ describe('DATA_DIR is made private by whoever opens it first', () => {
 });
 
 describe('a new DATA_DIR starts from the template the build made', () => {
-  const parent = mkdtempSync(join(tmpdir(), 'gatehouse-template-'));
-  afterAll(() => rmSync(parent, { recursive: true, force: true }));
-
   it(
     'is a copy of dist/embedded-template.tar.gz (no initdb of its own), to which migrate applies every migration',
     async () => {
-      const dataDir = join(parent, 'data');
+      const dataDir = join(parent, 'from-template');
       const migrated = await runCli(['migrate', '--json'], { env: { DATA_DIR: dataDir } });
       expect({ code: migrated.code, stderr: migrated.stderr }).toEqual({ code: 0, stderr: '' });
       const everyMigration = readdirSync(join(REPO_ROOT, 'migrations'))
