@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
-import { closeDatabase, EMBEDDED_TEMPLATE_PATH, embeddedDriver, embeddedKnex } from './database.js';
+import { closeDatabase, EMBEDDED_TEMPLATE_PATH, embeddedKnex, newEmbeddedPglite } from './database.js';
 import { migrateToLatest } from './migrate.js';
 
 /**
@@ -15,7 +15,7 @@ export async function writeEmbeddedTemplate(
   path: string = EMBEDDED_TEMPLATE_PATH,
   options: { migrated?: boolean; compression?: 'gzip' | 'none' } = {},
 ): Promise<void> {
-  const pglite = new (embeddedDriver().PGlite)();
+  const pglite = newEmbeddedPglite();
   const db = embeddedKnex({ pglite });
   try {
     if (options.migrated) await migrateToLatest(db);

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import knexFactory from 'knex';
-import { closeDatabase, embeddedDriver, embeddedKnex, openDatabase, type Database } from '../../src/store/database.js';
+import { closeDatabase, embeddedKnex, newEmbeddedPglite, openDatabase, type Database } from '../../src/store/database.js';
 import { writeEmbeddedTemplate } from '../../src/store/embedded-template.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { describeIf, itIf } from './prerequisites.js';
@@ -131,7 +131,7 @@ function migratedSnapshot(): Promise<Blob> {
 }
 
 async function openMigratedPglite(): Promise<TestDatabase> {
-  const pglite = new (embeddedDriver().PGlite)({ loadDataDir: await migratedSnapshot() });
+  const pglite = newEmbeddedPglite({ loadDataDir: await migratedSnapshot() });
   // Ready before the test gets it: a test that never queries would otherwise close it mid-start,
   // and PGlite finishing its start after jest tore the environment down breaks the worker.
   await pglite.waitReady;

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closeDatabase, embeddedDriver, embeddedKnex, openDatabase, type Database } from '../../src/store/database.js';
+import { closeDatabase, embeddedKnex, newEmbeddedPglite, openDatabase, type Database } from '../../src/store/database.js';
 import { PROCESS_TEST_TIMEOUT_MS, REPO_ROOT, runCli } from '../helpers/process.js';
 
 /** The cluster's identity: initdb draws a new one. */
@@ -46,7 +46,7 @@ describe('a new DATA_DIR starts from the template the build made', () => {
       expect((JSON.parse(migrated.stdout) as { applied: string[] }).applied.sort()).toEqual(everyMigration);
 
       const template = embeddedKnex({
-        pglite: new (embeddedDriver().PGlite)({ loadDataDir: new Blob([readFileSync(join(REPO_ROOT, 'dist', 'embedded-template.tar.gz'))]) }),
+        pglite: newEmbeddedPglite({ loadDataDir: new Blob([readFileSync(join(REPO_ROOT, 'dist', 'embedded-template.tar.gz'))]) }),
       });
       const made = openDatabase({ dataDir });
       try {
@@ -54,6 +54,33 @@ describe('a new DATA_DIR starts from the template the build made', () => {
       } finally {
         await closeDatabase(template);
         await closeDatabase(made);
+      }
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+});
+
+/**
+ * PGlite initialises PostgreSQL's shared buffers at every start, in the Node process's memory: the
+ * default 128 MB cost every CLI command about half a second and 120 MB (docs/performance.md).
+ */
+describe('the embedded database runs with 16 MB of shared buffers', () => {
+  async function sharedBuffers(db: Database): Promise<string> {
+    const shown = await db.raw<{ rows: { shared_buffers: string }[] }>('SHOW shared_buffers');
+    return shown.rows[0]?.shared_buffers ?? '';
+  }
+
+  it(
+    'in a new DATA_DIR and in an existing one',
+    async () => {
+      const dataDir = join(parent, 'buffers');
+      for (const state of ['new', 'existing']) {
+        const db = openDatabase({ dataDir });
+        try {
+          expect({ state, sharedBuffers: await sharedBuffers(db) }).toEqual({ state, sharedBuffers: '16MB' });
+        } finally {
+          await closeDatabase(db);
+        }
       }
     },
     PROCESS_TEST_TIMEOUT_MS,
