@@ -25,7 +25,7 @@ import { closeDeps, createDeps } from '../src/deps.js';
 import { createLogger } from '../src/logger.js';
 import { closeDatabase } from '../src/store/database.js';
 import { CLI_ACTOR } from '../src/services/actor.js';
-import { createAdminDeps } from '../src/deps.js';
+import { createAdminDeps } from '../src/admin-deps.js';
 import { createClient } from '../src/services/clients.js';
 import { createUser } from '../src/services/users.js';
 import { dpopProofMaker, newDpopKey } from './dpop-proof.js';

@@ -55,16 +55,6 @@ export interface Deps {
   dpop: TokenEndpointDpop;
 }
 
-/**
- * What the admin services need and no more: the CLI, seeding scripts and tests use this without
- * keys, metrics or a logger.
- */
-export type AdminDeps = Pick<Deps, 'config' | 'db' | 'clock' | 'clientAuthentication'>;
-
-export function createAdminDeps(config: Config, db: Database, clock: Clock = systemClock): AdminDeps {
-  return { config, db, clock, clientAuthentication: createClientAuthentication(db) };
-}
-
 /** Builds the services and loads (or creates) the signing keys. Migrations must have run. */
 export async function createDeps(
   config: Config,

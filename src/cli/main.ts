@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config.js';
-import { createAdminDeps, type AdminDeps } from '../deps.js';
+import { createAdminDeps, type AdminDeps } from '../admin-deps.js';
 import { OAuthError } from '../errors.js';
 import type { KeyService } from '../keys/key-service.js';
 import { createKeyService } from '../keys/policy.js';
@@ -22,7 +22,6 @@ import { createUser, listEveryUser, normalizeUsername, validateEmail, validatePa
 import { presentClient, presentGrant, presentKey, presentResource, presentUser } from '../services/presenters.js';
 import { table } from './listing.js';
 import { cliSocketPath, keySecretCheck, sendToServer } from './socket.js';
-import { importUsers } from './user-import.js';
 
 /**
  * JSON whose text a terminal shows as it is: the characters JSON.stringify leaves raw that a terminal
@@ -292,6 +291,8 @@ export function buildProgram(context: CliContext): Command {
     )
     .action(async (file: string, options: { json?: boolean }) => {
       const csv = await context.readFile(file);
+      // Loaded for this command only: the CSV parser and the progress bar are thirty files more to read.
+      const { importUsers } = await import('./user-import.js');
       const result = await withDatabase((deps) => importUsers(deps, csv, context.progress));
       // A refused name may hold controls or bidirectional overrides: shown as code points, not as is.
       const failures = result.failed.map((f) => `line ${f.line} (${escapeUsername(f.username)}): ${f.error}`);

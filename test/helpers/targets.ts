@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAdminDeps } from '../../src/deps.js';
+import { createAdminDeps } from '../../src/admin-deps.js';
 import { testConfig } from './server.js';
 import { CLI_ACTOR } from '../../src/services/actor.js';
 import { createClient, type ClientInput } from '../../src/services/clients.js';
