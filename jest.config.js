@@ -54,4 +54,6 @@ export default {
   // For every tier (jest takes it from here only); tests that spawn processes set longer ones.
   testTimeout: 60_000,
   reporters: ['default', ['<rootDir>/test/summary-reporter.js', { leftOut }]],
+  // Drops the migrated template the PostgreSQL test databases were copied from (test/helpers/database.ts).
+  globalTeardown: '<rootDir>/test/global-teardown.js',
 };
