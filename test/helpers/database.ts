@@ -81,25 +81,18 @@ export async function createEmptyDatabase(): Promise<TestDatabase> {
     const db = openDatabase({});
     return { db, url: undefined, close: () => closeDatabase(db) };
   }
-  const postgres = await createPostgresDatabase();
-  const db = openDatabase({ databaseUrl: postgres.url });
-  return {
-    db,
-    url: postgres.url,
-    close: async () => {
-      try {
-        await closeDatabase(db);
-      } finally {
-        await postgres.drop();
-      }
-    },
-  };
+  return openPostgresTestDatabase();
 }
 
 /** A fresh database with every migration applied. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   if (!testDatabaseUrl) return openMigratedPglite();
-  const postgres = await createPostgresDatabase({ template: await migratedPostgresTemplate() });
+  return openPostgresTestDatabase({ template: await migratedPostgresTemplate() });
+}
+
+/** A new PostgreSQL database (empty, or a copy of `template`), opened; closing it drops it. */
+async function openPostgresTestDatabase(options: { template?: string } = {}): Promise<TestDatabase> {
+  const postgres = await createPostgresDatabase(options);
   const db = openDatabase({ databaseUrl: postgres.url });
   return {
     db,
