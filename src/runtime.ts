@@ -3,7 +3,7 @@ import { ConfigError, type Config } from './config.js';
 import { KeyDecryptionError } from './keys/key-crypto.js';
 import { readOrCreateEmbeddedSecret } from './keys/embedded-secret.js';
 import { makeDirectories } from './lib/directories.js';
-import { closeDatabase, DatabaseInUseError, openDatabase, type Database, type DatabaseOptions } from './store/database.js';
+import { closeDatabase, DatabaseInUseError, embeddedDatabaseStarted, openDatabase, type Database, type DatabaseOptions } from './store/database.js';
 
 export { DatabaseInUseError };
 import { migrateToLatest } from './store/migrate.js';
@@ -17,12 +17,25 @@ export async function openConfiguredDatabase(
   const complete: Config = config.keyEncryptionSecret ? config : Object.freeze({ ...config, keyEncryptionSecret: readOrCreateEmbeddedSecret(config.dataDir) });
   const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: options.logger });
   try {
+    if (!config.databaseUrl) await embeddedDatabaseStarted(db).catch((error: unknown) => Promise.reject(embeddedStartError(config.dataDir, error)));
     if (options.migrate) await migrateToLatest(db);
   } catch (error) {
     await closeDatabase(db);
     throw error;
   }
   return { config: complete, db };
+}
+
+/**
+ * PGlite could not start PostgreSQL on the files in DATA_DIR (damaged, or left by another
+ * PostgreSQL version): a setting the operator has to look at, in one line.
+ */
+function embeddedStartError(dataDir: string, error: unknown): ConfigError {
+  const reason = error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
+  return new ConfigError(
+    'DATA_DIR',
+    `cannot start the embedded database in ${dataDir} (${reason}); restore DATA_DIR from a backup or point it at another directory`,
+  );
 }
 
 /**

@@ -150,7 +150,12 @@ export async function closeDatabase(db: Database): Promise<void> {
   try {
     await db.destroy();
     const pglite = givenInstances.get(db);
-    if (pglite && !pglite.closed) await pglite.close();
+    // One still starting is closed once started; one that could not start has nothing to close.
+    if (pglite && !pglite.closed)
+      await pglite.waitReady.then(
+        () => (pglite.closed ? undefined : pglite.close()),
+        () => undefined,
+      );
   } finally {
     locks.get(db)?.();
     locks.delete(db);
@@ -175,23 +180,36 @@ export function openDatabase(options: DatabaseOptions): Database {
       ...(options.logger ? { log: knexLog(options.logger) } : {}),
     });
   }
-  if (!options.dataDir) return embeddedKnex({ pglite: newEmbeddedPglite() });
+  if (!options.dataDir) return embeddedKnex({ pglite: newEmbeddedPglite() }, options.logger);
   const dataDir = resolve(options.dataDir);
   makeDirectories(dataDir, 0o700);
   const releaseLock = lockDataDir(dataDir);
   const pgdata = join(dataDir, 'pgdata');
   // Only under the lock: a directory without PG_VERSION is one no database was made in yet.
   const template = existsSync(join(pgdata, 'PG_VERSION')) ? undefined : embeddedTemplate();
-  const db = embeddedKnex({ pglite: newEmbeddedPglite(template ? { dataDir: pgdata, loadDataDir: template } : { dataDir: pgdata }) });
+  const db = embeddedKnex({ pglite: newEmbeddedPglite(template ? { dataDir: pgdata, loadDataDir: template } : { dataDir: pgdata }) }, options.logger);
   locks.set(db, releaseLock);
   return db;
 }
 
-/** knex on the embedded database, a PGlite instance (newEmbeddedPglite); closeDatabase closes it. */
-export function embeddedKnex(connection: { pglite: PGliteModule.PGlite }): Database {
-  const db = knexFactory({ client: embeddedDriver().ClientPgLite, dialect: 'postgres', connection: connection as Knex.StaticConnectionConfig });
+/**
+ * knex on the embedded database, a PGlite instance (newEmbeddedPglite); closeDatabase closes it.
+ * `logger` takes knex's warnings (by default printed with their stack).
+ */
+export function embeddedKnex(connection: { pglite: PGliteModule.PGlite }, logger?: DatabaseOptions['logger']): Database {
+  const db = knexFactory({
+    client: embeddedDriver().ClientPgLite,
+    dialect: 'postgres',
+    connection: connection as Knex.StaticConnectionConfig,
+    ...(logger ? { log: knexLog(logger) } : {}),
+  });
   givenInstances.set(db, connection.pglite);
   return db;
+}
+
+/** Resolves once the embedded database has started; rejects with PGlite's error if it cannot. PostgreSQL: at once. */
+export async function embeddedDatabaseStarted(db: Database): Promise<void> {
+  await givenInstances.get(db)?.waitReady;
 }
 
 function knexLog(logger: NonNullable<DatabaseOptions['logger']>): Knex.Logger {

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeDatabase, embeddedKnex, newEmbeddedPglite, openDatabase, type Database } from '../../src/store/database.js';
-import { PROCESS_TEST_TIMEOUT_MS, REPO_ROOT, runCli } from '../helpers/process.js';
+import { expectOneLineFailure, PROCESS_TEST_TIMEOUT_MS, REPO_ROOT, runCli, runServerToExit } from '../helpers/process.js';
 
 /** The cluster's identity: initdb draws a new one. */
 async function systemIdentifier(db: Database): Promise<string> {
@@ -82,6 +82,22 @@ describe('the embedded database runs with 16 MB of shared buffers', () => {
           await closeDatabase(db);
         }
       }
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+});
+
+/** Files PostgreSQL cannot start on (here: a PG_VERSION and nothing else) are the operator's to look at. */
+describe('a DATA_DIR whose database cannot start', () => {
+  it(
+    'fails the CLI and the server in one line naming DATA_DIR, with no stack',
+    async () => {
+      const dataDir = join(parent, 'damaged');
+      mkdirSync(join(dataDir, 'pgdata'), { recursive: true });
+      writeFileSync(join(dataDir, 'pgdata', 'PG_VERSION'), '17\n');
+      const expected = /^gatehouse: DATA_DIR: cannot start the embedded database in .*damaged \(.+\); restore DATA_DIR from a backup/;
+      expect(expectOneLineFailure(await runCli(['client', 'list', '--json'], { env: { DATA_DIR: dataDir } }))).toMatch(expected);
+      expect(expectOneLineFailure(await runServerToExit({ DATA_DIR: dataDir }))).toMatch(expected);
     },
     PROCESS_TEST_TIMEOUT_MS,
   );
