@@ -17,7 +17,10 @@ export async function openConfiguredDatabase(
   const complete: Config = config.keyEncryptionSecret ? config : Object.freeze({ ...config, keyEncryptionSecret: readOrCreateEmbeddedSecret(config.dataDir) });
   const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: options.logger });
   try {
-    if (!config.databaseUrl) await embeddedDatabaseStarted(db).catch((error: unknown) => Promise.reject(embeddedStartError(config.dataDir, error)));
+    if (!config.databaseUrl)
+      await embeddedDatabaseStarted(db).catch((error: unknown) => {
+        throw embeddedStartError(config.dataDir, error);
+      });
     if (options.migrate) await migrateToLatest(db);
   } catch (error) {
     await closeDatabase(db);

@@ -143,13 +143,13 @@ export function newEmbeddedPglite(options: { dataDir?: string; loadDataDir?: Blo
 
 const locks = new WeakMap<Database, () => void>();
 /** The PGlite of each embedded database: knex-pglite closes it only if a query ever reached it. */
-const givenInstances = new WeakMap<Database, PGliteModule.PGlite>();
+const embeddedInstances = new WeakMap<Database, PGliteModule.PGlite>();
 
 /** Closes the pool (or PGlite) and releases DATA_DIR. */
 export async function closeDatabase(db: Database): Promise<void> {
   try {
     await db.destroy();
-    const pglite = givenInstances.get(db);
+    const pglite = embeddedInstances.get(db);
     // One still starting is closed once started; one that could not start has nothing to close.
     if (pglite && !pglite.closed)
       await pglite.waitReady.then(
@@ -203,13 +203,13 @@ export function embeddedKnex(connection: { pglite: PGliteModule.PGlite }, logger
     connection: connection as Knex.StaticConnectionConfig,
     ...(logger ? { log: knexLog(logger) } : {}),
   });
-  givenInstances.set(db, connection.pglite);
+  embeddedInstances.set(db, connection.pglite);
   return db;
 }
 
 /** Resolves once the embedded database has started; rejects with PGlite's error if it cannot. PostgreSQL: at once. */
 export async function embeddedDatabaseStarted(db: Database): Promise<void> {
-  await givenInstances.get(db)?.waitReady;
+  await embeddedInstances.get(db)?.waitReady;
 }
 
 function knexLog(logger: NonNullable<DatabaseOptions['logger']>): Knex.Logger {

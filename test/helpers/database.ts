@@ -168,9 +168,9 @@ function migratedPostgresTemplate(): Promise<string> {
  * A new in-memory PGlite runs initdb and then the migrations: seconds of CPU, paid by every test
  * file (most start several servers). Instead the first one to need it writes a snapshot of a
  * migrated database (as the template a new DATA_DIR starts from is written, but migrated and
- * uncompressed) and every test database starts from it. The file is named after the migrations and the PGlite version, so a change
- * to either makes a new one. (Migrations themselves are still run from empty by
- * test/integration/migrations.test.ts.)
+ * uncompressed) and every test database starts from it. The file is named after the migrations
+ * and the PGlite version, so a change to either makes a new one. (Migrations themselves are still
+ * run from empty by test/integration/migrations.test.ts.)
  */
 function snapshotPath(): string {
   const version = readFileSync(join(ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'));
