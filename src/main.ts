@@ -2,7 +2,7 @@
 import './v8-settings.js';
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -43,7 +43,10 @@ function warnAboutOpenHost(config: Config, logger: Logger): void {
 async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   // Once per start: here when single-process, in the primary (below) when there are workers.
-  if (cluster.isPrimary) warnAboutOpenHost(config, logger);
+  if (cluster.isPrimary) {
+    warnAboutOpenHost(config, logger);
+    await ensureListenable(config);
+  }
   const { config: complete, db } = await openConfiguredDatabase(config, { migrate: false, logger });
   // Embedded: the CLI sends its commands here while this server holds DATA_DIR (src/cli/socket.ts).
   // Listening from the moment DATA_DIR is ours, a command sent during the start waits for the services.
@@ -100,6 +103,22 @@ async function serve(config: Config): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+/**
+ * Fails at once, as listenError says, when HOST and PORT cannot be listened on: before the database
+ * opens, so that a taken port does not first start (or create and migrate) an embedded database,
+ * seconds of work, only to stop. The address is let go again at once; the server listens on it once
+ * its services are ready (a process that takes it in between still fails the start, as listenError says).
+ */
+async function ensureListenable(config: Pick<Config, 'host' | 'port'>): Promise<void> {
+  if (config.port === 0) return;
+  const probe = createNetServer();
+  await new Promise<void>((resolveListen, reject) => {
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, config)));
+    probe.listen({ port: config.port, host: config.host, exclusive: true }, resolveListen);
+  });
+  await new Promise<void>((resolveClose) => probe.close(() => resolveClose()));
+}
+
 /** A failure to listen, as the setting that causes it (HOST or PORT), when it is one. */
 function listenError(error: NodeJS.ErrnoException, config: Pick<Config, 'host' | 'port'>): Error {
   switch (error.code) {
@@ -136,6 +155,7 @@ async function main(): Promise<void> {
   const workers = config.databaseUrl ? config.webConcurrency : 1;
   if (workers > 1 && cluster.isPrimary) {
     warnAboutOpenHost(config, createLogger(config.logLevel));
+    await ensureListenable(config);
     // Migrate and create keys once, in the primary, before the workers race to do it.
     const { config: complete, db } = await openConfiguredDatabase(config, { migrate: true });
     const prepared = await createDeps(complete, db, { logger: createLogger('silent') });

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { itWithPostgres, testDatabaseUrl } from '../helpers/database.js';
 import { expectOneLineFailure, PROCESS_TEST_TIMEOUT_MS, runCli, runServerToExit } from '../helpers/process.js';
 
 describe('the server refuses bad configuration at start, in one line naming the variable', () => {
-  // The embedded databases of the cases that get as far as listening.
+  // Where the embedded databases of the listening cases would be: HOST and PORT are checked first.
   const hostDataDir = join(tmpdir(), `gatehouse-host-${process.pid}`);
   const portDataDir = join(tmpdir(), `gatehouse-port-${process.pid}`);
   afterAll(() => {
@@ -18,10 +18,9 @@ describe('the server refuses bad configuration at start, in one line naming the 
     [{ ACCESS_TOKEN_TTL: 'forever' }, 'ACCESS_TOKEN_TTL'],
     [{ DATABASE_URL: 'postgres://gatehouse@127.0.0.1:1/gatehouse' }, 'KEY_ENCRYPTION_SECRET'],
     // Settings that only fail when used: a directory that cannot be made (Node's own recursive
-    // mkdir would loop forever below /proc), an address this machine does not have.
+    // mkdir would loop forever below /proc).
     [{ DATA_DIR: '/dev/null/gatehouse' }, 'DATA_DIR'],
     [{ DATA_DIR: '/proc/gatehouse-data' }, 'DATA_DIR'],
-    [{ HOST: '192.0.2.1', DATA_DIR: hostDataDir }, 'HOST'],
   ])(
     'exits non-zero for %j',
     async (env, variable) => {
@@ -72,7 +71,18 @@ describe('the server refuses bad configuration at start, in one line naming the 
   );
 
   it(
-    'names PORT when the port is taken',
+    'names HOST when this machine has no such address, before it makes DATA_DIR',
+    async () => {
+      const line = expectOneLineFailure(await runServerToExit({ HOST: '192.0.2.1', DATA_DIR: hostDataDir }));
+      expect(line).toMatch(/^gatehouse: HOST: cannot listen on 192\.0\.2\.1/);
+      // Refused before the embedded database was made: nothing to clean up, no seconds spent on it.
+      expect(existsSync(hostDataDir)).toBe(false);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'names PORT when the port is taken, before it makes DATA_DIR',
     async () => {
       const taken = createServer();
       await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
@@ -80,6 +90,7 @@ describe('the server refuses bad configuration at start, in one line naming the 
         const env = { HOST: '127.0.0.1', PORT: String((taken.address() as AddressInfo).port), DATA_DIR: portDataDir };
         const line = expectOneLineFailure(await runServerToExit(env));
         expect(line).toMatch(/^gatehouse: PORT: port \d+ on 127\.0\.0\.1 is in use/);
+        expect(existsSync(portDataDir)).toBe(false);
       } finally {
         taken.close();
       }
