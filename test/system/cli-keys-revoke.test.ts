@@ -176,8 +176,10 @@ describe('the embedded database admits one process at a time', () => {
         // Started for real, as a server would hold it (and so that closing it stops PGlite: one
         // never queried would still be starting after the test, in the background).
         await holder.raw('select 1');
-        for (const args of [['keys', 'list'], ['migrate'], ['revoke', '--username', 'alice']]) {
-          const line = expectOneLineFailure(await runCli(args, { env: target.env }));
+        // At once: each command waits about a second for a socket that never comes.
+        const results = await Promise.all([['keys', 'list'], ['migrate'], ['revoke', '--username', 'alice']].map((args) => runCli(args, { env: target.env })));
+        for (const result of results) {
+          const line = expectOneLineFailure(result);
           expect(line).toMatch(/stop the server/);
           expect(line).toMatch(/admin API/);
         }
