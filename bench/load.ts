@@ -218,6 +218,9 @@ function fromManySources(options: WorkloadOptions, sources: number): WorkloadOpt
 async function runHttp(job: Extract<Job, { kind: 'http' }>) {
   const own = workloadOptions(job.workload, job.data, job.amount ? 2 : job.duration);
   const options = job.data.sources ? fromManySources(own, job.data.sources) : own;
+  // From here on: the proofs and assertions made ahead (above) are the client's work before the
+  // run, not load on the server's cores during it.
+  const cpuBefore = process.cpuUsage();
   const result = await autocannon({
     ...options,
     // autocannon takes the path of plain runs from the URL, not from `path`.
@@ -229,7 +232,9 @@ async function runHttp(job: Extract<Job, { kind: 'http' }>) {
     // An argon2-bound password run at 200 connections queues for seconds: not a timeout.
     timeout: job.workload === 'password' ? 30 : 10,
   });
+  const cpu = process.cpuUsage(cpuBefore);
   return {
+    loadCpuMicros: cpu.user + cpu.system,
     requests: result.requests.total,
     rps: result.requests.total / ((result as any).duration || job.duration),
     p50: result.latency.p50,
