@@ -94,11 +94,14 @@ export function clientAuth(
     const authorization = authorizationHeader(ctx);
     const assertion = presentedClientAssertion(authorization, ctx.state.form ?? {});
     if (assertion) {
-      // Failures count against the address as wrong secrets do, and answer exactly as an unknown client.
-      await deps.throttle.assertClientAuthenticationAllowed(ctx.ip);
+      // A valid assertion is no guess (it is signed with the client's key), so it does not ask the
+      // address's count of failed client authentications first, which would cost a database read
+      // per request. A refused one does: past the address's budget it is answered 429, as a wrong
+      // secret is; otherwise it counts against the address and answers exactly as an unknown client.
       const outcome = await deps.clientAssertions.verify(assertion);
       if (!outcome.client) {
         deps.logger.debug({ reason: outcome.reason }, 'client assertion refused');
+        await deps.throttle.assertClientAuthenticationAllowed(ctx.ip);
         await deps.throttle.clientAuthenticationFailed(ctx.ip);
         throw new InvalidClient('client authentication failed');
       }

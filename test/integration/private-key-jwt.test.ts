@@ -324,6 +324,39 @@ describe('the jti is accepted once across instances', () => {
   });
 });
 
+describe('failed client authentications per IP are capped for assertions too', () => {
+  it('past the budget a refused assertion is 429; a valid one is still accepted (a signature is no guess)', async () => {
+    // RATE_LIMIT_PER_IP 50 → 10 failed client authentications a minute from one address.
+    const capped = await startTestServer({ env: { RATE_LIMIT_PER_IP: '50' }, clock });
+    try {
+      await capped.createClient({
+        id: 'signer',
+        grantTypes: ['client_credentials'],
+        scopes: ['read'],
+        authMethod: 'private_key_jwt',
+        jwks: { keys: [signerKey.publicJwk] },
+      });
+      const toCapped = { aud: capped.baseUrl };
+      for (let i = 0; i < 10; i++) {
+        const wrongKey = await assertion(otherKey, { claims: toCapped });
+        expectOAuthError(await postWithAssertion('/token', { grant_type: 'client_credentials' }, wrongKey, capped), 401, 'invalid_client');
+      }
+      const refused = await postWithAssertion('/token', { grant_type: 'client_credentials' }, await assertion(otherKey, { claims: toCapped }), capped);
+      expectOAuthError(refused, 429, 'too_many_requests');
+      expect(refused.headers['retry-after']).toBeDefined();
+      // The client's own key: accepted without asking the address's count first.
+      const accepted = await postWithAssertion('/token', { grant_type: 'client_credentials' }, await assertion(signerKey, { claims: toCapped }), capped);
+      expect(accepted.status).toBe(200);
+      // A wrong secret from the same address is still refused as before.
+      await capped.createClient({ id: 'secret-app', grantTypes: ['client_credentials'], scopes: ['read'], secret: 's'.repeat(40) });
+      const wrongSecret = await capped.http.post('/token').auth('secret-app', 'w'.repeat(40)).type('form').send({ grant_type: 'client_credentials' });
+      expect(wrongSecret.status).toBe(429);
+    } finally {
+      await capped.close();
+    }
+  });
+});
+
 describe('secret clients are unaffected', () => {
   it('client_secret_basic still works', async () => {
     const created = await server.createClient({ id: 'still-secret', grantTypes: ['client_credentials'], scopes: ['read'] });
