@@ -596,7 +596,9 @@ async function main(): Promise<void> {
           'gatehouse, defaults',
           PORTS.defaults,
           { TRUST_PROXY: 'true', LOG_LEVEL: 'info' },
-          ['password', 'refresh', 'client_credentials'],
+          // The variants too: ÷ plain client_credentials on this same server (a read per assertion
+          // of the per-IP failure count once cost private_key_jwt a third of its rate here).
+          ['password', 'refresh', 'client_credentials', 'client_credentials_dpop', 'client_credentials_private_key_jwt'],
           'defaults ÷ bench settings',
         ),
         gatehouse(
@@ -791,13 +793,13 @@ async function main(): Promise<void> {
    * speed over the run (other tenants, CPU clocks) weighs on both alike. One row for the variant:
    * the means of its runs, and its ratio to the mean of the plain runs.
    */
-  const alternating = async (workload: Workload, plain: Workload, connections: number): Promise<Row> => {
+  const alternating = async (target: Target, workload: Workload, plain: Workload, connections: number): Promise<Row> => {
     const before = rows.length;
     const plainRuns: Row[] = [];
     const variantRuns: Row[] = [];
     for (let round = 0; round < ALTERNATING_ROUNDS; round++) {
-      plainRuns.push(await measure(reference, plain, connections));
-      variantRuns.push(await measure(reference, workload, connections));
+      plainRuns.push(await measure(target, plain, connections));
+      variantRuns.push(await measure(target, workload, connections));
     }
     rows.splice(before);
     const variant = meanOf(variantRuns);
@@ -864,8 +866,9 @@ async function main(): Promise<void> {
         const workloadTargets = targets.filter((t) => t.workloads.includes(workload));
         const plain = PLAIN_OF[workload];
         if (plain) {
-          // A variant of a plain workload: its ratio is to that workload, on the reference server only.
-          if (workloadTargets.includes(reference)) await alternating(workload, plain, connections);
+          // A variant of a plain workload: its ratio is to that workload on the same server (the
+          // reference, and the default configuration for the client_credentials variants).
+          for (const target of workloadTargets) await alternating(target, workload, plain, connections);
           continue;
         }
         const measured = await inRounds(workloadTargets, workload, connections);
