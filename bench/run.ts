@@ -48,8 +48,10 @@ const BOUND_SECONDS = quick ? 2 : 5;
 /** An unmeasured run of each workload (password aside: argon2 needs no warming) on each server before its first measured one (BENCH_WARMUP seconds). */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? (quick ? 1 : 2));
 // Ports of this run: BENCH_PORT_BASE, or a block picked by process id, so that runs sharing a machine
-// (other worktrees, test suites) do not answer each other's requests.
-const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 39100 + (process.pid % 500) * 10);
+// (other worktrees, test suites) do not answer each other's requests. Below Linux's ephemeral range
+// (32768-60999): a port in it can be the local end of any outgoing connection (autocannon's, the
+// pools'), and a server started on it then fails with EADDRINUSE (it did once, on 42920).
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 22000 + (process.pid % 500) * 10);
 const PORTS = {
   server: PORT_BASE,
   bare: PORT_BASE + 1,
