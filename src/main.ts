@@ -114,7 +114,7 @@ async function ensureListenable(config: Pick<Config, 'host' | 'port'>): Promise<
   const probe = createNetServer();
   await new Promise<void>((resolveListen, reject) => {
     probe.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, config)));
-    probe.listen({ port: config.port, host: config.host, exclusive: true }, resolveListen);
+    probe.listen(config.port, config.host, resolveListen);
   });
   await new Promise<void>((resolveClose) => probe.close(() => resolveClose()));
 }
