@@ -42,18 +42,20 @@ beforeAll(async () => {
 
   server = await startTestServer({ clock });
   [signerKey, otherKey] = await Promise.all([clientKey('signer-1'), clientKey('other-1', 'RS256')]);
-  /** A client_credentials client that authenticates with private_key_jwt, with the given keys. */
-  const keyClient = (id: string, keys: { jwks: { keys: JWK[] } } | { jwksUri: string }) =>
-    server.createClient({ id, grantTypes: ['client_credentials'], scopes: ['read'], authMethod: 'private_key_jwt', ...keys });
-  await keyClient('signer', { jwks: { keys: [signerKey.publicJwk] } });
-  await keyClient('other', { jwks: { keys: [otherKey.publicJwk] } });
-  await keyClient('publisher', { jwksUri });
+  await keyClient(server, 'signer', { jwks: { keys: [signerKey.publicJwk] } });
+  await keyClient(server, 'other', { jwks: { keys: [otherKey.publicJwk] } });
+  await keyClient(server, 'publisher', { jwksUri });
 });
 afterAll(async () => {
   await server.close();
   jwksServer.closeAllConnections();
   await new Promise((resolve) => jwksServer.close(resolve));
 });
+
+/** Registers a client_credentials client (scope read) that authenticates with private_key_jwt, with the given keys. */
+function keyClient(target: TestServer, id: string, keys: { jwks: { keys: JWK[] } } | { jwksUri: string }) {
+  return target.createClient({ id, grantTypes: ['client_credentials'], scopes: ['read'], authMethod: 'private_key_jwt', ...keys });
+}
 
 let jtiCounter = 0;
 /** A client assertion: good by default; `claims` and `header` override (undefined removes). */
@@ -123,13 +125,7 @@ describe('private_key_jwt with real clients', () => {
     for (const registeredAlg of ['EdDSA', 'Ed25519']) {
       const key = await clientKey(`edwards-${registeredAlg}`, 'Ed25519');
       const id = `edwards-${registeredAlg.toLowerCase()}`;
-      await server.createClient({
-        id,
-        grantTypes: ['client_credentials'],
-        scopes: ['read'],
-        authMethod: 'private_key_jwt',
-        jwks: { keys: [{ ...key.publicJwk, alg: registeredAlg }] },
-      });
+      await keyClient(server, id, { jwks: { keys: [{ ...key.publicJwk, alg: registeredAlg }] } });
       const config = await client.discovery(new URL(server.baseUrl), id, undefined, client.PrivateKeyJwt({ key: key.privateKey, kid: key.kid }), {
         execute: [client.allowInsecureRequests],
         algorithm: 'oauth2',
@@ -287,13 +283,7 @@ describe('CLIENT_ASSERTION_MAX_LIFETIME', () => {
 describe('registered keys change at once', () => {
   it('after PATCH jwks the old key is refused and the new one accepted, though the client just authenticated', async () => {
     const [before, after] = await Promise.all([clientKey('swap-1'), clientKey('swap-2')]);
-    await server.createClient({
-      id: 'swapper',
-      grantTypes: ['client_credentials'],
-      scopes: ['read'],
-      authMethod: 'private_key_jwt',
-      jwks: { keys: [before.publicJwk] },
-    });
+    await keyClient(server, 'swapper', { jwks: { keys: [before.publicJwk] } });
     const use = async (key: ClientKey) => postWithAssertion('/token', { grant_type: 'client_credentials' }, await assertion(key, { clientId: 'swapper' }));
     expect((await use(before)).status).toBe(200);
     const admin = await adminToken(server, ['admin:clients']);
@@ -329,13 +319,7 @@ describe('failed client authentications per IP are capped for assertions too', (
     // RATE_LIMIT_PER_IP 50 → 10 failed client authentications a minute from one address.
     const capped = await startTestServer({ env: { RATE_LIMIT_PER_IP: '50' }, clock });
     try {
-      await capped.createClient({
-        id: 'signer',
-        grantTypes: ['client_credentials'],
-        scopes: ['read'],
-        authMethod: 'private_key_jwt',
-        jwks: { keys: [signerKey.publicJwk] },
-      });
+      await keyClient(capped, 'signer', { jwks: { keys: [signerKey.publicJwk] } });
       const toCapped = { aud: capped.baseUrl };
       for (let i = 0; i < 10; i++) {
         const wrongKey = await assertion(otherKey, { claims: toCapped });
