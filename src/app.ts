@@ -2,9 +2,12 @@ import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Deps } from './deps.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { allowedMethods, methodsAt } from './http/allowed-methods.js';
 import { bearerAuth } from './http/bearer-auth.js';
 import { clientAuth } from './http/client-auth.js';
+import { documentsBeforeKoa } from './http/documents-before-koa.js';
+import type { CachedDocument } from './http/etag.js';
 import { errorHandler } from './http/error-handler.js';
 import { formBody } from './http/form-body.js';
 import { jsonBody } from './http/json-body.js';
@@ -85,10 +88,14 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Gateho
   app.silent = true;
   const router = new Router();
   const fixedGets = new Map<string, Middleware>();
+  const documents = new Map<string, () => CachedDocument>();
   for (const route of servedRoutes(routes, deps.config)) {
     const chain = [...(route.guard ? [route.guard(deps)] : []), ...accessMiddleware(deps, route.access), route.handler(deps)];
     router[route.method](routerPath(route.path), ...chain);
-    if (route.method === 'get' && !route.path.includes('{') && chain.length === 1) fixedGets.set(route.path, chain[0]!);
+    if (route.method === 'get' && !route.path.includes('{') && chain.length === 1) {
+      fixedGets.set(route.path, chain[0]!);
+      if (route.document) documents.set(route.path, route.document(deps));
+    }
   }
 
   const gatehouse = Object.assign(app, { draining: false, allowedMethodsAt: (path: string) => methodsAt(router, path) });
@@ -124,5 +131,21 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Gateho
   app.use(fixedPathGets(fixedGets));
   app.use(router.routes());
   app.use(allowedMethods(router));
+
+  // The request listener (app.listen, tests, the bench): documents first, then Koa.
+  const answerDocument = documentsBeforeKoa({
+    documents,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    trustProxy: deps.config.trustProxy,
+    cors: origins.size > 0,
+    draining: () => gatehouse.draining,
+  });
+  const koaCallback = app.callback.bind(app);
+  gatehouse.callback = (): ReturnType<Koa['callback']> => {
+    const handleInKoa = koaCallback();
+    // node:http only (Gatehouse serves HTTP/1.1; Koa's type admits HTTP/2 too).
+    return (request, response) => (answerDocument(request as IncomingMessage, response as ServerResponse) ? Promise.resolve() : handleInKoa(request, response));
+  };
   return gatehouse;
 }

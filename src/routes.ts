@@ -26,7 +26,7 @@ import { createRevocation, listGrants, revocationRequestSchema } from './endpoin
 import { createUserRequestSchema, getUser, listUsers, registerUser, removeUser, updateUser, updateUserRequestSchema } from './endpoints/admin/users.js';
 import { livenessEndpoint, readinessEndpoint } from './endpoints/health.js';
 import { introspectEndpoint, introspectionRequestSchema } from './endpoints/introspect.js';
-import { jwksEndpoint } from './endpoints/jwks.js';
+import { currentJwks, jwksEndpoint } from './endpoints/jwks.js';
 import { metadataEndpoint } from './endpoints/metadata.js';
 import { metricsEndpoint } from './endpoints/metrics.js';
 import { revokeEndpoint, tokenRevocationRequestSchema } from './endpoints/revoke.js';
@@ -34,6 +34,7 @@ import { statusListAggregationEndpoint, statusListEndpoint } from './endpoints/s
 import { tokenEndpoint } from './endpoints/token.js';
 import { GRANT_TYPE_HANDLERS } from './grant-types/index.js';
 import { dpopNonceHeader } from './http/dpop-nonce.js';
+import type { CachedDocument } from './http/etag.js';
 import { tokenRateLimit } from './http/rate-limit.js';
 import { apiReferenceAsset, apiReferencePage, openApiEndpoint } from './openapi/endpoints.js';
 import {
@@ -77,6 +78,12 @@ export interface Route {
   /** Runs before the body is read or the caller authenticated (a rate limit). */
   guard?: (deps: Deps) => Middleware;
   handler: (deps: Deps) => Middleware;
+  /**
+   * For a GET open to anyone that answers a document from memory: the document as it is now. The
+   * server then answers it before Koa (src/http/documents-before-koa.ts), `handler` only where Koa
+   * must (CORS, draining, a path under ISSUER's path).
+   */
+  document?: (deps: Deps) => () => CachedDocument;
   /** Served (and documented) only when this holds for the configuration; always when absent. */
   when?: (config: Config) => boolean;
   /**
@@ -135,6 +142,7 @@ export const ROUTES: readonly Route[] = [
     path: '/.well-known/jwks.json',
     access: { kind: 'anyone' },
     handler: jwksEndpoint,
+    document: currentJwks,
     operation: {
       tags: ['Discovery'],
       operationId: 'getJwks',

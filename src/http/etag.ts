@@ -15,11 +15,20 @@ export function etagOf(body: string): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
 }
 
+/** A document served unchanged until its ETag changes (the JWKS, the metadata). */
+export interface CachedDocument {
+  body: string;
+  etag: string;
+  /** Content-Type as sent. */
+  type: string;
+  cacheControl: string;
+}
+
 /**
- * Answers a body that is served unchanged until its ETag changes: Cache-Control, ETag and type on
- * every answer, then 304 when the client's If-None-Match names the tag, else the body.
+ * Answers a document: Cache-Control, ETag and type on every answer, then 304 when the client's
+ * If-None-Match names the tag, else the body.
  */
-export function answerWithEtag(ctx: Context, answer: { body: string; etag: string; type: string; cacheControl: string }): void {
+export function answerWithEtag(ctx: Context, answer: CachedDocument): void {
   ctx.set('Cache-Control', answer.cacheControl);
   ctx.set('ETag', answer.etag);
   ctx.type = answer.type;

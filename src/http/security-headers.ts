@@ -11,7 +11,7 @@ type Header = readonly [name: string, value: string | number | readonly string[]
  * X-XSS-Protection, …) protect nothing there; they cost a sixth of a JWKS answer's CPU and 700 bytes
  * on every answer. The pages (the console, the API reference) get them too: setPageHeaders.
  */
-const API_SECURITY_HEADERS: readonly Header[] = Object.freeze([
+export const API_SECURITY_HEADERS: readonly Header[] = Object.freeze([
   // Nothing an API answer holds may load anything or be framed, even if a browser renders it.
   ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
   ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'],

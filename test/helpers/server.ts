@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type Koa from 'koa';
 import pino, { type Logger } from 'pino';
 import request from 'supertest';
-import { createApp } from '../../src/app.js';
+import { createApp, type GatehouseApp } from '../../src/app.js';
 import { answerUnparseableRequests } from '../../src/http/unparseable-requests.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { closeDeps, createDeps, type Deps } from '../../src/deps.js';
@@ -22,7 +21,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 
 export interface TestServer {
   deps: Deps;
-  app: Koa;
+  app: GatehouseApp;
   database: TestDatabase;
   /** supertest bound to the app. */
   http: ReturnType<typeof request>;

@@ -1,0 +1,102 @@
+import { jest } from '@jest/globals';
+import pino from 'pino';
+import type { Response } from 'supertest';
+import { lineCollector } from '../helpers/log.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * The JWKS is answered in the request listener, before Koa (src/http/documents-before-koa.ts). Its
+ * answers must be the ones Koa gives: an ISSUER with a path serves the same document at
+ * /auth/.well-known/jwks.json through Koa (that path is not one the listener answers), so each
+ * request below goes both ways and the answers are compared.
+ */
+const BEFORE_KOA = '/.well-known/jwks.json';
+const THROUGH_KOA = '/auth/.well-known/jwks.json';
+
+/** Status, body and headers of an answer, without what differs per answer (Date, a new request id). */
+function comparable(answer: Response): { status: number; body: string; headers: Record<string, string> } {
+  const headers = Object.fromEntries(Object.entries(answer.headers as Record<string, string>).filter(([name]) => name !== 'date' && name !== 'x-request-id'));
+  return { status: answer.status, body: answer.text ?? '', headers };
+}
+
+describe('the JWKS answered before Koa is the answer Koa gives', () => {
+  const lines: string[] = [];
+  let server: TestServer;
+  let withCors: TestServer;
+  let etag: string;
+  beforeAll(async () => {
+    server = await startTestServer({ issuerPath: '/auth', logger: pino({ level: 'info' }, lineCollector(lines)), env: { TRUST_PROXY: 'true' } });
+    withCors = await startTestServer({ issuerPath: '/auth', env: { CORS_ORIGINS: 'https://app.example' } });
+    etag = (await server.http.get(BEFORE_KOA)).headers.etag as string;
+  });
+  afterAll(async () => {
+    await server.close();
+    await withCors.close();
+  });
+
+  const requests: [string, (path: string, target?: TestServer) => Promise<Response>][] = [
+    ['GET', (path, target = server) => target.http.get(path)],
+    ['GET with a query', (path, target = server) => target.http.get(`${path}?x=1`)],
+    ['HEAD', (path, target = server) => target.http.head(path)],
+    ['GET with the current ETag (304)', (path, target = server) => target.http.get(path).set('If-None-Match', `"other", W/${etag}`)],
+    ['HEAD with the current ETag (304)', (path, target = server) => target.http.head(path).set('If-None-Match', etag)],
+    ['GET with a stale ETag', (path, target = server) => target.http.get(path).set('If-None-Match', '"stale"')],
+  ];
+
+  it.each(requests)('%s: same status, headers and body', async (_name, send) => {
+    const createContext = jest.spyOn(server.app, 'createContext');
+    const before = await send(BEFORE_KOA);
+    expect(createContext).not.toHaveBeenCalled();
+    const through = await send(THROUGH_KOA);
+    expect(createContext).toHaveBeenCalledTimes(1);
+    createContext.mockRestore();
+    expect(comparable(before)).toEqual(comparable(through));
+    expect(before.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('with CORS_ORIGINS: the same answer (Vary: Origin), and a request with an Origin goes to Koa for its CORS headers', async () => {
+    const [before, through] = [await withCors.http.get(BEFORE_KOA), await withCors.http.get(THROUGH_KOA)];
+    expect(comparable(before)).toEqual(comparable(through));
+    expect(before.headers.vary).toBe('Origin');
+    const fromApp = await withCors.http.get(BEFORE_KOA).set('Origin', 'https://app.example');
+    expect(fromApp.headers['access-control-allow-origin']).toBe('https://app.example');
+  });
+
+  it('echoes a sane X-Request-Id and logs the request as Koa does: route, status, request id, the client IP', async () => {
+    lines.length = 0;
+    const answer = await server.http.get(BEFORE_KOA).set('X-Request-Id', 'trace-jwks').set('X-Forwarded-For', '203.0.113.7, 198.51.100.9');
+    await server.http.get(THROUGH_KOA).set('X-Request-Id', 'trace-koa').set('X-Forwarded-For', '203.0.113.7, 198.51.100.9');
+    expect(answer.headers['x-request-id']).toBe('trace-jwks');
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'request');
+    const fields = (entry: Record<string, unknown> | undefined) => ({
+      ...entry,
+      requestId: undefined,
+      time: undefined,
+      durationMs: undefined,
+      route: undefined,
+      path: undefined,
+    });
+    const beforeKoa = logged.find((entry) => entry.requestId === 'trace-jwks');
+    const throughKoa = logged.find((entry) => entry.requestId === 'trace-koa');
+    expect(beforeKoa).toMatchObject({ method: 'GET', route: BEFORE_KOA, path: BEFORE_KOA, status: 200, ip: '198.51.100.9' });
+    expect(typeof beforeKoa?.durationMs).toBe('number');
+    expect(fields(beforeKoa)).toEqual(fields(throughKoa));
+  });
+
+  it('leaves to Koa what it does not answer: other methods, other paths, a draining server', async () => {
+    const createContext = jest.spyOn(server.app, 'createContext');
+    try {
+      expect((await server.http.post(BEFORE_KOA)).status).toBe(405);
+      // The router is not strict about a trailing slash; the listener answers the exact path only.
+      expect((await server.http.get(`${BEFORE_KOA}/`)).status).toBe(200);
+      server.app.draining = true;
+      const answer = await server.http.get(BEFORE_KOA);
+      expect(answer.status).toBe(200);
+      expect(answer.headers.connection).toBe('close');
+      expect(createContext).toHaveBeenCalledTimes(3);
+    } finally {
+      server.app.draining = false;
+      createContext.mockRestore();
+    }
+  });
+});
