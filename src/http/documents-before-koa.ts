@@ -42,8 +42,14 @@ export function documentsBeforeKoa(options: DocumentsBeforeKoaOptions): (request
     if (!current || (cors && request.headers.origin !== undefined) || draining()) return false;
 
     const started = process.hrtime.bigint();
+    let document: CachedDocument;
+    try {
+      document = current();
+    } catch {
+      // Koa's path answers the failure, in the JSON error shape and logged.
+      return false;
+    }
     const requestId = requestIdOf(headerText(request.headers['x-request-id']));
-    const document = current();
     const notModified = matchesIfNoneMatch(headerText(request.headers['if-none-match']) ?? '', document.etag);
     const headers = ['X-Request-Id', requestId, ...SECURITY_HEADERS, ...vary, 'Cache-Control', document.cacheControl, 'ETag', document.etag];
     // RFC 9110 §15.4.5: a 304 carries no content headers (Koa strips them too).

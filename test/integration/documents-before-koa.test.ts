@@ -99,4 +99,18 @@ describe('the JWKS answered before Koa is the answer Koa gives', () => {
       createContext.mockRestore();
     }
   });
+
+  it('leaves a failure to read the document to Koa: a 500 in the JSON error shape, and the server goes on', async () => {
+    const jwks = jest.spyOn(server.deps.keys, 'jwks').mockImplementation(() => {
+      throw new Error('keys not loaded');
+    });
+    try {
+      const answer = await server.http.get(BEFORE_KOA);
+      expect(answer.status).toBe(500);
+      expect(answer.body).toEqual({ error: 'server_error', error_description: 'the server could not complete the request' });
+    } finally {
+      jwks.mockRestore();
+    }
+    expect((await server.http.get(BEFORE_KOA)).status).toBe(200);
+  });
 });
