@@ -1,11 +1,12 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
 import { InvalidRequest, PayloadTooLarge } from '../errors.js';
+import { formPairs } from '../lib/form-urlencoded.js';
 
 export const FORM_BODY_LIMIT = '16kb';
 
 // Read as text (limit, charset) without the body parser's own qs decoding: URLSearchParams below
-// is the one decoding of the body.
+// (formPairs) is the one decoding of the body.
 const parse = bodyParser({
   enableTypes: ['text'],
   extendTypes: { text: ['application/x-www-form-urlencoded'] },
@@ -26,7 +27,7 @@ const REPEATABLE = 'resource';
 
 /**
  * application/x-www-form-urlencoded only (RFC 6749 §3.2). The raw body is read by the body parser
- * (limit, charset) as text and decoded here with URLSearchParams, so every parameter is a plain string and
+ * (limit, charset) as text and decoded here as URLSearchParams does (formPairs), so every parameter is a plain string and
  * a repeated parameter is refused (RFC 6749 §3.1), except `resource` (RFC 8707 §2), whose values
  * go to ctx.state.resources. Result in ctx.state.form.
  */
@@ -45,7 +46,7 @@ export const formBody: Middleware = async (ctx, next) => {
   const form = Object.create(null) as Record<string, string>;
   const seen = new Set<string>();
   const resources: string[] = [];
-  for (const [name, value] of new URLSearchParams(raw)) {
+  for (const [name, value] of formPairs(raw)) {
     if (seen.has(name) && name !== REPEATABLE) throw new InvalidRequest(`the parameter "${name}" is repeated`);
     if (/[\0\uFFFD]/.test(name) || /[\0\uFFFD]/.test(value)) {
       throw new InvalidRequest(`the parameter "${name.replace(/[^\x20-\x7E]/g, '?')}" contains invalid characters`);
