@@ -88,7 +88,7 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Gateho
   app.silent = true;
   const router = new Router();
   const fixedGets = new Map<string, Middleware>();
-  const documents = new Map<string, () => CachedDocument>();
+  const documents = new Map<string, () => CachedDocument | undefined>();
   for (const route of servedRoutes(routes, deps.config)) {
     const chain = [...(route.guard ? [route.guard(deps)] : []), ...accessMiddleware(deps, route.access), route.handler(deps)];
     router[route.method](routerPath(route.path), ...chain);

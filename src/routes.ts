@@ -27,7 +27,7 @@ import { createUserRequestSchema, getUser, listUsers, registerUser, removeUser, 
 import { livenessEndpoint, readinessEndpoint } from './endpoints/health.js';
 import { introspectEndpoint, introspectionRequestSchema } from './endpoints/introspect.js';
 import { currentJwks, jwksEndpoint } from './endpoints/jwks.js';
-import { metadataEndpoint } from './endpoints/metadata.js';
+import { currentMetadata, metadataEndpoint } from './endpoints/metadata.js';
 import { metricsEndpoint } from './endpoints/metrics.js';
 import { revokeEndpoint, tokenRevocationRequestSchema } from './endpoints/revoke.js';
 import { statusListAggregationEndpoint, statusListEndpoint } from './endpoints/status-list.js';
@@ -79,11 +79,12 @@ export interface Route {
   guard?: (deps: Deps) => Middleware;
   handler: (deps: Deps) => Middleware;
   /**
-   * For a GET open to anyone that answers a document from memory: the document as it is now. The
-   * server then answers it before Koa (src/http/documents-before-koa.ts), `handler` only where Koa
-   * must (CORS, draining, a path under ISSUER's path).
+   * For a GET open to anyone that answers a document from memory: the document as it is now, or
+   * undefined when `handler` must read it anew. The server answers it before Koa
+   * (src/http/documents-before-koa.ts), `handler` only where Koa must (a stale document, CORS,
+   * draining, a path under ISSUER's path).
    */
-  document?: (deps: Deps) => () => CachedDocument;
+  document?: (deps: Deps) => () => CachedDocument | undefined;
   /** Served (and documented) only when this holds for the configuration; always when absent. */
   when?: (config: Config) => boolean;
   /**
@@ -123,6 +124,7 @@ export const ROUTES: readonly Route[] = [
     path: '/.well-known/oauth-authorization-server',
     access: { kind: 'anyone' },
     handler: metadataEndpoint,
+    document: currentMetadata,
     operation: {
       tags: ['Discovery'],
       operationId: 'getAuthorizationServerMetadata',

@@ -6,8 +6,8 @@ import { recordRequest, requestIdOf } from './request-log.js';
 import { API_SECURITY_HEADERS } from './security-headers.js';
 
 export interface DocumentsBeforeKoaOptions {
-  /** By exact path: the document as it is now. */
-  documents: ReadonlyMap<string, () => CachedDocument>;
+  /** By exact path: the document as it is now, or undefined when Koa's handler must read it anew. */
+  documents: ReadonlyMap<string, () => CachedDocument | undefined>;
   logger: Logger;
   metrics: Metrics;
   /** TRUST_PROXY: the client IP of the log line is the last X-Forwarded-For entry, as Koa's ctx.ip with maxIpsCount 1. */
@@ -27,7 +27,8 @@ const SECURITY_HEADERS = API_SECURITY_HEADERS.flatMap(([name, value]) => [name, 
  * test/integration/documents-before-koa.test.ts compares them), logged and counted the same way,
  * in about half the CPU. A JWKS answer took 55–63 µs of CPU through Koa, 34 here, against 40–55
  * for a bare Koa app answering a small JSON body (docs/performance.md). Anything else (another
- * path or method, a CORS request, a draining server) returns false and goes to Koa.
+ * path or method, a CORS request, a draining server, a document to read anew) returns false and
+ * goes to Koa.
  */
 export function documentsBeforeKoa(options: DocumentsBeforeKoaOptions): (request: IncomingMessage, response: ServerResponse) => boolean {
   const { documents, logger, metrics, trustProxy, cors, draining } = options;
@@ -42,13 +43,14 @@ export function documentsBeforeKoa(options: DocumentsBeforeKoaOptions): (request
     if (!current || (cors && request.headers.origin !== undefined) || draining()) return false;
 
     const started = process.hrtime.bigint();
-    let document: CachedDocument;
+    let document: CachedDocument | undefined;
     try {
       document = current();
     } catch {
       // Koa's path answers the failure, in the JSON error shape and logged.
       return false;
     }
+    if (!document) return false;
     const requestId = requestIdOf(headerText(request.headers['x-request-id']));
     const notModified = matchesIfNoneMatch(headerText(request.headers['if-none-match']) ?? '', document.etag);
     const headers = ['X-Request-Id', requestId, ...SECURITY_HEADERS, ...vary, 'Cache-Control', document.cacheControl, 'ETag', document.etag];

@@ -5,13 +5,19 @@ import { lineCollector } from '../helpers/log.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
- * The JWKS is answered in the request listener, before Koa (src/http/documents-before-koa.ts). Its
- * answers must be the ones Koa gives: an ISSUER with a path serves the same document at
- * /auth/.well-known/jwks.json through Koa (that path is not one the listener answers), so each
- * request below goes both ways and the answers are compared.
+ * The JWKS and the metadata are answered in the request listener, before Koa
+ * (src/http/documents-before-koa.ts). Their answers must be the ones Koa gives: an ISSUER with a
+ * path serves the same documents at /auth/.well-known/jwks.json and
+ * /.well-known/oauth-authorization-server/auth (RFC 8414 §3.1) through Koa (paths the listener does
+ * not answer), so each request below goes both ways and the answers are compared.
  */
 const BEFORE_KOA = '/.well-known/jwks.json';
 const THROUGH_KOA = '/auth/.well-known/jwks.json';
+const METADATA_BEFORE_KOA = '/.well-known/oauth-authorization-server';
+const METADATA_THROUGH_KOA = '/.well-known/oauth-authorization-server/auth';
+/** Moved forward by the tests: the metadata is read again once it is older than 10 s. */
+let clockOffsetMs = 0;
+const clock = { now: () => new Date(Date.now() + clockOffsetMs) };
 
 /** Status, body and headers of an answer, without what differs per answer (Date, a new request id). */
 function comparable(answer: Response): { status: number; body: string; headers: Record<string, string> } {
@@ -19,39 +25,62 @@ function comparable(answer: Response): { status: number; body: string; headers: 
   return { status: answer.status, body: answer.text ?? '', headers };
 }
 
-describe('the JWKS answered before Koa is the answer Koa gives', () => {
+describe('the documents answered before Koa are the answers Koa gives', () => {
   const lines: string[] = [];
   let server: TestServer;
   let withCors: TestServer;
-  let etag: string;
+  const etags = new Map<string, string>();
   beforeAll(async () => {
-    server = await startTestServer({ issuerPath: '/auth', logger: pino({ level: 'info' }, lineCollector(lines)), env: { TRUST_PROXY: 'true' } });
+    server = await startTestServer({ issuerPath: '/auth', clock, logger: pino({ level: 'info' }, lineCollector(lines)), env: { TRUST_PROXY: 'true' } });
     withCors = await startTestServer({ issuerPath: '/auth', env: { CORS_ORIGINS: 'https://app.example' } });
-    etag = (await server.http.get(BEFORE_KOA)).headers.etag as string;
+    etags.set(BEFORE_KOA, (await server.http.get(BEFORE_KOA)).headers.etag as string);
+    // The first metadata request reads the scopes (through Koa); later ones are answered before it.
+    etags.set(METADATA_BEFORE_KOA, (await server.http.get(METADATA_BEFORE_KOA)).headers.etag as string);
   });
   afterAll(async () => {
     await server.close();
     await withCors.close();
   });
 
-  const requests: [string, (path: string, target?: TestServer) => Promise<Response>][] = [
-    ['GET', (path, target = server) => target.http.get(path)],
-    ['GET with a query', (path, target = server) => target.http.get(`${path}?x=1`)],
-    ['HEAD', (path, target = server) => target.http.head(path)],
-    ['GET with the current ETag (304)', (path, target = server) => target.http.get(path).set('If-None-Match', `"other", W/${etag}`)],
-    ['HEAD with the current ETag (304)', (path, target = server) => target.http.head(path).set('If-None-Match', etag)],
-    ['GET with a stale ETag', (path, target = server) => target.http.get(path).set('If-None-Match', '"stale"')],
+  const requests: [string, (path: string, etag: string) => Promise<Response>][] = [
+    ['GET', (path) => server.http.get(path)],
+    ['GET with a query', (path) => server.http.get(`${path}?x=1`)],
+    ['HEAD', (path) => server.http.head(path)],
+    ['GET with the current ETag (304)', (path, etag) => server.http.get(path).set('If-None-Match', `"other", W/${etag}`)],
+    ['HEAD with the current ETag (304)', (path, etag) => server.http.head(path).set('If-None-Match', etag)],
+    ['GET with a stale ETag', (path) => server.http.get(path).set('If-None-Match', '"stale"')],
+  ];
+  const documents: [string, string, string][] = [
+    ['the JWKS', BEFORE_KOA, THROUGH_KOA],
+    ['the metadata', METADATA_BEFORE_KOA, METADATA_THROUGH_KOA],
   ];
 
-  it.each(requests)('%s: same status, headers and body', async (_name, send) => {
+  it.each(documents.flatMap(([document, beforeKoa, throughKoa]) => requests.map(([name, send]) => [document, name, send, beforeKoa, throughKoa] as const)))(
+    '%s, %s: same status, headers and body',
+    async (_document, _name, send, beforeKoa, throughKoa) => {
+      const etag = etags.get(beforeKoa) as string;
+      const createContext = jest.spyOn(server.app, 'createContext');
+      const before = await send(beforeKoa, etag);
+      expect(createContext).not.toHaveBeenCalled();
+      const through = await send(throughKoa, etag);
+      expect(createContext).toHaveBeenCalledTimes(1);
+      createContext.mockRestore();
+      expect(comparable(before)).toEqual(comparable(through));
+      expect(before.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    },
+  );
+
+  it('the metadata once older than 10 s goes to Koa, which reads it again; then it is answered before Koa again', async () => {
     const createContext = jest.spyOn(server.app, 'createContext');
-    const before = await send(BEFORE_KOA);
-    expect(createContext).not.toHaveBeenCalled();
-    const through = await send(THROUGH_KOA);
-    expect(createContext).toHaveBeenCalledTimes(1);
-    createContext.mockRestore();
-    expect(comparable(before)).toEqual(comparable(through));
-    expect(before.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    try {
+      clockOffsetMs += 11_000;
+      expect((await server.http.get(METADATA_BEFORE_KOA)).status).toBe(200);
+      expect(createContext).toHaveBeenCalledTimes(1);
+      expect((await server.http.get(METADATA_BEFORE_KOA)).status).toBe(200);
+      expect(createContext).toHaveBeenCalledTimes(1);
+    } finally {
+      createContext.mockRestore();
+    }
   });
 
   it('with CORS_ORIGINS: the same answer (Vary: Origin), and a request with an Origin goes to Koa for its CORS headers', async () => {
