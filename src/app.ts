@@ -1,8 +1,8 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Deps } from './deps.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { allowedMethods, methodsAt } from './http/allowed-methods.js';
 import { bearerAuth } from './http/bearer-auth.js';
 import { clientAuth } from './http/client-auth.js';
