@@ -7,7 +7,7 @@ import { allowedMethods, methodsAt } from './http/allowed-methods.js';
 import { bearerAuth } from './http/bearer-auth.js';
 import { clientAuth } from './http/client-auth.js';
 import { documentsBeforeKoa } from './http/documents-before-koa.js';
-import type { CachedDocument } from './http/etag.js';
+import { documentEndpoint, type ServedDocument } from './http/etag.js';
 import { errorHandler } from './http/error-handler.js';
 import { formBody } from './http/form-body.js';
 import { jsonBody } from './http/json-body.js';
@@ -88,13 +88,22 @@ export function createApp(deps: Deps, routes: readonly Route[] = ROUTES): Gateho
   app.silent = true;
   const router = new Router();
   const fixedGets = new Map<string, Middleware>();
-  const documents = new Map<string, () => CachedDocument | undefined>();
+  const documents = new Map<string, ServedDocument>();
   for (const route of servedRoutes(routes, deps.config)) {
-    const chain = [...(route.guard ? [route.guard(deps)] : []), ...accessMiddleware(deps, route.access), route.handler(deps)];
+    // One document object per route and server: the answer before Koa and Koa's handler share it.
+    let document: ServedDocument | undefined;
+    let handler: Middleware;
+    if (route.document) {
+      document = route.document(deps);
+      handler = documentEndpoint(document);
+    } else {
+      handler = route.handler(deps);
+    }
+    const chain = [...(route.guard ? [route.guard(deps)] : []), ...accessMiddleware(deps, route.access), handler];
     router[route.method](routerPath(route.path), ...chain);
     if (route.method === 'get' && !route.path.includes('{') && chain.length === 1) {
-      fixedGets.set(route.path, chain[0]!);
-      if (route.document) documents.set(route.path, route.document(deps));
+      fixedGets.set(route.path, handler);
+      if (document) documents.set(route.path, document);
     }
   }
 

@@ -26,15 +26,15 @@ import { createRevocation, listGrants, revocationRequestSchema } from './endpoin
 import { createUserRequestSchema, getUser, listUsers, registerUser, removeUser, updateUser, updateUserRequestSchema } from './endpoints/admin/users.js';
 import { livenessEndpoint, readinessEndpoint } from './endpoints/health.js';
 import { introspectEndpoint, introspectionRequestSchema } from './endpoints/introspect.js';
-import { currentJwks, jwksEndpoint } from './endpoints/jwks.js';
-import { currentMetadata, metadataEndpoint } from './endpoints/metadata.js';
+import { jwksDocument } from './endpoints/jwks.js';
+import { metadataDocument } from './endpoints/metadata.js';
 import { metricsEndpoint } from './endpoints/metrics.js';
 import { revokeEndpoint, tokenRevocationRequestSchema } from './endpoints/revoke.js';
 import { statusListAggregationEndpoint, statusListEndpoint } from './endpoints/status-list.js';
 import { tokenEndpoint } from './endpoints/token.js';
 import { GRANT_TYPE_HANDLERS } from './grant-types/index.js';
 import { dpopNonceHeader } from './http/dpop-nonce.js';
-import type { CachedDocument } from './http/etag.js';
+import type { ServedDocument } from './http/etag.js';
 import { tokenRateLimit } from './http/rate-limit.js';
 import { apiReferenceAsset, apiReferencePage, openApiEndpoint } from './openapi/endpoints.js';
 import {
@@ -70,21 +70,24 @@ export type Access =
   /** A JSON body and a bearer access token for this API carrying `scope`. */
   | { kind: 'admin'; scope: AdminScope };
 
-export interface Route {
+export type Route = RouteBase &
+  (
+    | { handler: (deps: Deps) => Middleware; document?: undefined }
+    /**
+     * A GET open to anyone that serves a document from memory: the server answers it before Koa
+     * (src/http/documents-before-koa.ts) while the document is current, and through Koa
+     * (documentEndpoint) where Koa must (a stale document, CORS, draining, a path under ISSUER's path).
+     */
+    | { document: (deps: Deps) => ServedDocument; handler?: undefined }
+  );
+
+interface RouteBase {
   method: 'get' | 'post' | 'patch' | 'delete';
   /** An OpenAPI path template: `{id}` is a path parameter. */
   path: string;
   access: Access;
   /** Runs before the body is read or the caller authenticated (a rate limit). */
   guard?: (deps: Deps) => Middleware;
-  handler: (deps: Deps) => Middleware;
-  /**
-   * For a GET open to anyone that answers a document from memory: the document as it is now, or
-   * undefined when `handler` must read it anew. The server answers it before Koa
-   * (src/http/documents-before-koa.ts), `handler` only where Koa must (a stale document, CORS,
-   * draining, a path under ISSUER's path).
-   */
-  document?: (deps: Deps) => () => CachedDocument | undefined;
   /** Served (and documented) only when this holds for the configuration; always when absent. */
   when?: (config: Config) => boolean;
   /**
@@ -123,8 +126,7 @@ export const ROUTES: readonly Route[] = [
     method: 'get',
     path: '/.well-known/oauth-authorization-server',
     access: { kind: 'anyone' },
-    handler: metadataEndpoint,
-    document: currentMetadata,
+    document: metadataDocument,
     operation: {
       tags: ['Discovery'],
       operationId: 'getAuthorizationServerMetadata',
@@ -143,8 +145,7 @@ export const ROUTES: readonly Route[] = [
     method: 'get',
     path: '/.well-known/jwks.json',
     access: { kind: 'anyone' },
-    handler: jwksEndpoint,
-    document: currentJwks,
+    document: jwksDocument,
     operation: {
       tags: ['Discovery'],
       operationId: 'getJwks',

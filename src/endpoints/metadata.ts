@@ -1,7 +1,6 @@
-import type { Middleware } from 'koa';
 import { CLIENT_ASSERTION_ALGORITHMS } from '../client-assertions/client-jwks.js';
 import type { Deps } from '../deps.js';
-import { answerWithEtag, etagOf, type CachedDocument } from '../http/etag.js';
+import { etagOf, type CachedDocument, type ServedDocument } from '../http/etag.js';
 import { INTROSPECTION_SIGNING_ALGORITHMS } from '../tokens/introspection-response.js';
 import { GRANT_TYPE_HANDLERS } from '../grant-types/index.js';
 import { allClientScopes } from '../services/clients.js';
@@ -9,20 +8,12 @@ import { allClientScopes } from '../services/clients.js';
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 const SCOPES_CACHE_MS = 10_000;
 
-/** One server's metadata document, serialised once with its ETag whenever the scopes are read again. */
-interface MetadataDocument {
-  /** The document while it is fresh (read in the last SCOPES_CACHE_MS); undefined before the first read and once stale. */
-  current(): CachedDocument | undefined;
-  /** The document read anew (one read at a time, shared by the requests waiting for it). */
-  refreshed(): Promise<CachedDocument>;
-}
-
-/** Per server (deps): the Koa handler and the answer before Koa (routes.ts `document`) share one. */
-const metadataDocuments = new WeakMap<Deps, MetadataDocument>();
-
-function metadataDocument(deps: Deps): MetadataDocument {
-  const existing = metadataDocuments.get(deps);
-  if (existing) return existing;
+/**
+ * GET /.well-known/oauth-authorization-server (RFC 8414): the document, serialised once with its
+ * ETag whenever the scopes are read again, at most every SCOPES_CACHE_MS. `current()` has it while
+ * it is fresh; `refreshed()` reads it again, one read at a time, shared by the requests waiting for it.
+ */
+export function metadataDocument(deps: Deps): ServedDocument {
   const issuer = deps.config.issuer;
   /** With when it was read (epoch milliseconds). */
   let served: (CachedDocument & { at: number }) | undefined;
@@ -61,7 +52,7 @@ function metadataDocument(deps: Deps): MetadataDocument {
       return { ...last, at: deps.clock.now().getTime() };
     }
   };
-  const created: MetadataDocument = {
+  return {
     current: () => (served && deps.clock.now().getTime() - served.at <= SCOPES_CACHE_MS ? served : undefined),
     refreshed() {
       refreshing ??= fresh(served)
@@ -71,21 +62,5 @@ function metadataDocument(deps: Deps): MetadataDocument {
         });
       return refreshing;
     },
-  };
-  metadataDocuments.set(deps, created);
-  return created;
-}
-
-/** The metadata while it is fresh, for the answer before Koa (src/http/documents-before-koa.ts); undefined sends the request to Koa. */
-export function currentMetadata(deps: Deps): () => CachedDocument | undefined {
-  const document = metadataDocument(deps);
-  return () => document.current();
-}
-
-/** GET /.well-known/oauth-authorization-server (RFC 8414); read again at most every SCOPES_CACHE_MS. */
-export function metadataEndpoint(deps: Deps): Middleware {
-  const document = metadataDocument(deps);
-  return async (ctx) => {
-    answerWithEtag(ctx, document.current() ?? (await document.refreshed()));
   };
 }

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Metrics } from '../services/metrics.js';
-import { matchesIfNoneMatch, type CachedDocument } from './etag.js';
+import { matchesIfNoneMatch, type CachedDocument, type ServedDocument } from './etag.js';
 import { recordRequest, requestIdOf } from './request-log.js';
 import { API_SECURITY_HEADERS } from './security-headers.js';
 
 export interface DocumentsBeforeKoaOptions {
-  /** By exact path: the document as it is now, or undefined when Koa's handler must read it anew. */
-  documents: ReadonlyMap<string, () => CachedDocument | undefined>;
+  /** By exact path; a document whose `current()` is undefined (to be read anew) goes to Koa. */
+  documents: ReadonlyMap<string, Pick<ServedDocument, 'current'>>;
   logger: Logger;
   metrics: Metrics;
   /** TRUST_PROXY: the client IP of the log line is the last X-Forwarded-For entry, as Koa's ctx.ip with maxIpsCount 1. */
@@ -39,13 +39,13 @@ export function documentsBeforeKoa(options: DocumentsBeforeKoaOptions): (request
     const url = request.url ?? '';
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
-    const current = documents.get(path);
-    if (!current || (cors && request.headers.origin !== undefined) || draining()) return false;
+    const served = documents.get(path);
+    if (!served || (cors && request.headers.origin !== undefined) || draining()) return false;
 
     const started = process.hrtime.bigint();
     let document: CachedDocument | undefined;
     try {
-      document = current();
+      document = served.current();
     } catch {
       // Koa's path answers the failure, in the JSON error shape and logged.
       return false;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 
 /** RFC 9110 §13.1.2: `*`, or any listed tag equal under weak comparison (W/ ignored). */
 export function matchesIfNoneMatch(header: string, etag: string): boolean {
@@ -25,6 +25,17 @@ export interface CachedDocument {
 }
 
 /**
+ * A document a route serves from memory (routes.ts `document`): answered before Koa
+ * (src/http/documents-before-koa.ts) while `current()` has it, by Koa (documentEndpoint) otherwise.
+ */
+export interface ServedDocument {
+  /** The document as it is now; undefined when it must be read anew. */
+  current(): CachedDocument | undefined;
+  /** The document read anew. */
+  refreshed(): Promise<CachedDocument>;
+}
+
+/**
  * Answers a document: Cache-Control, ETag and type on every answer, then 304 when the client's
  * If-None-Match names the tag, else the body.
  */
@@ -37,4 +48,11 @@ export function answerWithEtag(ctx: Context, answer: CachedDocument): void {
     return;
   }
   ctx.body = answer.body;
+}
+
+/** The Koa handler of a document route: the document as it is now, else read anew. */
+export function documentEndpoint(document: ServedDocument): Middleware {
+  return async (ctx) => {
+    answerWithEtag(ctx, document.current() ?? (await document.refreshed()));
+  };
 }

@@ -5,8 +5,8 @@ import { formPairs } from '../lib/form-urlencoded.js';
 
 export const FORM_BODY_LIMIT = '16kb';
 
-// Read as text (limit, charset) without the body parser's own qs decoding: URLSearchParams below
-// (formPairs) is the one decoding of the body.
+// Read as text (limit, charset) without the body parser's own qs decoding: formPairs below is the
+// one decoding of the body.
 const parse = bodyParser({
   enableTypes: ['text'],
   extendTypes: { text: ['application/x-www-form-urlencoded'] },
@@ -27,8 +27,8 @@ const REPEATABLE = 'resource';
 
 /**
  * application/x-www-form-urlencoded only (RFC 6749 §3.2). The raw body is read by the body parser
- * (limit, charset) as text and decoded here as URLSearchParams does (formPairs), so every parameter is a plain string and
- * a repeated parameter is refused (RFC 6749 §3.1), except `resource` (RFC 8707 §2), whose values
+ * (limit, charset) as text and decoded here as URLSearchParams does (formPairs), so every
+ * parameter is a plain string and a repeated parameter is refused (RFC 6749 §3.1), except `resource` (RFC 8707 §2), whose values
  * go to ctx.state.resources. Result in ctx.state.form.
  */
 export const formBody: Middleware = async (ctx, next) => {
