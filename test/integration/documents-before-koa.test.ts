@@ -83,6 +83,20 @@ describe('the documents answered before Koa are the answers Koa gives', () => {
     }
   });
 
+  it('stale metadata asked for by many requests at once is read again once', async () => {
+    clockOffsetMs += 11_000;
+    let statements = 0;
+    const onQuery = (): void => void statements++;
+    server.deps.db.on('query', onQuery);
+    try {
+      const answers = await Promise.all(Array.from({ length: 10 }, () => server.http.get(METADATA_BEFORE_KOA)));
+      expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(200));
+    } finally {
+      server.deps.db.off('query', onQuery);
+    }
+    expect(statements).toBe(1);
+  });
+
   it('with CORS_ORIGINS: the same answer (Vary: Origin), and a request with an Origin goes to Koa for its CORS headers', async () => {
     const [before, through] = [await withCors.http.get(BEFORE_KOA), await withCors.http.get(THROUGH_KOA)];
     expect(comparable(before)).toEqual(comparable(through));
