@@ -23,7 +23,7 @@ function accessMiddleware(deps: Deps, access: Access): Middleware[] {
       return [];
     case 'client':
       // Form bodies and client authentication: the OAuth endpoints (RFC 6749 §2.3, §3.2).
-      return [noStore, formBody, clientAuth(deps, { allowPublic: access.allowPublic })];
+      return [noStore, formBody, clientAuth(deps, { allowPublic: access.allowPublic, deferredReplayCheck: access.deferredReplayCheck ?? false })];
     case 'admin':
       // JSON bodies and bearer tokens carrying an admin scope (RFC 6750).
       return [noStore, bearerAuth(deps, access.scope), jsonBody];

@@ -65,8 +65,12 @@ export type AdminScope = 'admin:tokens' | 'admin:keys' | 'admin:clients' | 'admi
 export type Access =
   /** Anyone: discovery and operations. */
   | { kind: 'anyone' }
-  /** A form body and client authentication (RFC 6749 §2.3); `allowPublic` admits public clients. */
-  | { kind: 'client'; allowPublic: boolean }
+  /**
+   * A form body and client authentication (RFC 6749 §2.3); `allowPublic` admits public clients.
+   * `deferredReplayCheck`: the handler awaits ctx.state.clientAssertionClaimed before it stores
+   * anything, so a client assertion's replay claim may overlap the handler's own work.
+   */
+  | { kind: 'client'; allowPublic: boolean; deferredReplayCheck?: boolean }
   /** A JSON body and a bearer access token for this API carrying `scope`. */
   | { kind: 'admin'; scope: AdminScope };
 
@@ -212,7 +216,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'post',
     path: '/token',
-    access: { kind: 'client', allowPublic: true },
+    access: { kind: 'client', allowPublic: true, deferredReplayCheck: true },
     guard: (deps) => {
       const nonce = dpopNonceHeader(deps);
       const limit = tokenRateLimit(deps.throttle);

@@ -7,6 +7,16 @@ import { formParametersValidator } from '../lib/form-parameters.js';
 /** Each grant's parameter schema, compiled once. */
 const validators = new Map([...GRANT_TYPE_HANDLERS.values()].map((handler) => [handler.grantType, formParametersValidator(handler.parameters)]));
 
+/**
+ * Both claims, the client assertion's first: a replayed assertion is invalid_client whatever the
+ * proof. Awaited on every path (handled here so that neither rejects unobserved meanwhile).
+ */
+function bothClaimed(assertion: Promise<void> | undefined, proof: Promise<void> | undefined): Promise<void> {
+  const both = (assertion ?? Promise.resolve()).then(() => proof);
+  both.catch(() => undefined);
+  return both;
+}
+
 /** POST /token (RFC 6749 §3.2): picks the grant module; client auth has already run. */
 export function tokenEndpoint(deps: Deps): Middleware {
   return async (ctx) => {
@@ -21,15 +31,24 @@ export function tokenEndpoint(deps: Deps): Middleware {
     if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClient(`this client may not use grant_type "${grantType}"`);
     const parameters = validate(form);
     // After client authentication, before the grant: a bad proof stores nothing (its jti aside); the
-    // replay claim runs while the grant reads, and the grant awaits it before it writes.
+    // replay claims (the client assertion's, the proof's) run while the grant reads, and the grant
+    // awaits them before it writes.
     const proof = await deps.dpop.verifyTokenRequest(ctx.req.headersDistinct.dpop);
-    // RFC 9449 §5.2 names no error code; the proof is what is missing (node-oidc-provider says invalid_grant).
-    if (!proof && client.dpopBoundAccessTokens) {
-      throw new InvalidDpopProof('this client must send a DPoP proof with every token request (dpop_bound_access_tokens)');
+    const replayChecked = bothClaimed(ctx.state.clientAssertionClaimed, proof?.claimed);
+    let body;
+    try {
+      // RFC 9449 §5.2 names no error code; the proof is what is missing (node-oidc-provider says invalid_grant).
+      if (!proof && client.dpopBoundAccessTokens) {
+        throw new InvalidDpopProof('this client must send a DPoP proof with every token request (dpop_bound_access_tokens)');
+      }
+      body = await handler.handle(deps, client, parameters, { ip: ctx.ip, resources: ctx.state.resources ?? [], dpop: proof, replayChecked });
+    } catch (error) {
+      // A replayed proof is answered as one, whatever else was wrong with the request.
+      await replayChecked;
+      throw error;
     }
-    const body = await handler.handle(deps, client, parameters, { ip: ctx.ip, resources: ctx.state.resources ?? [], dpop: proof });
-    // Every grant awaited it before storing anything; never answer with tokens for a replayed proof.
-    await proof?.claimed;
+    // Every grant awaited it before storing anything; never answer with tokens for a replayed value.
+    await replayChecked;
     ctx.body = body;
     deps.metrics.tokensIssued.inc({ grant_type: grantType });
   };

@@ -18,10 +18,10 @@ export const clientCredentialsGrant = defineGrantType({
     const requested = requestedScopes(parameters.scope);
     const resources = await requestedResources(deps, client, request.resources);
     const scopes = grantScopes(requested, client.scopes, ...resourceScopeLimits(resources));
-    // Nothing is stored: the token is signed while the proof's jti is claimed.
+    // Nothing is stored: the token is signed while the request's one-time values are claimed.
     const [response] = await Promise.all([
       issueTokens(issueContext(deps), deps.db, { kind: 'client', client, scopes, resources: resources?.uris }, { dpopJkt: request.dpop?.jkt }),
-      request.dpop?.claimed,
+      request.replayChecked,
     ]);
     return response;
   },

@@ -10,11 +10,14 @@ export interface TokenRequestContext {
   ip: string;
   /** The `resource` parameters (RFC 8707), possibly none. */
   resources: readonly string[];
+  /** The request's verified DPoP proof (RFC 9449), when it carried one. */
+  dpop?: Pick<TokenRequestProof, 'jkt'> | undefined;
   /**
-   * The request's verified DPoP proof (RFC 9449), when it carried one. Await `claimed` (its jti
-   * claimed against replay) before storing anything.
+   * Resolves once the request's one-time values (its client assertion's jti, its DPoP proof's jti)
+   * are claimed against replay; rejects (invalid_client, invalid_dpop_proof) when one was used
+   * before. Their claims run while the grant reads and signs: await it before storing anything.
    */
-  dpop?: TokenRequestProof | undefined;
+  replayChecked: Promise<void>;
 }
 
 /** What every grant type module (password, refresh_token, client_credentials) provides. */

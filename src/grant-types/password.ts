@@ -27,6 +27,8 @@ export const passwordGrant = defineGrantType({
     const resources = await requestedResources(deps, client, request.resources);
     // Locks count against the name as users are stored (NFC): another form of it is no way around one.
     const username = checkUsername(parameters.username).username;
+    // The login lock stores its counters: a replayed proof or assertion must not reach it.
+    await request.replayChecked;
     // The attempt is counted before the password is looked at, and a locked username is refused
     // without looking at it at all: parallel guesses cannot outrun the lock.
     const user = await deps.throttle.attemptLogin({ username, ip: request.ip }, () => authenticateUser(deps.db, username, parameters.password));
@@ -37,8 +39,6 @@ export const passwordGrant = defineGrantType({
     // Scopes the client may not have are refused outright; the user's scopes then narrow the rest.
     const scopes = grantScopes(requested, client.scopes, user.scopes, ...resourceScopeLimits(resources));
     const now = deps.clock.now();
-    // The proof's jti was being claimed during the password check; nothing is stored before it is.
-    await request.dpop?.claimed;
     // The first access token's status list index, recorded on the grant.
     const status = await deps.statusLists.allocator.allocate(client);
     return deps.db.transaction(async (tx) => {

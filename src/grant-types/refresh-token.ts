@@ -121,8 +121,8 @@ export const refreshTokenGrant = defineGrantType({
       throw new InvalidGrant('the refresh token was already used; its grant has been revoked');
     };
 
-    // Nothing is stored (a rotation, or a revocation for reuse) before the proof's jti is claimed.
-    await request.dpop?.claimed;
+    // Nothing is stored (a rotation, or a revocation for reuse) before the one-time values are claimed.
+    await request.replayChecked;
     if (token.usedAt) return answerReuse(token.usedAt);
     const { user, scopes, resources } = await checkGrantStillValid(deps, client, grant, found.user, token.expiresAt, requested, now);
     try {

@@ -14,6 +14,12 @@ declare module 'koa' {
   interface DefaultState {
     client?: Client;
     clientAuthMethod?: ClientAuthMethod;
+    /**
+     * On a route with `deferredReplayCheck`, for a client that authenticated with an assertion: the
+     * claim of its jti, still under way. Resolves when this is the assertion's first use; rejects
+     * with invalid_client (counted against the address) on a replay. Await it before storing anything.
+     */
+    clientAssertionClaimed?: Promise<void>;
   }
 }
 
@@ -84,11 +90,12 @@ export function presentedClientAssertion(
 /**
  * Authenticates the client of /token, /introspect and /revoke (client_secret_basic,
  * client_secret_post, private_key_jwt, or none for public clients). Needs ctx.state.form. Sets
- * ctx.state.client.
+ * ctx.state.client. `deferredReplayCheck`: the route awaits ctx.state.clientAssertionClaimed before
+ * it stores anything, so an assertion's replay claim may still be under way when it starts.
  */
 export function clientAuth(
   deps: { clientAuthentication: ClientAuthentication; clientAssertions: ClientAssertionAuthentication; throttle: Throttle; logger: Logger },
-  options: { allowPublic: boolean },
+  options: { allowPublic: boolean; deferredReplayCheck?: boolean },
 ): Middleware {
   return async (ctx, next) => {
     const authorization = authorizationHeader(ctx);
@@ -98,16 +105,33 @@ export function clientAuth(
       // address's count of failed client authentications first, which would cost a database read
       // per request. A refused one does: past the address's budget it is answered 429, as a wrong
       // secret is; otherwise it counts against the address and answers exactly as an unknown client.
-      const outcome = await deps.clientAssertions.verify(assertion);
-      if (!outcome.client) {
-        deps.logger.debug({ reason: outcome.reason }, 'client assertion refused');
+      const refuse = async (reason: string): Promise<never> => {
+        deps.logger.debug({ reason }, 'client assertion refused');
         await deps.throttle.assertClientAuthenticationAllowed(ctx.ip);
         await deps.throttle.clientAuthenticationFailed(ctx.ip);
         throw new InvalidClient('client authentication failed');
-      }
+      };
+      const outcome = await deps.clientAssertions.verify(assertion);
+      if (!outcome.client) return refuse(outcome.reason);
+      const claimed = outcome.firstUse.then((first) => (first ? undefined : refuse('the assertion jti was used before (replay)')));
       ctx.state.client = outcome.client;
       ctx.state.clientAuthMethod = 'private_key_jwt';
-      await next();
+      if (!options.deferredReplayCheck) {
+        await claimed;
+        await next();
+        return;
+      }
+      // The route's work overlaps the claim's round trip. A replay is answered as one whatever else
+      // failed, and never with what the route made meanwhile.
+      claimed.catch(() => undefined);
+      ctx.state.clientAssertionClaimed = claimed;
+      try {
+        await next();
+      } catch (error) {
+        await claimed;
+        throw error;
+      }
+      await claimed;
       return;
     }
     const presented = presentedClientCredentials(authorization, ctx.state.form ?? {});

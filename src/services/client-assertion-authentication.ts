@@ -11,8 +11,13 @@ import type { Client } from '../store/clients-repository.js';
 import type { ClientAuthentication } from './client-authentication.js';
 import type { ReplayCache } from './replay-cache.js';
 
-/** private_key_jwt (RFC 7523 §2.2): who the assertion authenticates, or why it does not. */
-export type ClientAssertionOutcome = { client: Client } | { client?: undefined; reason: string };
+/**
+ * private_key_jwt (RFC 7523 §2.2): who the assertion authenticates, or why it does not. A verified
+ * assertion comes with the claim of its jti in the shared replay cache under way: `firstUse`
+ * resolves true the first time the jti is seen, false for a replay (the assertion then
+ * authenticates nobody), and rejects when the replay cache cannot answer.
+ */
+export type ClientAssertionOutcome = { client: Client; firstUse: Promise<boolean> } | { client?: undefined; reason: string };
 
 export interface ClientAssertionAuthentication {
   /** `clientId`: the request's client_id, when it sent one (RFC 7521 §4.2: then it must be the assertion's). */
@@ -23,8 +28,9 @@ export interface ClientAssertionAuthentication {
  * Checks client assertions: finds the client (by client_id, else the assertion's sub), which must
  * be registered for private_key_jwt; verifies the assertion with its keys (registered, or its
  * jwks_uri through `clientKeys`, the shared cache); then claims the jti in the replay cache shared
- * by every instance until the assertion could no longer be accepted. Every assertion is checked in
- * full; only the client row of a client that authenticated moments ago comes from the cache of
+ * by every instance until the assertion could no longer be accepted (started here, answered through
+ * `firstUse`, so that the caller's own work may overlap its round trip). Every assertion is checked
+ * in full; only the client row of a client that authenticated moments ago comes from the cache of
  * client authentications (emptied by every client change in this process).
  */
 export function createClientAssertionAuthentication(deps: {
@@ -60,11 +66,11 @@ export function createClientAssertionAuthentication(deps: {
       });
       if (!checked.valid) return { reason: checked.reason };
       // Last, so that only an assertion good in every other way spends its jti.
-      if (!(await deps.replayCache.remember(clientAssertionReplayKey(clientId, checked.jti), checked.acceptedUntil))) {
-        return { reason: 'the assertion jti was used before (replay)' };
-      }
-      found.remember();
-      return { client };
+      const firstUse = deps.replayCache.remember(clientAssertionReplayKey(clientId, checked.jti), checked.acceptedUntil).then((first) => {
+        if (first) found.remember();
+        return first;
+      });
+      return { client, firstUse };
     },
   };
 }

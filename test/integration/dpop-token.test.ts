@@ -111,6 +111,29 @@ describe('every RFC 9449 §4.3 check refuses a bad proof with invalid_dpop_proof
   });
 });
 
+describe('a replayed proof is answered as a replay, whatever else the request gets wrong, and counts nowhere', () => {
+  let used: string;
+  beforeAll(async () => {
+    used = await proof();
+    expect((await postWithProof({ grant_type: 'client_credentials' }, appAuth, used)).status).toBe(200);
+  });
+
+  it('with wrong passwords: invalid_dpop_proof, and more of them than LOCKOUT_THRESHOLD (5) leave the username unlocked', async () => {
+    const bob = await server.createUser({ username: 'bob', scopes: ['read'] });
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const refused = await postWithProof({ grant_type: 'password', username: bob.username, password: 'not the password' }, spaAuth, used);
+      expect(expectOAuthError(refused, 400, 'invalid_dpop_proof').error_description).toContain('"jti" has been used before');
+    }
+    expect((await postWithProof({ grant_type: 'password', username: bob.username, password: bob.password }, spaAuth, await proof())).status).toBe(200);
+  });
+
+  it('with a scope the client may not have: invalid_dpop_proof, not invalid_scope', async () => {
+    const refused = await postWithProof({ grant_type: 'client_credentials', scope: 'write' }, appAuth, used);
+    expect(expectOAuthError(refused, 400, 'invalid_dpop_proof').error_description).toContain('"jti" has been used before');
+    expectOAuthError(await postWithProof({ grant_type: 'client_credentials', scope: 'write' }, appAuth, await proof()), 400, 'invalid_scope');
+  });
+});
+
 describe('a proof binds the access token (token_type DPoP, cnf.jkt) on every grant', () => {
   it('binds password, refresh and client_credentials tokens, and introspection says so', async () => {
     const tokens = await boundTokens();

@@ -314,6 +314,53 @@ describe('the jti is accepted once across instances', () => {
   });
 });
 
+describe('a replayed assertion changes nothing, though the grant starts while its jti is being claimed', () => {
+  const keyed = (): Promise<string> => assertion(signerKey, { clientId: 'keyed-app' });
+  beforeAll(async () => {
+    await server.createClient({
+      id: 'keyed-app',
+      grantTypes: ['password', 'refresh_token'],
+      scopes: ['read'],
+      authMethod: 'private_key_jwt',
+      jwks: { keys: [signerKey.publicJwk] },
+    });
+  });
+
+  it('refresh_token: invalid_client, and the refresh token presented is neither rotated nor taken for reuse', async () => {
+    const carol = await server.createUser({ username: 'carol', scopes: ['read'] });
+    const login = await postWithAssertion('/token', { grant_type: 'password', username: carol.username, password: carol.password }, await keyed());
+    expect(login.status).toBe(200);
+    const once = await keyed();
+    const rotated = await postWithAssertion('/token', { grant_type: 'refresh_token', refresh_token: login.body.refresh_token as string }, once);
+    expect(rotated.status).toBe(200);
+    const successor = rotated.body.refresh_token as string;
+    expectOAuthError(await postWithAssertion('/token', { grant_type: 'refresh_token', refresh_token: successor }, once), 401, 'invalid_client');
+    // Had the replay rotated it, this would be reuse (invalid_grant, the grant revoked).
+    expect((await postWithAssertion('/token', { grant_type: 'refresh_token', refresh_token: successor }, await keyed())).status).toBe(200);
+  });
+
+  it('password: invalid_client however wrong the password, and the login lock counts none of it', async () => {
+    const dave = await server.createUser({ username: 'dave', scopes: ['read'] });
+    const once = await keyed();
+    expect((await postWithAssertion('/token', { grant_type: 'password', username: dave.username, password: dave.password }, once)).status).toBe(200);
+    // More wrong passwords than LOCKOUT_THRESHOLD (5) from this address would lock dave here.
+    for (let attempt = 0; attempt < 6; attempt++) {
+      expectOAuthError(
+        await postWithAssertion('/token', { grant_type: 'password', username: dave.username, password: 'not the password' }, once),
+        401,
+        'invalid_client',
+      );
+    }
+    expect((await postWithAssertion('/token', { grant_type: 'password', username: dave.username, password: dave.password }, await keyed())).status).toBe(200);
+  });
+
+  it('a request wrong in another way too (a scope the client may not have): still invalid_client', async () => {
+    const once = await assertion(signerKey);
+    expect((await postWithAssertion('/token', { grant_type: 'client_credentials' }, once)).status).toBe(200);
+    expectOAuthError(await postWithAssertion('/token', { grant_type: 'client_credentials', scope: 'write' }, once), 401, 'invalid_client');
+  });
+});
+
 describe('failed client authentications per IP are capped for assertions too', () => {
   it('past the budget a refused assertion is 429; a valid one is still accepted (a signature is no guess)', async () => {
     // RATE_LIMIT_PER_IP 50 → 10 failed client authentications a minute from one address.
