@@ -42,13 +42,11 @@ export function tokenEndpoint(deps: Deps): Middleware {
         throw new InvalidDpopProof('this client must send a DPoP proof with every token request (dpop_bound_access_tokens)');
       }
       body = await handler.handle(deps, client, parameters, { ip: ctx.ip, resources: ctx.state.resources ?? [], dpop: proof, replayChecked });
-    } catch (error) {
-      // A replayed proof is answered as one, whatever else was wrong with the request.
+    } finally {
+      // Every grant awaited it before storing anything. A replay is answered as one whatever else
+      // failed (a rejection here replaces the grant's error), and never with tokens.
       await replayChecked;
-      throw error;
     }
-    // Every grant awaited it before storing anything; never answer with tokens for a replayed value.
-    await replayChecked;
     ctx.body = body;
     deps.metrics.tokensIssued.inc({ grant_type: grantType });
   };

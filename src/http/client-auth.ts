@@ -122,16 +122,14 @@ export function clientAuth(
         return;
       }
       // The route's work overlaps the claim's round trip. A replay is answered as one whatever else
-      // failed, and never with what the route made meanwhile.
+      // failed (a rejection in finally replaces the route's error), and never with what the route made.
       claimed.catch(() => undefined);
       ctx.state.clientAssertionClaimed = claimed;
       try {
         await next();
-      } catch (error) {
+      } finally {
         await claimed;
-        throw error;
       }
-      await claimed;
       return;
     }
     const presented = presentedClientCredentials(authorization, ctx.state.form ?? {});

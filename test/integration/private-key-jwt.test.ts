@@ -354,10 +354,12 @@ describe('a replayed assertion changes nothing, though the grant starts while it
     expect((await postWithAssertion('/token', { grant_type: 'password', username: dave.username, password: dave.password }, await keyed())).status).toBe(200);
   });
 
-  it('a request wrong in another way too (a scope the client may not have): still invalid_client', async () => {
+  it('a request wrong in another way too (a scope the client may not have, a grant type it may not use): still invalid_client', async () => {
     const once = await assertion(signerKey);
     expect((await postWithAssertion('/token', { grant_type: 'client_credentials' }, once)).status).toBe(200);
     expectOAuthError(await postWithAssertion('/token', { grant_type: 'client_credentials', scope: 'write' }, once), 401, 'invalid_client');
+    // Refused by the endpoint before the grant starts: the client authentication still answers the replay.
+    expectOAuthError(await postWithAssertion('/token', { grant_type: 'password', username: 'u', password: 'p' }, once), 401, 'invalid_client');
   });
 });
 
